@@ -1,0 +1,55 @@
+//! `overdub devices`: every host of this build and its devices.
+
+use overdub_engine::Result;
+use overdub_engine::io::{self, HostInfo};
+
+pub fn run(json: bool) -> Result<()> {
+    let hosts: Vec<HostInfo> = io::hosts().into_iter().map(io::describe).collect();
+    let default = io::default_host();
+    if json {
+        let doc = serde_json::json!({ "default_host": default, "hosts": hosts });
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        return Ok(());
+    }
+    for h in &hosts {
+        let mark = if h.host == default { " (default)" } else { "" };
+        let state = if h.available { "" } else { " - not available" };
+        println!("{}{mark}{state}", h.host);
+        if let Some(note) = &h.note {
+            println!("    {note}");
+        }
+        for d in &h.devices {
+            let rates: Vec<String> = d.rates.iter().map(u32::to_string).collect();
+            let mut defaults = Vec::new();
+            if d.default_input {
+                defaults.push("default input");
+            }
+            if d.default_output {
+                defaults.push("default output");
+            }
+            println!(
+                "  {}: {}{}  in {}  out {}  rates {}  buffer {}{}",
+                d.index,
+                d.name,
+                d.description
+                    .as_ref()
+                    .map(|s| format!(" ({s})"))
+                    .unwrap_or_default(),
+                d.inputs,
+                d.outputs,
+                if rates.is_empty() {
+                    "?".into()
+                } else {
+                    rates.join(",")
+                },
+                d.buffer,
+                if defaults.is_empty() {
+                    String::new()
+                } else {
+                    format!("  [{}]", defaults.join(", "))
+                }
+            );
+        }
+    }
+    Ok(())
+}

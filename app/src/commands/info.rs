@@ -1,0 +1,44 @@
+//! `overdub info DIR`: the session's rate, tracks and clips.
+
+use std::path::Path;
+
+use overdub_engine::Result;
+use overdub_engine::session::SessionDir;
+
+pub fn run(dir: &Path, json: bool) -> Result<()> {
+    let session = SessionDir::new(dir).load()?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&session).unwrap_or_default()
+        );
+        return Ok(());
+    }
+    println!(
+        "{}: {} Hz, {} track(s), {:.3} s long",
+        dir.display(),
+        session.rate,
+        session.tracks.len(),
+        session.end() as f64 / f64::from(session.rate)
+    );
+    for (i, t) in session.tracks.iter().enumerate() {
+        println!(
+            "  track {} '{}': input {}, gain {:+.1} dB, pan {:+.2}{}{}{}",
+            i + 1,
+            t.name,
+            t.input + 1,
+            t.gain_db,
+            t.pan,
+            if t.mute { ", muted" } else { "" },
+            if t.solo { ", solo" } else { "" },
+            if t.armed { ", armed" } else { "" },
+        );
+        for c in &t.clips {
+            println!(
+                "    clip {}: {} at frame {} length {} frames (file offset {})",
+                c.id, c.file, c.position, c.length, c.offset
+            );
+        }
+    }
+    Ok(())
+}

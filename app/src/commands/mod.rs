@@ -1,0 +1,74 @@
+//! One file per command.
+
+mod devices;
+mod info;
+mod new;
+mod play;
+mod record;
+
+use overdub_engine::Result;
+use overdub_engine::io::{self, HostId, StreamRequest};
+use overdub_engine::settings::Settings;
+
+use crate::cli::{AudioArgs, Cli, Command};
+
+/// Run the parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Devices { json } => devices::run(json),
+        Command::New { dir, rate, tracks } => new::run(&dir, rate, tracks),
+        Command::Record {
+            dir,
+            seconds,
+            arm,
+            monitor,
+            format,
+            audio,
+        } => record::run(&dir, seconds, arm, monitor, &format, &audio),
+        Command::Play {
+            dir,
+            seconds,
+            from,
+            audio,
+        } => play::run(&dir, seconds, from, &audio),
+        Command::Info { dir, json } => info::run(&dir, json),
+    }
+}
+
+/// The stream to open: flags over settings over automatic choice. The rate is left 0 for the
+/// session to fill in (or the flag, which must match it).
+fn stream_request(audio: &AudioArgs) -> Result<StreamRequest> {
+    let (settings, warning) = Settings::load();
+    if let Some(w) = warning {
+        eprintln!("overdub: warning: {w}");
+    }
+    let flagged_host = audio.host.is_some();
+    let host = match audio.host.as_deref().or(settings.host.as_deref()) {
+        Some(name) => HostId::parse(name)?,
+        None => io::default_host(),
+    };
+    // Saved devices belong to the saved host; a host chosen on the command line starts from its
+    // own defaults.
+    let same_host = !flagged_host || settings.host.as_deref().is_some_and(|h| h == host.name());
+    Ok(StreamRequest {
+        host,
+        input: audio
+            .input
+            .clone()
+            .or_else(|| same_host.then(|| settings.input.clone()).flatten()),
+        output: audio
+            .output
+            .clone()
+            .or_else(|| same_host.then(|| settings.output.clone()).flatten()),
+        rate: audio.rate.unwrap_or(0),
+        buffer: audio
+            .buffer
+            .or_else(|| same_host.then_some(settings.buffer).flatten()),
+        loopback_delay: audio.loopback_delay.or(settings.loopback_delay),
+    })
+}
+
+/// Frames as milliseconds at a rate.
+fn ms(frames: u64, rate: u32) -> f64 {
+    frames as f64 * 1000.0 / f64::from(rate.max(1))
+}

@@ -1,0 +1,142 @@
+//! Reads a track's timeline from its clips' files, for the disk thread to stream into a playback
+//! ring: silence between clips, later clips over earlier ones, files opened only while they play.
+//! Not on the audio thread.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+
+/// One clip as the reader needs it.
+#[derive(Clone, Debug)]
+pub struct ClipSource {
+    /// The WAV file.
+    pub path: PathBuf,
+    /// Timeline position of the first frame that plays.
+    pub position: u64,
+    /// First file frame that plays.
+    pub offset: u64,
+    /// Frames that play.
+    pub length: u64,
+}
+
+struct OpenFile {
+    reader: hound::WavReader<BufReader<File>>,
+    channels: usize,
+    /// File frame the reader stands at.
+    at: u64,
+    float: bool,
+    scale: f32,
+}
+
+/// Streams one track's timeline forward from a start frame.
+pub struct TrackReader {
+    clips: Vec<ClipSource>,
+    open: Vec<Option<OpenFile>>,
+    position: u64,
+    scratch: Vec<f32>,
+}
+
+impl TrackReader {
+    /// A reader over `clips` that starts at timeline frame `from`.
+    pub fn new(clips: Vec<ClipSource>, from: u64) -> Self {
+        let open = clips.iter().map(|_| None).collect();
+        Self {
+            clips,
+            open,
+            position: from,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Timeline frame the next read starts at.
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+
+    /// Fill `out` with the next `out.len()` timeline frames. A clip whose file cannot be read
+    /// plays as silence and the error is returned after the whole buffer is filled, so playback
+    /// keeps its place.
+    pub fn read(&mut self, out: &mut [f32]) -> Result<()> {
+        out.fill(0.0);
+        let start = self.position;
+        let end = start + out.len() as u64;
+        let mut first_error = None;
+        for i in 0..self.clips.len() {
+            let clip = &self.clips[i];
+            let (a, b) = (
+                start.max(clip.position),
+                end.min(clip.position + clip.length),
+            );
+            if a >= b {
+                if clip.position + clip.length <= start {
+                    self.open[i] = None;
+                }
+                continue;
+            }
+            let file_frame = clip.offset + (a - clip.position);
+            let dst = &mut out[(a - start) as usize..(b - start) as usize];
+            if let Err(e) = read_file(&mut self.open[i], clip, file_frame, dst, &mut self.scratch) {
+                self.open[i] = None;
+                first_error.get_or_insert(e);
+            }
+        }
+        self.position = end;
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+fn read_file(
+    slot: &mut Option<OpenFile>,
+    clip: &ClipSource,
+    frame: u64,
+    dst: &mut [f32],
+    scratch: &mut Vec<f32>,
+) -> Result<()> {
+    if slot.is_none() {
+        let reader = hound::WavReader::open(&clip.path).map_err(|e| Error::wav(&clip.path, e))?;
+        let spec = reader.spec();
+        *slot = Some(OpenFile {
+            channels: usize::from(spec.channels.max(1)),
+            float: spec.sample_format == hound::SampleFormat::Float,
+            scale: 1.0 / (1u64 << (spec.bits_per_sample.clamp(1, 32) - 1)) as f32,
+            reader,
+            at: u64::MAX,
+        });
+    }
+    let Some(f) = slot.as_mut() else {
+        return Ok(());
+    };
+    let file_len = u64::from(f.reader.duration());
+    if frame >= file_len {
+        return Ok(());
+    }
+    if f.at != frame {
+        let to = u32::try_from(frame).map_err(|_| Error::Session {
+            path: clip.path.clone(),
+            reason: "clip offset beyond what a WAV file can hold".into(),
+        })?;
+        f.reader.seek(to).map_err(|e| Error::io(&clip.path, e))?;
+        f.at = frame;
+    }
+    let frames = dst.len().min((file_len - frame) as usize);
+    let ch = f.channels;
+    scratch.clear();
+    if f.float {
+        for s in f.reader.samples::<f32>().take(frames * ch) {
+            scratch.push(s.map_err(|e| Error::wav(&clip.path, e))?);
+        }
+    } else {
+        let scale = f.scale;
+        for s in f.reader.samples::<i32>().take(frames * ch) {
+            scratch.push(s.map_err(|e| Error::wav(&clip.path, e))? as f32 * scale);
+        }
+    }
+    let got = scratch.len() / ch;
+    for (d, frame) in dst.iter_mut().zip(scratch.chunks_exact(ch)) {
+        *d = frame[0];
+    }
+    f.at = frame + got as u64;
+    Ok(())
+}

@@ -1,0 +1,10 @@
+//! The disk side: the disk thread that writes takes and streams clips, and the file code it uses.
+//! Nothing here runs on the audio thread.
+
+mod clip_reader;
+mod take_writer;
+mod thread;
+
+pub use clip_reader::{ClipSource, TrackReader};
+pub use take_writer::{HEADER_INTERVAL, SYNC_INTERVAL, TakeFormat, TakeWriter, f32_to_i24};
+pub use thread::{DiskCommand, DiskEvent, DiskStats, DiskThread};

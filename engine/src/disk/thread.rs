@@ -1,0 +1,324 @@
+//! The disk thread ("butler"): the one place where take files are written and clip files read
+//! while the engine runs. It drains capture rings into [`TakeWriter`]s and keeps playback rings
+//! full from [`TrackReader`]s. The audio thread only ever touches the other ends of those rings.
+//! Not on the audio thread.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rtrb::{Consumer, Producer};
+
+use super::clip_reader::TrackReader;
+use super::take_writer::TakeWriter;
+use crate::error::{Error, Result};
+use crate::rt::TrackId;
+
+/// How often the disk thread wakes when it has nothing to be told: short enough that a 3 s
+/// playback ring never runs dry and a 4 s capture ring never overflows, long enough to cost nothing.
+const POLL: Duration = Duration::from_millis(5);
+/// Frames read from clip files per step.
+const READ_CHUNK: usize = 4096;
+
+/// Work for the disk thread.
+pub enum DiskCommand {
+    /// Start writing a take from a capture ring. The take ends when the ring's producer is
+    /// dropped and the ring is empty.
+    Take {
+        /// Track the take belongs to.
+        track: TrackId,
+        /// The open file.
+        writer: TakeWriter,
+        /// What the audio thread captures.
+        ring: Consumer<f32>,
+    },
+    /// Stream a track's playback into a ring, replacing any earlier stream for that track. The
+    /// ring is filled completely before `ready` is told, so playback can start at once.
+    Playback {
+        /// Track.
+        track: TrackId,
+        /// The track's timeline, positioned where playback starts.
+        reader: TrackReader,
+        /// The ring the audio thread reads.
+        ring: Producer<f32>,
+        /// Told the track id once the ring is full.
+        ready: Sender<TrackId>,
+    },
+    /// Stop streaming a track's playback.
+    StopPlayback(TrackId),
+}
+
+/// What the disk thread reports.
+#[derive(Debug)]
+pub enum DiskEvent {
+    /// A take file is complete and closed.
+    TakeDone {
+        /// Track.
+        track: TrackId,
+        /// File.
+        path: PathBuf,
+        /// Frames in the file.
+        frames: u64,
+    },
+    /// A take could not be written or finished; what reached the file before is kept.
+    TakeFailed {
+        /// Track.
+        track: TrackId,
+        /// File.
+        path: PathBuf,
+        /// What went wrong.
+        error: String,
+        /// Frames that reached the file.
+        frames: u64,
+    },
+    /// A clip could not be read; it plays as silence.
+    ReadFailed {
+        /// Track.
+        track: TrackId,
+        /// What went wrong.
+        error: String,
+    },
+}
+
+/// Running totals of the disk thread's work.
+#[derive(Debug, Default)]
+pub struct DiskStats {
+    /// Frames written to take files.
+    pub frames_written: AtomicU64,
+    /// Frames read from clips into playback rings.
+    pub frames_read: AtomicU64,
+    /// Time spent writing and reading, microseconds.
+    pub busy_micros: AtomicU64,
+}
+
+/// Handle to the running disk thread. Dropping it finishes every open take and joins the thread.
+pub struct DiskThread {
+    tx: Option<Sender<DiskCommand>>,
+    events: Receiver<DiskEvent>,
+    stats: Arc<DiskStats>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl DiskThread {
+    /// Start the thread.
+    pub fn start() -> Result<Self> {
+        let (tx, rx) = mpsc::channel();
+        let (ev_tx, events) = mpsc::channel();
+        let stats = Arc::new(DiskStats::default());
+        let worker = Worker {
+            rx,
+            events: ev_tx,
+            stats: stats.clone(),
+            takes: Vec::new(),
+            streams: Vec::new(),
+            buf: vec![0.0; READ_CHUNK],
+        };
+        let handle = std::thread::Builder::new()
+            .name("overdub-disk".into())
+            .spawn(move || worker.run())
+            .map_err(|e| Error::Device(format!("cannot start the disk thread: {e}")))?;
+        Ok(Self {
+            tx: Some(tx),
+            events,
+            stats,
+            handle: Some(handle),
+        })
+    }
+
+    /// Send work. Fails only if the thread has died.
+    pub fn send(&self, cmd: DiskCommand) -> Result<()> {
+        self.tx
+            .as_ref()
+            .and_then(|tx| tx.send(cmd).ok())
+            .ok_or_else(|| Error::Device("the disk thread has stopped".into()))
+    }
+
+    /// The next report, if any, without waiting.
+    pub fn try_event(&self) -> Option<DiskEvent> {
+        self.events.try_recv().ok()
+    }
+
+    /// The next report, waiting up to `timeout`.
+    pub fn wait_event(&self, timeout: Duration) -> Option<DiskEvent> {
+        self.events.recv_timeout(timeout).ok()
+    }
+
+    /// Stop the thread after it has drained and closed every take; returns everything it
+    /// reported that nobody had read yet.
+    pub fn finish(mut self) -> Vec<DiskEvent> {
+        self.tx = None;
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+        self.events.try_iter().collect()
+    }
+
+    /// Running totals.
+    pub fn stats(&self) -> &DiskStats {
+        &self.stats
+    }
+}
+
+impl Drop for DiskThread {
+    fn drop(&mut self) {
+        self.tx = None;
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+struct Take {
+    track: TrackId,
+    writer: TakeWriter,
+    ring: Consumer<f32>,
+}
+
+struct Stream {
+    track: TrackId,
+    reader: TrackReader,
+    ring: Producer<f32>,
+    failed: bool,
+}
+
+struct Worker {
+    rx: Receiver<DiskCommand>,
+    events: Sender<DiskEvent>,
+    stats: Arc<DiskStats>,
+    takes: Vec<Take>,
+    streams: Vec<Stream>,
+    buf: Vec<f32>,
+}
+
+impl Worker {
+    fn run(mut self) {
+        loop {
+            match self.rx.recv_timeout(POLL) {
+                Ok(cmd) => self.handle(cmd),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            while let Ok(cmd) = self.rx.try_recv() {
+                self.handle(cmd);
+            }
+            let t0 = Instant::now();
+            self.service_takes(false);
+            self.service_streams();
+            self.stats
+                .busy_micros
+                .fetch_add(t0.elapsed().as_micros() as u64, Ordering::Relaxed);
+        }
+        // The engine is going away: whatever the rings still hold goes to the files.
+        self.service_takes(true);
+    }
+
+    fn handle(&mut self, cmd: DiskCommand) {
+        match cmd {
+            DiskCommand::Take {
+                track,
+                writer,
+                ring,
+            } => self.takes.push(Take {
+                track,
+                writer,
+                ring,
+            }),
+            DiskCommand::Playback {
+                track,
+                reader,
+                ring,
+                ready,
+            } => {
+                self.streams.retain(|s| s.track != track);
+                let mut s = Stream {
+                    track,
+                    reader,
+                    ring,
+                    failed: false,
+                };
+                fill(&mut s, &mut self.buf, &self.events, &self.stats);
+                let _ = ready.send(track);
+                self.streams.push(s);
+            }
+            DiskCommand::StopPlayback(track) => self.streams.retain(|s| s.track != track),
+        }
+    }
+
+    /// Drain every capture ring into its file; close takes whose producer is gone. With
+    /// `closing`, close every take after draining.
+    fn service_takes(&mut self, closing: bool) {
+        let now = Instant::now();
+        let mut i = 0;
+        while i < self.takes.len() {
+            let take = &mut self.takes[i];
+            // Read `abandoned` first: if it is true, everything pushed is already visible.
+            let abandoned = take.ring.is_abandoned();
+            let result = drain(take, now, &self.stats);
+            let done = abandoned || closing;
+            if result.is_err() || done {
+                let take = self.takes.swap_remove(i);
+                let frames = take.writer.frames();
+                let path = take.writer.path().to_path_buf();
+                let finished = result.and_then(|()| take.writer.finish());
+                let _ = self.events.send(match finished {
+                    Ok(frames) => DiskEvent::TakeDone {
+                        track: take.track,
+                        path,
+                        frames,
+                    },
+                    Err(e) => DiskEvent::TakeFailed {
+                        track: take.track,
+                        path,
+                        error: e.to_string(),
+                        frames,
+                    },
+                });
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    fn service_streams(&mut self) {
+        for s in &mut self.streams {
+            fill(s, &mut self.buf, &self.events, &self.stats);
+        }
+    }
+}
+
+fn drain(take: &mut Take, now: Instant, stats: &DiskStats) -> Result<()> {
+    let n = take.ring.slots();
+    if n > 0
+        && let Ok(chunk) = take.ring.read_chunk(n)
+    {
+        let (a, b) = chunk.as_slices();
+        take.writer.write(a)?;
+        take.writer.write(b)?;
+        chunk.commit_all();
+        stats.frames_written.fetch_add(n as u64, Ordering::Relaxed);
+    }
+    take.writer.maintain(now)
+}
+
+fn fill(s: &mut Stream, buf: &mut [f32], events: &Sender<DiskEvent>, stats: &DiskStats) {
+    loop {
+        let n = s.ring.slots().min(buf.len());
+        if n == 0 {
+            return;
+        }
+        if let Err(e) = s.reader.read(&mut buf[..n])
+            && !s.failed
+        {
+            s.failed = true;
+            let _ = events.send(DiskEvent::ReadFailed {
+                track: s.track,
+                error: e.to_string(),
+            });
+        }
+        let _ = s.ring.push_partial_slice(&buf[..n]);
+        stats.frames_read.fetch_add(n as u64, Ordering::Relaxed);
+    }
+}

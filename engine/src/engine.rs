@@ -1,0 +1,227 @@
+//! [`Engine`]: the control side. It opens the stream, owns the disk thread and the control ends of
+//! the realtime queues, turns session tracks into realtime tracks, sets up playback and takes, and
+//! collects what the audio and disk threads report. Used by the command line and the GUI. Not on
+//! the audio thread: everything that allocates happens here.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use rtrb::RingBuffer;
+
+use crate::disk::{ClipSource, DiskCommand, DiskEvent, DiskThread, TakeFormat, TakeWriter};
+use crate::error::{Error, Result};
+use crate::io::{self, AudioStream, MAX_BLOCK, StreamInfo, StreamRequest};
+use crate::rt::{
+    Command, EngineStatus, Event, MonitorMode, Process, ProcessConfig, ProcessHandle, TrackId,
+    TrackMeter, TrackRt,
+};
+use crate::session::{Session, SessionDir, Track, db_to_gain};
+
+/// Seconds of audio a playback ring holds: the disk thread may stall this long before playback
+/// drops out.
+pub const PLAYBACK_RING_SECONDS: u32 = 3;
+/// Seconds of audio a capture ring holds: the disk thread may stall this long before a take loses
+/// audio.
+pub const CAPTURE_RING_SECONDS: u32 = 4;
+
+/// What the engine has to tell its user, in order.
+#[derive(Debug)]
+pub enum Notice {
+    /// The transport started at this timeline frame.
+    Started(u64),
+    /// The transport stopped at this timeline frame.
+    Stopped(u64),
+    /// Capture started at this timeline frame.
+    CaptureStarted(u64),
+    /// Capture ended at this timeline frame.
+    CaptureEnded(u64),
+    /// From the disk thread.
+    Disk(DiskEvent),
+}
+
+/// A running engine: stream, disk thread, realtime queues.
+pub struct Engine {
+    handle: ProcessHandle,
+    disk: DiskThread,
+    meters: HashMap<TrackId, Arc<TrackMeter>>,
+    rate: u32,
+    // Declared last: dropped last, after nothing else needs the callbacks.
+    stream: Box<dyn AudioStream>,
+}
+
+impl Engine {
+    /// Open the stream described by `req` and start the disk thread. The stream runs from now on,
+    /// stopped, with no tracks.
+    pub fn start(req: &StreamRequest) -> Result<Self> {
+        let disk = DiskThread::start()?;
+        let (process, handle) = Process::new(ProcessConfig {
+            rate: req.rate,
+            max_block: MAX_BLOCK,
+        });
+        let stream = io::open(req, process, handle.status.clone())?;
+        Ok(Self {
+            handle,
+            disk,
+            meters: HashMap::new(),
+            rate: req.rate,
+            stream,
+        })
+    }
+
+    /// What the stream is.
+    pub fn info(&self) -> &StreamInfo {
+        self.stream.info()
+    }
+
+    /// Numbers the audio thread publishes.
+    pub fn status(&self) -> &Arc<EngineStatus> {
+        &self.handle.status
+    }
+
+    /// The disk thread.
+    pub fn disk(&self) -> &DiskThread {
+        &self.disk
+    }
+
+    /// A track's meter.
+    pub fn meter(&self, track: TrackId) -> Option<&Arc<TrackMeter>> {
+        self.meters.get(&track)
+    }
+
+    /// Send a command to the audio thread.
+    pub fn send(&mut self, cmd: Command) -> Result<()> {
+        self.handle
+            .commands
+            .push(cmd)
+            .map_err(|_| Error::Device("the audio thread is not taking commands".into()))
+    }
+
+    /// Add a session track to the running engine, with the monitoring mode given.
+    pub fn add_track(&mut self, track: &Track, monitor: MonitorMode) -> Result<()> {
+        let mut rt = TrackRt::new(track.id, track.input).with_gain(db_to_gain(track.gain_db));
+        rt.pan = track.pan;
+        rt.mute = track.mute;
+        rt.solo = track.solo;
+        rt.armed = track.armed;
+        rt.monitor = monitor;
+        self.meters.insert(track.id, rt.meter.clone());
+        self.send(Command::AddTrack(Box::new(rt)))
+    }
+
+    /// Stream the clips of `tracks` from timeline frame `from`. Waits until every ring is full,
+    /// then hands the rings to the audio thread and moves the (stopped) playhead to `from`.
+    pub fn load_playback(
+        &mut self,
+        dir: &SessionDir,
+        session: &Session,
+        tracks: &[TrackId],
+        from: u64,
+    ) -> Result<()> {
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let mut consumers = Vec::new();
+        for &id in tracks {
+            let Some(track) = session.track(id) else {
+                continue;
+            };
+            let clips = track
+                .clips
+                .iter()
+                .map(|c| ClipSource {
+                    path: dir.audio().join(&c.file),
+                    position: c.position,
+                    offset: c.offset,
+                    length: c.length,
+                })
+                .collect();
+            let (tx, rx) = RingBuffer::new((self.rate * PLAYBACK_RING_SECONDS) as usize);
+            self.disk.send(DiskCommand::Playback {
+                track: id,
+                reader: crate::disk::TrackReader::new(clips, from),
+                ring: tx,
+                ready: ready_tx.clone(),
+            })?;
+            consumers.push((id, rx));
+        }
+        for _ in 0..consumers.len() {
+            ready_rx
+                .recv_timeout(Duration::from_secs(30))
+                .map_err(|_| {
+                    Error::Device("the disk thread did not fill playback in time".into())
+                })?;
+        }
+        self.send(Command::Locate(from))?;
+        for (id, rx) in consumers {
+            self.send(Command::SetPlayback(id, rx))?;
+        }
+        Ok(())
+    }
+
+    /// Open a take file for `track` and hand its capture ring to the audio thread. The take
+    /// records whenever the transport rolls with recording on and the track armed.
+    pub fn prepare_take(&mut self, track: TrackId, path: &Path, format: TakeFormat) -> Result<()> {
+        let writer = TakeWriter::create(path, self.rate, format)?;
+        let (tx, rx) = RingBuffer::new((self.rate * CAPTURE_RING_SECONDS) as usize);
+        self.disk.send(DiskCommand::Take {
+            track,
+            writer,
+            ring: rx,
+        })?;
+        self.send(Command::SetCapture(track, tx))
+    }
+
+    /// Collect what the audio and disk threads reported since the last call. Garbage from the
+    /// audio thread is dropped here, which is what tells the disk thread a take is complete.
+    pub fn poll(&mut self) -> Vec<Notice> {
+        let mut out = Vec::new();
+        while let Ok(ev) = self.handle.events.pop() {
+            match ev {
+                Event::Started(f) => out.push(Notice::Started(f)),
+                Event::Stopped(f) => out.push(Notice::Stopped(f)),
+                Event::CaptureStarted(f) => out.push(Notice::CaptureStarted(f)),
+                Event::CaptureEnded(f) => out.push(Notice::CaptureEnded(f)),
+                Event::Garbage(g) => drop(g),
+            }
+        }
+        while let Some(ev) = self.disk.try_event() {
+            out.push(Notice::Disk(ev));
+        }
+        out
+    }
+
+    /// True once the driver has said the device or server went away.
+    pub fn device_lost(&self) -> bool {
+        self.handle.status.device_lost.load(Ordering::Relaxed)
+    }
+
+    /// Stop the stream and finish every take with what reached the disk thread. Returns what the
+    /// disk thread reported while finishing.
+    pub fn shutdown(self) -> Vec<DiskEvent> {
+        let Engine {
+            handle,
+            disk,
+            stream,
+            ..
+        } = self;
+        // Dropping the stream drops the process and with it every capture ring's producer.
+        drop(stream);
+        drop(handle);
+        disk.finish()
+    }
+}
+
+/// A file name for a new take on `track` that does not exist yet in `audio`.
+pub fn take_path(audio: &Path, track: &Track) -> PathBuf {
+    let base: String = track
+        .name
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { '-' })
+        .collect();
+    (1..)
+        .map(|n| audio.join(format!("{base}-take{n}.wav")))
+        .find(|p| !p.exists())
+        .unwrap_or_else(|| audio.join(format!("{base}-take.wav")))
+}

@@ -1,0 +1,455 @@
+//! ALSA, WASAPI, ASIO and CoreAudio through cpal. cpal gives separate input and output callbacks,
+//! so the input side hands its frames to the output side (which drives the process) through
+//! [`crate::rt::bridge`], which adds exactly one block and says so. Devices in any of f32, i32 or
+//! i16 formats are converted at the edge. The callbacks are the audio thread and only call `rt/`
+//! code and sample conversions.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
+use cpal::{FromSample, SampleFormat, SizedSample};
+
+use super::{
+    AudioStream, BufferSizes, DeviceInfo, Direction, HostId, HostInfo, Latency, MAX_BLOCK,
+    StreamInfo, StreamRequest, check_config,
+};
+use crate::error::{Error, Result};
+use crate::rt::{BridgeInput, EngineStatus, Process, bridge};
+
+const STANDARD_RATES: [u32; 6] = [44_100, 48_000, 88_200, 96_000, 176_400, 192_000];
+
+fn cpal_id(host: HostId) -> Option<cpal::HostId> {
+    match host {
+        #[cfg(any(target_os = "linux", target_os = "freebsd"))]
+        HostId::Alsa => Some(cpal::HostId::Alsa),
+        #[cfg(target_os = "windows")]
+        HostId::Wasapi => Some(cpal::HostId::Wasapi),
+        #[cfg(all(target_os = "windows", feature = "asio"))]
+        HostId::Asio => Some(cpal::HostId::Asio),
+        #[cfg(target_os = "macos")]
+        HostId::CoreAudio => Some(cpal::HostId::CoreAudio),
+        _ => None,
+    }
+}
+
+fn cpal_host(host: HostId) -> Result<cpal::Host> {
+    let id = cpal_id(host).ok_or_else(|| Error::HostUnavailable {
+        host: host.to_string(),
+        reason: "not part of this build".into(),
+    })?;
+    cpal::host_from_id(id).map_err(|e| Error::HostUnavailable {
+        host: host.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// Largest channel count and the rates and buffer sizes of a set of config ranges.
+fn summarize(
+    configs: impl Iterator<Item = cpal::SupportedStreamConfigRange>,
+) -> (u16, Vec<u32>, BufferSizes) {
+    let mut channels = 0;
+    let mut rates = Vec::new();
+    let mut buffer = BufferSizes::Unknown;
+    for c in configs {
+        channels = channels.max(c.channels());
+        for r in STANDARD_RATES {
+            if c.contains_rate(r) && !rates.contains(&r) {
+                rates.push(r);
+            }
+        }
+        if let cpal::SupportedBufferSize::Range { min, max } = *c.buffer_size() {
+            buffer = BufferSizes::Range { min, max };
+        }
+    }
+    rates.sort_unstable();
+    (channels, rates, buffer)
+}
+
+fn devices(host: HostId) -> Result<(cpal::Host, Vec<(cpal::Device, DeviceInfo)>)> {
+    let h = cpal_host(host)?;
+    let default_in = h.default_input_device().map(|d| d.to_string());
+    let default_out = h.default_output_device().map(|d| d.to_string());
+    let list = h.devices().map_err(|e| Error::HostUnavailable {
+        host: host.to_string(),
+        reason: e.to_string(),
+    })?;
+    let mut out = Vec::new();
+    for (index, dev) in list.enumerate() {
+        let label = dev.to_string();
+        // ALSA users know their devices by PCM name (`hw:1`, `default`); elsewhere the
+        // description is the readable name.
+        let name = match (host, dev.id()) {
+            (HostId::Alsa, Ok(id)) => id.id().to_string(),
+            _ => label.clone(),
+        };
+        let (inputs, in_rates, in_buf) = dev.supported_input_configs().map(summarize).unwrap_or((
+            0,
+            Vec::new(),
+            BufferSizes::Unknown,
+        ));
+        let (outputs, out_rates, out_buf) = dev
+            .supported_output_configs()
+            .map(summarize)
+            .unwrap_or((0, Vec::new(), BufferSizes::Unknown));
+        let rates = if out_rates.is_empty() {
+            in_rates
+        } else {
+            out_rates
+        };
+        let default_rate = dev
+            .default_output_config()
+            .or_else(|_| dev.default_input_config())
+            .map(|c| c.sample_rate())
+            .unwrap_or(48_000);
+        let info = DeviceInfo {
+            index,
+            default_input: default_in.as_deref() == Some(label.as_str()),
+            default_output: default_out.as_deref() == Some(label.as_str()),
+            description: (label != name).then_some(label),
+            name,
+            inputs,
+            outputs,
+            rates,
+            default_rate,
+            buffer: if outputs > 0 { out_buf } else { in_buf },
+            default_buffer: None,
+        };
+        out.push((dev, info));
+    }
+    Ok((h, out))
+}
+
+/// Whether the host has a default output device that can actually be configured (on a machine
+/// without a sound card, ALSA's `default` exists but cannot be opened).
+pub(super) fn has_usable_default(host: HostId) -> bool {
+    // Without a card, probing ALSA's `default` only prints a page of errors from libasound.
+    #[cfg(target_os = "linux")]
+    if host == HostId::Alsa
+        && std::fs::read_to_string("/proc/asound/cards")
+            .map_or(true, |cards| cards.contains("no soundcards"))
+    {
+        return false;
+    }
+    cpal_host(host)
+        .ok()
+        .and_then(|h| h.default_output_device())
+        .is_some_and(|d| {
+            let null = d.id().is_ok_and(|id| id.id() == "null");
+            d.default_output_config().is_ok() && !null
+        })
+}
+
+pub(super) fn describe(host: HostId) -> HostInfo {
+    match devices(host) {
+        Ok((_, list)) => {
+            let devices: Vec<DeviceInfo> = list.into_iter().map(|(_, i)| i).collect();
+            let available = !devices.is_empty();
+            HostInfo {
+                host,
+                available,
+                note: (!available).then(|| "no devices found".to_string()),
+                devices,
+            }
+        }
+        Err(e) => HostInfo::unavailable(host, e.to_string()),
+    }
+}
+
+fn pick(
+    list: &[(cpal::Device, DeviceInfo)],
+    host: HostId,
+    wanted: Option<&String>,
+    dir: Direction,
+) -> Result<Option<(cpal::Device, DeviceInfo)>> {
+    let info = HostInfo {
+        host,
+        available: true,
+        note: None,
+        devices: list.iter().map(|(_, i)| i.clone()).collect(),
+    };
+    let chosen = match wanted {
+        Some(name) => Some(info.find(name, dir)?),
+        None => info.default_device(dir),
+    };
+    Ok(chosen.and_then(|c| list.iter().find(|(_, i)| i.index == c.index).cloned()))
+}
+
+fn device_error(e: cpal::Error) -> Error {
+    Error::Device(e.to_string())
+}
+
+/// Choose the sample format: f32 where offered, else the widest integer format.
+fn sample_format(
+    configs: Vec<cpal::SupportedStreamConfigRange>,
+    channels: u16,
+    rate: u32,
+) -> Option<SampleFormat> {
+    let ok: Vec<SampleFormat> = configs
+        .into_iter()
+        .filter(|c| c.channels() == channels && c.contains_rate(rate))
+        .map(|c| c.sample_format())
+        .collect();
+    [SampleFormat::F32, SampleFormat::I32, SampleFormat::I16]
+        .into_iter()
+        .find(|f| ok.contains(f))
+}
+
+struct CpalStream {
+    info: StreamInfo,
+    _streams: Vec<cpal::Stream>,
+}
+
+impl AudioStream for CpalStream {
+    fn info(&self) -> &StreamInfo {
+        &self.info
+    }
+}
+
+fn on_error(status: Arc<EngineStatus>) -> impl FnMut(cpal::Error) + Send + 'static {
+    move |e| match e.kind() {
+        cpal::ErrorKind::Xrun => {
+            status.xruns.fetch_add(1, Ordering::Relaxed);
+        }
+        cpal::ErrorKind::DeviceNotAvailable
+        | cpal::ErrorKind::StreamInvalidated
+        | cpal::ErrorKind::DeviceChanged => status.device_lost.store(true, Ordering::Relaxed),
+        _ => {}
+    }
+}
+
+pub(super) fn open(
+    req: &StreamRequest,
+    mut process: Process,
+    status: Arc<EngineStatus>,
+) -> Result<Box<dyn AudioStream>> {
+    let (_host, list) = devices(req.host)?;
+    let input = pick(&list, req.host, req.input.as_ref(), Direction::Input)?;
+    let output = pick(&list, req.host, req.output.as_ref(), Direction::Output)?;
+    if input.is_none() && output.is_none() {
+        return Err(Error::HostUnavailable {
+            host: req.host.to_string(),
+            reason: "no input or output device".into(),
+        });
+    }
+    for (_, info) in input.iter().chain(output.iter()) {
+        check_config(info, req.rate, req.buffer)?;
+    }
+    let buffer_size = req
+        .buffer
+        .map_or(cpal::BufferSize::Default, cpal::BufferSize::Fixed);
+    let block = req.buffer.unwrap_or(512) as usize;
+    let mut streams = Vec::new();
+    let mut info = StreamInfo {
+        host: req.host,
+        input_device: input.as_ref().map(|(_, i)| i.name.clone()),
+        output_device: output.as_ref().map(|(_, i)| i.name.clone()),
+        rate: req.rate,
+        buffer: block as u32,
+        in_channels: input.as_ref().map_or(0, |(_, i)| usize::from(i.inputs)),
+        out_channels: output.as_ref().map_or(0, |(_, i)| usize::from(i.outputs)),
+        // cpal does not report device latency; a buffer each way is what these drivers hold.
+        latency: Latency {
+            input: input.as_ref().map_or(0, |_| block as u32),
+            output: output.as_ref().map_or(0, |_| block as u32),
+            bridge: 0,
+        },
+    };
+    let in_ch = info.in_channels;
+    let out_ch = info.out_channels;
+    let config = |channels: usize| cpal::StreamConfig {
+        channels: channels as u16,
+        sample_rate: req.rate,
+        buffer_size,
+    };
+    match (input, output) {
+        (Some((idev, _)), Some((odev, _))) => {
+            let (tx, mut rx) = bridge(in_ch, block, MAX_BLOCK);
+            info.latency.bridge = rx.latency() as u32;
+            let ifmt = format_for(&idev, Direction::Input, in_ch, req.rate)?;
+            streams.push(build_input(&idev, ifmt, config(in_ch), tx, status.clone())?);
+            let ofmt = format_for(&odev, Direction::Output, out_ch, req.rate)?;
+            let st = status.clone();
+            let run = move |out: &mut [f32], frames: usize| {
+                let (inp, slipped) = rx.pull(frames);
+                if slipped > 0 {
+                    st.bridge_underruns
+                        .fetch_add(slipped as u64, Ordering::Relaxed);
+                }
+                process.process(inp, in_ch, out, out_ch, frames);
+            };
+            streams.push(build_output(&odev, ofmt, config(out_ch), run, status)?);
+        }
+        (None, Some((odev, _))) => {
+            let ofmt = format_for(&odev, Direction::Output, out_ch, req.rate)?;
+            let run = move |out: &mut [f32], frames: usize| {
+                process.process(&[], 0, out, out_ch, frames);
+            };
+            streams.push(build_output(&odev, ofmt, config(out_ch), run, status)?);
+        }
+        (Some((idev, _)), None) => {
+            let ifmt = format_for(&idev, Direction::Input, in_ch, req.rate)?;
+            let run = move |inp: &[f32], frames: usize| {
+                process.process(inp, in_ch, &mut [], 0, frames);
+            };
+            streams.push(build_input_direct(&idev, ifmt, config(in_ch), run, status)?);
+        }
+        (None, None) => return Err(Error::Device("no device to open".into())),
+    }
+    for s in &streams {
+        s.play().map_err(device_error)?;
+    }
+    Ok(Box::new(CpalStream {
+        info,
+        _streams: streams,
+    }))
+}
+
+fn format_for(dev: &cpal::Device, dir: Direction, ch: usize, rate: u32) -> Result<SampleFormat> {
+    let configs: Vec<_> = match dir {
+        Direction::Input => dev.supported_input_configs().map(|c| c.collect()),
+        Direction::Output => dev.supported_output_configs().map(|c| c.collect()),
+    }
+    .map_err(device_error)?;
+    sample_format(configs, ch as u16, rate).ok_or_else(|| {
+        Error::Device(format!(
+            "{dev} offers no f32, i32 or i16 {} format at {rate} Hz",
+            dir.name()
+        ))
+    })
+}
+
+fn config_error(dev: &cpal::Device, cfg: &cpal::StreamConfig, e: cpal::Error) -> Error {
+    match (e.kind(), cfg.buffer_size) {
+        (cpal::ErrorKind::UnsupportedConfig, cpal::BufferSize::Fixed(b)) => {
+            Error::UnsupportedBuffer {
+                device: dev.to_string(),
+                buffer: b,
+                available: e.to_string(),
+            }
+        }
+        _ => device_error(e),
+    }
+}
+
+/// Input callback that converts to f32 and pushes into the bridge.
+fn build_input(
+    dev: &cpal::Device,
+    fmt: SampleFormat,
+    cfg: cpal::StreamConfig,
+    mut tx: BridgeInput,
+    status: Arc<EngineStatus>,
+) -> Result<cpal::Stream> {
+    let st = status.clone();
+    build_input_direct(
+        dev,
+        fmt,
+        cfg,
+        move |data: &[f32], _frames| {
+            let dropped = tx.push(data);
+            if dropped > 0 {
+                st.bridge_underruns
+                    .fetch_add(dropped as u64, Ordering::Relaxed);
+            }
+        },
+        status,
+    )
+}
+
+fn build_input_direct<F>(
+    dev: &cpal::Device,
+    fmt: SampleFormat,
+    cfg: cpal::StreamConfig,
+    run: F,
+    status: Arc<EngineStatus>,
+) -> Result<cpal::Stream>
+where
+    F: FnMut(&[f32], usize) + Send + 'static,
+{
+    let r = match fmt {
+        SampleFormat::I16 => input_typed::<i16, F>(dev, &cfg, run, status),
+        SampleFormat::I32 => input_typed::<i32, F>(dev, &cfg, run, status),
+        _ => input_typed::<f32, F>(dev, &cfg, run, status),
+    };
+    r.map_err(|e| config_error(dev, &cfg, e))
+}
+
+fn input_typed<T, F>(
+    dev: &cpal::Device,
+    cfg: &cpal::StreamConfig,
+    mut run: F,
+    status: Arc<EngineStatus>,
+) -> std::result::Result<cpal::Stream, cpal::Error>
+where
+    T: SizedSample + Send + 'static,
+    f32: FromSample<T>,
+    F: FnMut(&[f32], usize) + Send + 'static,
+{
+    let ch = usize::from(cfg.channels).max(1);
+    let mut scratch = vec![0.0f32; MAX_BLOCK * ch];
+    dev.build_input_stream::<T, _, _>(
+        *cfg,
+        move |data: &[T], _| {
+            assert_no_alloc::assert_no_alloc(|| {
+                for chunk in data.chunks(scratch.len()) {
+                    let dst = &mut scratch[..chunk.len()];
+                    for (d, s) in dst.iter_mut().zip(chunk) {
+                        *d = f32::from_sample_(*s);
+                    }
+                    run(dst, chunk.len() / ch);
+                }
+            });
+        },
+        on_error(status),
+        None,
+    )
+}
+
+fn build_output<F>(
+    dev: &cpal::Device,
+    fmt: SampleFormat,
+    cfg: cpal::StreamConfig,
+    run: F,
+    status: Arc<EngineStatus>,
+) -> Result<cpal::Stream>
+where
+    F: FnMut(&mut [f32], usize) + Send + 'static,
+{
+    let r = match fmt {
+        SampleFormat::I16 => output_typed::<i16, F>(dev, &cfg, run, status),
+        SampleFormat::I32 => output_typed::<i32, F>(dev, &cfg, run, status),
+        _ => output_typed::<f32, F>(dev, &cfg, run, status),
+    };
+    r.map_err(|e| config_error(dev, &cfg, e))
+}
+
+fn output_typed<T, F>(
+    dev: &cpal::Device,
+    cfg: &cpal::StreamConfig,
+    mut run: F,
+    status: Arc<EngineStatus>,
+) -> std::result::Result<cpal::Stream, cpal::Error>
+where
+    T: SizedSample + FromSample<f32> + Send + 'static,
+    F: FnMut(&mut [f32], usize) + Send + 'static,
+{
+    let ch = usize::from(cfg.channels).max(1);
+    let mut scratch = vec![0.0f32; MAX_BLOCK * ch];
+    dev.build_output_stream::<T, _, _>(
+        *cfg,
+        move |data: &mut [T], _| {
+            assert_no_alloc::assert_no_alloc(|| {
+                let step = scratch.len();
+                for chunk in data.chunks_mut(step) {
+                    let src = &mut scratch[..chunk.len()];
+                    run(src, chunk.len() / ch);
+                    for (d, s) in chunk.iter_mut().zip(src.iter()) {
+                        *d = T::from_sample_(*s);
+                    }
+                }
+            });
+        },
+        on_error(status),
+        None,
+    )
+}

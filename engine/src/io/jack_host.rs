@@ -1,0 +1,248 @@
+//! JACK through the `jack` crate: ONE client that owns an input port per physical capture port and
+//! an output port per physical playback port, so input and output are handled in the same graph
+//! cycle and the engine adds no bridge latency (DESIGN.md). cpal's JACK host opens two clients
+//! that JACK may order either way, which can cost a block; that is why JACK is not opened through
+//! cpal. Rate and buffer size belong to the server.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use jack::{
+    AudioIn, AudioOut, Client, ClientOptions, ClientStatus, Control, LatencyType,
+    NotificationHandler, Port, PortFlags, ProcessHandler, ProcessScope,
+};
+
+use super::{
+    AudioStream, BufferSizes, DeviceInfo, Direction, HostId, HostInfo, Latency, MAX_BLOCK,
+    StreamInfo, StreamRequest,
+};
+use crate::error::{Error, Result};
+use crate::rt::{EngineStatus, Process};
+
+/// The one device JACK offers: the server itself.
+pub const JACK_DEVICE: &str = "JACK";
+const AUDIO_TYPE: &str = "32 bit float mono audio";
+
+fn connect(name: &str) -> Result<Client> {
+    Client::new(name, ClientOptions::NO_START_SERVER)
+        .map(|(c, _)| c)
+        .map_err(|e| Error::HostUnavailable {
+            host: "jack".into(),
+            reason: format!(
+                "cannot reach the JACK server '{}' ({e}); start jackd (or PipeWire's JACK) first",
+                std::env::var("JACK_DEFAULT_SERVER").unwrap_or_else(|_| "default".into())
+            ),
+        })
+}
+
+/// Physical capture ports (our inputs) and playback ports (our outputs), in server order.
+fn physical_ports(client: &Client) -> (Vec<String>, Vec<String>) {
+    let captures = client.ports(
+        None,
+        Some(AUDIO_TYPE),
+        PortFlags::IS_PHYSICAL | PortFlags::IS_OUTPUT,
+    );
+    let playbacks = client.ports(
+        None,
+        Some(AUDIO_TYPE),
+        PortFlags::IS_PHYSICAL | PortFlags::IS_INPUT,
+    );
+    (captures, playbacks)
+}
+
+pub(super) fn describe() -> HostInfo {
+    let client = match connect("overdub-probe") {
+        Ok(c) => c,
+        Err(e) => return HostInfo::unavailable(HostId::Jack, e.to_string()),
+    };
+    let (captures, playbacks) = physical_ports(&client);
+    let rate = client.sample_rate();
+    let buffer = client.buffer_size();
+    HostInfo {
+        host: HostId::Jack,
+        available: true,
+        note: Some(format!(
+            "rate ({rate} Hz) and buffer size ({buffer} frames) are set by the JACK server; \
+             restart it to change them"
+        )),
+        devices: vec![DeviceInfo {
+            index: 0,
+            name: JACK_DEVICE.into(),
+            description: None,
+            inputs: u16::try_from(captures.len()).unwrap_or(u16::MAX),
+            outputs: u16::try_from(playbacks.len().max(2)).unwrap_or(u16::MAX),
+            rates: vec![rate],
+            default_rate: rate,
+            buffer: BufferSizes::Fixed { frames: buffer },
+            default_buffer: Some(buffer),
+            default_input: true,
+            default_output: true,
+        }],
+    }
+}
+
+struct Notifications {
+    status: Arc<EngineStatus>,
+}
+
+impl NotificationHandler for Notifications {
+    fn xrun(&mut self, _: &Client) -> Control {
+        self.status.xruns.fetch_add(1, Ordering::Relaxed);
+        Control::Continue
+    }
+
+    // The jack crate declares this callback unsafe (it runs like a signal handler); it only sets a
+    // flag.
+    #[allow(unsafe_code)]
+    unsafe fn shutdown(&mut self, _status: ClientStatus, _reason: &str) {
+        self.status.device_lost.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The JACK process callback: interleave the input ports, run the process, spread the output over
+/// the output ports. Runs on JACK's audio thread; realtime-safe (buffers allocated up front).
+struct JackProcess {
+    process: Process,
+    ins: Vec<Port<AudioIn>>,
+    outs: Vec<Port<AudioOut>>,
+    in_buf: Vec<f32>,
+    out_buf: Vec<f32>,
+}
+
+impl ProcessHandler for JackProcess {
+    fn process(&mut self, _: &Client, ps: &ProcessScope) -> Control {
+        let n = (ps.n_frames() as usize).min(MAX_BLOCK);
+        let (ni, no) = (self.ins.len(), self.outs.len());
+        assert_no_alloc::assert_no_alloc(|| {
+            for (c, port) in self.ins.iter().enumerate() {
+                for (i, s) in port.as_slice(ps).iter().take(n).enumerate() {
+                    self.in_buf[i * ni + c] = *s;
+                }
+            }
+            self.process.process(
+                &self.in_buf[..n * ni],
+                ni,
+                &mut self.out_buf[..n * no],
+                no,
+                n,
+            );
+            for (c, port) in self.outs.iter_mut().enumerate() {
+                for (i, d) in port.as_mut_slice(ps).iter_mut().take(n).enumerate() {
+                    *d = self.out_buf[i * no + c];
+                }
+            }
+        });
+        Control::Continue
+    }
+}
+
+struct JackStream {
+    info: StreamInfo,
+    _client: jack::AsyncClient<Notifications, JackProcess>,
+}
+
+impl AudioStream for JackStream {
+    fn info(&self) -> &StreamInfo {
+        &self.info
+    }
+}
+
+pub(super) fn open(
+    req: &StreamRequest,
+    process: Process,
+    status: Arc<EngineStatus>,
+) -> Result<Box<dyn AudioStream>> {
+    let host = describe();
+    if !host.available {
+        return Err(Error::HostUnavailable {
+            host: "jack".into(),
+            reason: host.note.unwrap_or_default(),
+        });
+    }
+    for (wanted, dir) in [
+        (&req.input, Direction::Input),
+        (&req.output, Direction::Output),
+    ] {
+        if let Some(name) = wanted {
+            host.find(name, dir)?;
+        }
+    }
+    let client = connect("overdub")?;
+    let (rate, buffer) = (client.sample_rate(), client.buffer_size());
+    if rate != req.rate {
+        return Err(Error::UnsupportedRate {
+            device: JACK_DEVICE.into(),
+            rate: req.rate,
+            available: format!(
+                "{rate} only: the JACK server sets the rate; restart jackd with -r {} or use a \
+                 session at {rate} Hz",
+                req.rate
+            ),
+        });
+    }
+    if let Some(b) = req.buffer
+        && b != buffer
+    {
+        return Err(Error::UnsupportedBuffer {
+            device: JACK_DEVICE.into(),
+            buffer: b,
+            available: format!(
+                "{buffer} only: the JACK server sets the buffer size; restart jackd with -p {b}"
+            ),
+        });
+    }
+    let (captures, playbacks) = physical_ports(&client);
+    let register = |e: jack::Error| Error::Device(format!("cannot register a JACK port: {e}"));
+    let ins = (0..captures.len())
+        .map(|i| client.register_port(&format!("in_{}", i + 1), AudioIn::default()))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(register)?;
+    let outs = (0..playbacks.len().max(2))
+        .map(|i| client.register_port(&format!("out_{}", i + 1), AudioOut::default()))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(register)?;
+    let in_names: Vec<String> = ins.iter().filter_map(|p| p.name().ok()).collect();
+    let out_names: Vec<String> = outs.iter().filter_map(|p| p.name().ok()).collect();
+    let handler = JackProcess {
+        process,
+        in_buf: vec![0.0; MAX_BLOCK * ins.len()],
+        out_buf: vec![0.0; MAX_BLOCK * outs.len()],
+        ins,
+        outs,
+    };
+    let active = client
+        .activate_async(Notifications { status }, handler)
+        .map_err(|e| Error::Device(format!("cannot start the JACK client: {e}")))?;
+    let c = active.as_client();
+    for (from, to) in captures.iter().zip(&in_names) {
+        let _ = c.connect_ports_by_name(from, to);
+    }
+    for (from, to) in out_names.iter().zip(&playbacks) {
+        let _ = c.connect_ports_by_name(from, to);
+    }
+    // What the driver reports is on the physical ports we connected to (our own ports only get
+    // it once the server has propagated latencies through the new connections).
+    let range = |name: Option<&String>, kind| {
+        name.and_then(|n| c.port_by_name(n))
+            .map_or(0, |p| p.get_latency_range(kind).1)
+    };
+    let latency = Latency {
+        input: range(captures.first(), LatencyType::Capture),
+        output: range(playbacks.first(), LatencyType::Playback),
+        bridge: 0,
+    };
+    let info = StreamInfo {
+        host: HostId::Jack,
+        input_device: Some(JACK_DEVICE.into()),
+        output_device: Some(JACK_DEVICE.into()),
+        rate,
+        buffer,
+        in_channels: in_names.len(),
+        out_channels: out_names.len(),
+        latency,
+    };
+    Ok(Box::new(JackStream {
+        info,
+        _client: active,
+    }))
+}

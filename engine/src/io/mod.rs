@@ -1,0 +1,407 @@
+//! Audio backends behind one interface: every host of this build is listed by [`hosts`], described
+//! by [`describe`] and opened by [`open`], which hands the [`Process`] to the driver's callback.
+//! One file per backend: `virtual_device` (built in, timer-paced), `offline` (freewheel, for tests,
+//! export and benchmarks), `jack_host` (one JACK client holding inputs and outputs) and
+//! `cpal_host` (ALSA, WASAPI, ASIO, CoreAudio through cpal, bridged by a FIFO).
+//!
+//! Opening and describing happen on the control thread; only the callbacks that the backends
+//! register run on the audio thread, and those only call into `rt/`.
+
+mod cpal_host;
+#[cfg(target_os = "linux")]
+mod jack_host;
+mod offline;
+mod virtual_device;
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::rt::{EngineStatus, Process};
+
+pub use offline::OfflineDriver;
+pub use virtual_device::{VIRTUAL_CHANNELS, VIRTUAL_DEVICES, VirtualKind};
+
+/// Largest block the process handles in one piece; larger device blocks are split.
+pub const MAX_BLOCK: usize = 8192;
+
+/// An audio host (driver family).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HostId {
+    /// Built-in timer-paced devices: a loopback cable and a test-signal source.
+    Virtual,
+    /// JACK (Linux; also PipeWire's JACK).
+    Jack,
+    /// ALSA (Linux).
+    Alsa,
+    /// WASAPI (Windows).
+    Wasapi,
+    /// Steinberg ASIO (Windows, `asio` feature).
+    Asio,
+    /// CoreAudio (macOS).
+    CoreAudio,
+}
+
+impl HostId {
+    /// Name used on the command line and in settings.
+    pub fn name(self) -> &'static str {
+        match self {
+            HostId::Virtual => "virtual",
+            HostId::Jack => "jack",
+            HostId::Alsa => "alsa",
+            HostId::Wasapi => "wasapi",
+            HostId::Asio => "asio",
+            HostId::CoreAudio => "coreaudio",
+        }
+    }
+
+    /// Parse a host name, case-insensitively, among the hosts of this build.
+    pub fn parse(name: &str) -> Result<Self> {
+        hosts()
+            .into_iter()
+            .find(|h| h.name().eq_ignore_ascii_case(name.trim()))
+            .ok_or_else(|| Error::UnknownHost {
+                name: name.to_string(),
+                available: hosts()
+                    .iter()
+                    .map(|h| h.name())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+}
+
+impl fmt::Display for HostId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Every host of this build, the platform's native ones first.
+pub fn hosts() -> Vec<HostId> {
+    let mut v = Vec::new();
+    #[cfg(target_os = "linux")]
+    v.extend([HostId::Jack, HostId::Alsa]);
+    #[cfg(target_os = "windows")]
+    v.push(HostId::Wasapi);
+    #[cfg(all(target_os = "windows", feature = "asio"))]
+    v.push(HostId::Asio);
+    #[cfg(target_os = "macos")]
+    v.push(HostId::CoreAudio);
+    v.push(HostId::Virtual);
+    v
+}
+
+/// Buffer sizes a device takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum BufferSizes {
+    /// Any size in this range, frames.
+    Range {
+        /// Smallest, frames.
+        min: u32,
+        /// Largest, frames.
+        max: u32,
+    },
+    /// Only this size (set by the server, as with JACK).
+    Fixed {
+        /// Frames.
+        frames: u32,
+    },
+    /// The driver does not say before a stream runs.
+    Unknown,
+}
+
+impl BufferSizes {
+    /// Whether `frames` is acceptable.
+    pub fn accepts(&self, frames: u32) -> bool {
+        match *self {
+            BufferSizes::Range { min, max } => (min..=max).contains(&frames),
+            BufferSizes::Fixed { frames: f } => f == frames,
+            BufferSizes::Unknown => true,
+        }
+    }
+
+    /// The sizes to offer in a picker: powers of two in range, or the fixed one.
+    pub fn choices(&self) -> Vec<u32> {
+        match *self {
+            BufferSizes::Range { min, max } => (4..=14)
+                .map(|p| 1u32 << p)
+                .filter(|s| (min..=max).contains(s))
+                .collect(),
+            BufferSizes::Fixed { frames } => vec![frames],
+            BufferSizes::Unknown => (5..=11).map(|p| 1u32 << p).collect(),
+        }
+    }
+}
+
+impl fmt::Display for BufferSizes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BufferSizes::Range { min, max } => write!(f, "{min}..{max} frames"),
+            BufferSizes::Fixed { frames } => write!(f, "{frames} frames (fixed)"),
+            BufferSizes::Unknown => f.write_str("driver default"),
+        }
+    }
+}
+
+/// One device of a host.
+#[derive(Clone, Debug, Serialize)]
+pub struct DeviceInfo {
+    /// Index within its host, as the command line accepts it.
+    pub index: usize,
+    /// Name as the command line accepts it.
+    pub name: String,
+    /// A longer description, where the driver gives one beside the name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Input channels.
+    pub inputs: u16,
+    /// Output channels.
+    pub outputs: u16,
+    /// Sample rates offered, Hz.
+    pub rates: Vec<u32>,
+    /// Rate used when none is asked for, Hz.
+    pub default_rate: u32,
+    /// Buffer sizes taken.
+    pub buffer: BufferSizes,
+    /// Buffer size used when none is asked for, frames (None: the driver's own default).
+    pub default_buffer: Option<u32>,
+    /// The host's default input.
+    pub default_input: bool,
+    /// The host's default output.
+    pub default_output: bool,
+}
+
+/// A host and its devices.
+#[derive(Clone, Debug, Serialize)]
+pub struct HostInfo {
+    /// Which host.
+    pub host: HostId,
+    /// Whether it can be used now.
+    pub available: bool,
+    /// Why not, or anything else worth saying (JACK: rate and buffer are the server's).
+    pub note: Option<String>,
+    /// Its devices.
+    pub devices: Vec<DeviceInfo>,
+}
+
+impl HostInfo {
+    fn unavailable(host: HostId, note: impl Into<String>) -> Self {
+        Self {
+            host,
+            available: false,
+            note: Some(note.into()),
+            devices: Vec::new(),
+        }
+    }
+
+    /// Find a device by index or name (case-insensitive), among those with channels in the wanted
+    /// direction.
+    pub fn find(&self, wanted: &str, direction: Direction) -> Result<&DeviceInfo> {
+        let usable = |d: &&DeviceInfo| match direction {
+            Direction::Input => d.inputs > 0,
+            Direction::Output => d.outputs > 0,
+        };
+        let found = match wanted.trim().parse::<usize>() {
+            Ok(i) => self.devices.iter().filter(usable).find(|d| d.index == i),
+            Err(_) => self
+                .devices
+                .iter()
+                .filter(usable)
+                .find(|d| d.name.eq_ignore_ascii_case(wanted.trim())),
+        };
+        found.ok_or_else(|| Error::UnknownDevice {
+            host: self.host.to_string(),
+            direction: direction.name(),
+            name: wanted.to_string(),
+            available: {
+                let names: Vec<String> = self
+                    .devices
+                    .iter()
+                    .filter(usable)
+                    .map(|d| format!("{}: {}", d.index, d.name))
+                    .collect();
+                if names.is_empty() {
+                    "none".into()
+                } else {
+                    names.join(", ")
+                }
+            },
+        })
+    }
+
+    /// The default device in a direction, else the first that has channels there.
+    pub fn default_device(&self, direction: Direction) -> Option<&DeviceInfo> {
+        let (is_default, has): (fn(&DeviceInfo) -> bool, fn(&DeviceInfo) -> bool) = match direction
+        {
+            Direction::Input => (|d| d.default_input, |d| d.inputs > 0),
+            Direction::Output => (|d| d.default_output, |d| d.outputs > 0),
+        };
+        self.devices
+            .iter()
+            .find(|d| is_default(d) && has(d))
+            .or_else(|| self.devices.iter().find(|d| has(d)))
+    }
+}
+
+/// Input or output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// Capture.
+    Input,
+    /// Playback.
+    Output,
+}
+
+impl Direction {
+    /// "input" or "output".
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::Input => "input",
+            Direction::Output => "output",
+        }
+    }
+}
+
+/// Describe a host and its devices. Never fails: an unusable host says why in its note.
+pub fn describe(host: HostId) -> HostInfo {
+    match host {
+        HostId::Virtual => virtual_device::describe(),
+        #[cfg(target_os = "linux")]
+        HostId::Jack => jack_host::describe(),
+        other => cpal_host::describe(other),
+    }
+}
+
+/// The host to use when none is chosen: a running JACK server, else the platform's own host if it
+/// has a usable default device, else the virtual host, so that recording always works.
+pub fn default_host() -> HostId {
+    #[cfg(target_os = "linux")]
+    if describe(HostId::Jack).available {
+        return HostId::Jack;
+    }
+    hosts()
+        .into_iter()
+        .filter(|h| !matches!(h, HostId::Virtual | HostId::Jack))
+        .find(|h| cpal_host::has_usable_default(*h))
+        .unwrap_or(HostId::Virtual)
+}
+
+/// What to open.
+#[derive(Clone, Debug)]
+pub struct StreamRequest {
+    /// Host.
+    pub host: HostId,
+    /// Input device by name or index; None: the host's default (or none if it has no inputs).
+    pub input: Option<String>,
+    /// Output device by name or index; None: the host's default.
+    pub output: Option<String>,
+    /// Sample rate, Hz (the session's).
+    pub rate: u32,
+    /// Buffer size, frames; None: the device's default.
+    pub buffer: Option<u32>,
+    /// Virtual loopback device only: the round trip of its cable, frames (default: one buffer).
+    pub loopback_delay: Option<u32>,
+}
+
+/// Latency figures of a running stream, frames.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Latency {
+    /// Input latency the driver reports.
+    pub input: u32,
+    /// Output latency the driver reports.
+    pub output: u32,
+    /// What the engine's duplex bridge adds (0 when input and output run in one callback).
+    pub bridge: u32,
+}
+
+impl Latency {
+    /// Round trip: input + output + bridge.
+    pub fn round_trip(&self) -> u32 {
+        self.input + self.output + self.bridge
+    }
+}
+
+/// What a running stream is.
+#[derive(Clone, Debug, Serialize)]
+pub struct StreamInfo {
+    /// Host.
+    pub host: HostId,
+    /// Input device name, if any.
+    pub input_device: Option<String>,
+    /// Output device name, if any.
+    pub output_device: Option<String>,
+    /// Sample rate, Hz.
+    pub rate: u32,
+    /// Block size, frames (as configured; some drivers vary it).
+    pub buffer: u32,
+    /// Input channels.
+    pub in_channels: usize,
+    /// Output channels.
+    pub out_channels: usize,
+    /// Reported latency.
+    pub latency: Latency,
+}
+
+/// A running stream. Dropping it stops the callbacks.
+pub trait AudioStream: Send {
+    /// What it is.
+    fn info(&self) -> &StreamInfo;
+}
+
+/// Open a stream and start it: from now on the driver calls `process` once per block on its audio
+/// thread. `status` receives xruns and device loss.
+pub fn open(
+    req: &StreamRequest,
+    process: Process,
+    status: Arc<EngineStatus>,
+) -> Result<Box<dyn AudioStream>> {
+    if req.rate == 0 {
+        return Err(Error::InvalidSetting(
+            "the sample rate must be above 0 Hz".into(),
+        ));
+    }
+    if let Some(b) = req.buffer
+        && !(1..=MAX_BLOCK as u32).contains(&b)
+    {
+        return Err(Error::InvalidSetting(format!(
+            "a buffer of {b} frames is out of range (1..{MAX_BLOCK})"
+        )));
+    }
+    match req.host {
+        HostId::Virtual => virtual_device::open(req, process, status),
+        #[cfg(target_os = "linux")]
+        HostId::Jack => jack_host::open(req, process, status),
+        _ => cpal_host::open(req, process, status),
+    }
+}
+
+/// Check a rate and buffer size against what a device offers; the error names what it offers.
+fn check_config(dev: &DeviceInfo, rate: u32, buffer: Option<u32>) -> Result<()> {
+    if !dev.rates.is_empty() && !dev.rates.contains(&rate) {
+        return Err(Error::UnsupportedRate {
+            device: dev.name.clone(),
+            rate,
+            available: dev
+                .rates
+                .iter()
+                .map(|r| format!("{r}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    if let Some(b) = buffer
+        && !dev.buffer.accepts(b)
+    {
+        return Err(Error::UnsupportedBuffer {
+            device: dev.name.clone(),
+            buffer: b,
+            available: dev.buffer.to_string(),
+        });
+    }
+    Ok(())
+}

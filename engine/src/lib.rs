@@ -1,0 +1,21 @@
+//! Overdub's engine: the realtime process (`rt`), the audio backends (`io`), the disk thread
+//! (`disk`), the session model (`session`), settings, and the control-side [`Engine`] that ties
+//! them together for the command line and the GUI. No GUI code.
+
+pub mod disk;
+pub mod engine;
+pub mod error;
+pub mod io;
+pub mod recorder;
+pub mod rt;
+pub mod session;
+pub mod settings;
+
+pub use engine::Engine;
+pub use error::{Error, Result};
+
+// The engine's own tests run every realtime path under `assert_no_alloc`: any allocation inside
+// an `assert_no_alloc` block aborts the test binary.
+#[cfg(test)]
+#[global_allocator]
+static ALLOC: assert_no_alloc::AllocDisabler = assert_no_alloc::AllocDisabler;

@@ -1,0 +1,79 @@
+//! The two message types that cross the realtime boundary, named for their direction:
+//! [`Command`] goes control -> rt, [`Event`] goes rt -> control. Both travel through `rtrb` rings.
+//!
+//! Anything the audio thread needs (a new track, a ring) is allocated on the control side and moved
+//! in by a command; anything it stops using comes back as [`Event::Garbage`] so that it is dropped
+//! (and freed) on the control side, never on the audio thread.
+
+use rtrb::{Consumer, Producer};
+
+use super::track::{MonitorMode, TrackRt};
+
+/// A track's identity, stable for the life of a session (not an index: tracks can be removed).
+pub type TrackId = u32;
+
+/// Control -> rt. Applied at the start of the next block, in order.
+pub enum Command {
+    /// Roll from the current position.
+    Start,
+    /// Stop at the start of the next block.
+    Stop,
+    /// Stop exactly when the playhead reaches this timeline frame (mid-block if need be).
+    /// Replaces an earlier `StopAt`.
+    StopAt(u64),
+    /// Move the playhead (timeline frames). Ignored while rolling; swap the playback rings first.
+    Locate(u64),
+    /// Record-enable the transport: armed tracks with a capture ring capture while rolling.
+    SetRecording(bool),
+    /// Add a track (allocated by the control side). Comes back as garbage when there is no room.
+    AddTrack(Box<TrackRt>),
+    /// Remove a track; its state comes back as [`Event::Garbage`].
+    RemoveTrack(TrackId),
+    /// Arm or disarm a track for recording.
+    SetArmed(TrackId, bool),
+    /// Fader gain as a linear factor (1.0 = 0 dB), ramped over one block to avoid clicks.
+    SetGain(TrackId, f32),
+    /// Pan from -1.0 (left) to 1.0 (right); 0 dB at centre on both sides.
+    SetPan(TrackId, f32),
+    /// Mute a track.
+    SetMute(TrackId, bool),
+    /// Solo a track: while any track is soloed, only soloed tracks are heard.
+    SetSolo(TrackId, bool),
+    /// How a track's input is monitored.
+    SetMonitor(TrackId, MonitorMode),
+    /// Which input channel (0-based) the track records from.
+    SetInput(TrackId, u16),
+    /// Attach the ring that the disk thread drains into this track's next take. The previous ring,
+    /// if any, comes back as garbage.
+    SetCapture(TrackId, Producer<f32>),
+    /// Attach the ring the disk thread fills with this track's playback, starting at the current
+    /// (stopped) playhead. The previous ring comes back as garbage.
+    SetPlayback(TrackId, Consumer<f32>),
+}
+
+/// Things the audio thread gives back to be dropped on the control side.
+pub enum Garbage {
+    /// A removed track, or one that did not fit.
+    Track(Box<TrackRt>),
+    /// A capture ring that is finished with: when the disk thread sees its producer gone and the ring
+    /// empty, the take is complete.
+    Capture(TrackId, Producer<f32>),
+    /// A playback ring that was replaced.
+    Playback(Consumer<f32>),
+}
+
+/// Rt -> control.
+pub enum Event {
+    /// The transport started rolling at this timeline frame.
+    Started(u64),
+    /// The transport stopped; the frame is where the playhead stands (one past the last rolled frame).
+    Stopped(u64),
+    /// Capture began at this timeline frame: the first frame each armed track's capture ring
+    /// receives belongs to this frame (before latency compensation).
+    CaptureStarted(u64),
+    /// Capture of every armed track ended at this timeline frame (exclusive); the capture rings
+    /// follow as garbage.
+    CaptureEnded(u64),
+    /// Something for the control side to drop.
+    Garbage(Garbage),
+}

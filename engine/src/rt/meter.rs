@@ -1,0 +1,80 @@
+//! Lock-free numbers that the audio thread writes and any thread reads: peak meters, DSP load,
+//! the playhead. Realtime-safe: plain atomics, no allocation after construction.
+
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+
+/// An `f32` in an `AtomicU32`, for meters and loads.
+#[derive(Debug, Default)]
+pub struct AtomicF32(AtomicU32);
+
+impl AtomicF32 {
+    /// A cell holding `v`.
+    pub fn new(v: f32) -> Self {
+        Self(AtomicU32::new(v.to_bits()))
+    }
+    /// The current value.
+    pub fn load(&self) -> f32 {
+        f32::from_bits(self.0.load(Ordering::Relaxed))
+    }
+    /// Replace the value.
+    pub fn store(&self, v: f32) {
+        self.0.store(v.to_bits(), Ordering::Relaxed);
+    }
+    /// Raise the value to `v` if `v` is larger. Only for non-negative values, whose bit patterns
+    /// order like the numbers.
+    pub fn raise(&self, v: f32) {
+        if v >= 0.0 {
+            self.0.fetch_max(v.to_bits(), Ordering::Relaxed);
+        }
+    }
+    /// Read the value and reset it to zero (peak-hold readers).
+    pub fn take(&self) -> f32 {
+        f32::from_bits(self.0.swap(0, Ordering::Relaxed))
+    }
+}
+
+/// One track's meter: the peak (linear, 1.0 = 0 dBFS) since the reader last took it, and whether
+/// the signal reached full scale.
+#[derive(Debug, Default)]
+pub struct TrackMeter {
+    /// Peak since the last `take`, linear amplitude.
+    pub peak: AtomicF32,
+    /// Set when a sample reached 1.0 (0 dBFS) or beyond; cleared by the reader.
+    pub clipped: AtomicBool,
+}
+
+/// Engine-wide status written by the audio thread (and the driver), read by the control side.
+#[derive(Debug, Default)]
+pub struct EngineStatus {
+    /// Playhead, timeline frames.
+    pub position: AtomicU64,
+    /// True while the transport rolls.
+    pub rolling: AtomicBool,
+    /// Peak DSP load since last taken: time in the callback over the block period (1.0 = 100 %).
+    pub dsp_peak: AtomicF32,
+    /// Sum of per-block loads and number of blocks, for the mean.
+    pub dsp_sum_micro: AtomicU64,
+    /// Blocks processed since the stream started.
+    pub blocks: AtomicU64,
+    /// Driver-reported xruns (over- or underruns of the device buffer).
+    pub xruns: AtomicU64,
+    /// Frames a capture ring could not take (the disk thread fell behind).
+    pub capture_overruns: AtomicU64,
+    /// Frames a playback ring could not give (the disk thread fell behind).
+    pub playback_underruns: AtomicU64,
+    /// Frames the duplex bridge had to invent because input was late.
+    pub bridge_underruns: AtomicU64,
+    /// Set by the driver when the device or server went away.
+    pub device_lost: AtomicBool,
+}
+
+impl EngineStatus {
+    /// Mean DSP load over all blocks so far (1.0 = 100 %).
+    pub fn dsp_mean(&self) -> f32 {
+        let blocks = self.blocks.load(Ordering::Relaxed);
+        if blocks == 0 {
+            return 0.0;
+        }
+        self.dsp_sum_micro.load(Ordering::Relaxed) as f32 / 1e6 / blocks as f32
+    }
+}

@@ -1,0 +1,26 @@
+//! The realtime side: the process function and everything it calls. Every line under `rt/` may
+//! run on the audio thread and obeys DESIGN.md's realtime rules: no allocation or free, no lock, no
+//! I/O, no blocking, no panic on any input.
+
+mod command;
+mod denormals;
+mod meter;
+mod process;
+mod track;
+
+#[cfg(test)]
+mod tests;
+
+pub use command::{Command, Event, Garbage, TrackId};
+pub use denormals::DenormalGuard;
+pub use meter::{AtomicF32, EngineStatus, TrackMeter};
+pub use process::{MAX_TRACKS, Process, ProcessConfig, ProcessHandle};
+pub use track::{MonitorMode, TrackRt, pan_gains};
+
+mod bridge;
+mod cable;
+mod test_signal;
+
+pub use bridge::{BridgeInput, BridgeOutput, bridge};
+pub use cable::LoopbackCable;
+pub use test_signal::{fill_test_signal, test_signal};

@@ -1,0 +1,435 @@
+//! [`Process`]: the one object that runs on the audio thread. The driver calls
+//! [`Process::process`] once per device block; it drains commands, records armed tracks into their
+//! capture rings, plays tracks from their playback rings, mixes, meters and reports.
+//!
+//! Realtime-safe: after [`Process::new`] nothing here allocates, frees, locks, blocks or panics;
+//! work is bounded by frames x tracks. Blocks larger than `max_block` are split, never refused.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use rtrb::{Consumer, Producer, RingBuffer};
+
+use super::command::{Command, Event, Garbage, TrackId};
+use super::denormals::DenormalGuard;
+use super::meter::EngineStatus;
+use super::track::{TrackRt, pan_gains};
+
+/// Most tracks one engine holds; the track list is allocated this large up front.
+pub const MAX_TRACKS: usize = 256;
+/// Commands applied per block at most, so a burst of edits cannot stretch one callback.
+const MAX_COMMANDS_PER_BLOCK: usize = 256;
+/// Command ring size: room for a whole session's worth of set-up commands at once.
+const COMMAND_CAPACITY: usize = 4096;
+/// Event ring size: garbage from removing every track plus transport events.
+const EVENT_CAPACITY: usize = 4096;
+
+/// Sizes fixed when the engine is built.
+#[derive(Clone, Copy, Debug)]
+pub struct ProcessConfig {
+    /// Sample rate, Hz.
+    pub rate: u32,
+    /// Largest block processed in one piece, frames; larger device blocks are split.
+    pub max_block: usize,
+}
+
+/// The control side's ends of the realtime queues and the shared status.
+pub struct ProcessHandle {
+    /// Commands to the audio thread.
+    pub commands: Producer<Command>,
+    /// Events from the audio thread.
+    pub events: Consumer<Event>,
+    /// Numbers the audio thread publishes.
+    pub status: Arc<EngineStatus>,
+}
+
+/// The realtime process. See the module docs.
+pub struct Process {
+    commands: Consumer<Command>,
+    events: Producer<Event>,
+    status: Arc<EngineStatus>,
+    tracks: Vec<Box<TrackRt>>,
+    rate: u32,
+    max_block: usize,
+    position: u64,
+    rolling: bool,
+    recording: bool,
+    capturing: bool,
+    stop_at: Option<u64>,
+    buf_in: Vec<f32>,
+    buf_play: Vec<f32>,
+    mix_l: Vec<f32>,
+    mix_r: Vec<f32>,
+}
+
+impl Process {
+    /// Build the process and the control side's handle. Not on the audio thread: allocates every
+    /// buffer the process will ever use.
+    pub fn new(config: ProcessConfig) -> (Self, ProcessHandle) {
+        let max_block = config.max_block.max(1);
+        let (cmd_tx, cmd_rx) = RingBuffer::new(COMMAND_CAPACITY);
+        let (ev_tx, ev_rx) = RingBuffer::new(EVENT_CAPACITY);
+        let status = Arc::new(EngineStatus::default());
+        let process = Self {
+            commands: cmd_rx,
+            events: ev_tx,
+            status: status.clone(),
+            tracks: Vec::with_capacity(MAX_TRACKS),
+            rate: config.rate.max(1),
+            max_block,
+            position: 0,
+            rolling: false,
+            recording: false,
+            capturing: false,
+            stop_at: None,
+            buf_in: vec![0.0; max_block],
+            buf_play: vec![0.0; max_block],
+            mix_l: vec![0.0; max_block],
+            mix_r: vec![0.0; max_block],
+        };
+        let handle = ProcessHandle {
+            commands: cmd_tx,
+            events: ev_rx,
+            status,
+        };
+        (process, handle)
+    }
+
+    /// Process one device block. `input` is interleaved with `in_channels` channels, `output`
+    /// interleaved with `out_channels`; either may have zero channels. Frames beyond what a buffer
+    /// holds are treated as silence (input) or skipped (output). Realtime-safe.
+    pub fn process(
+        &mut self,
+        input: &[f32],
+        in_channels: usize,
+        output: &mut [f32],
+        out_channels: usize,
+        frames: usize,
+    ) {
+        let started = Instant::now();
+        let _ftz = DenormalGuard::new();
+        self.drain_commands();
+        output.fill(0.0);
+        let in_channels = if input.len() >= frames * in_channels {
+            in_channels
+        } else {
+            0
+        };
+        let out_channels = if output.len() >= frames * out_channels {
+            out_channels
+        } else {
+            0
+        };
+
+        let mut done = 0;
+        while done < frames {
+            let mut n = (frames - done).min(self.max_block);
+            if self.rolling
+                && let Some(stop) = self.stop_at
+            {
+                if stop <= self.position {
+                    self.stop();
+                    continue;
+                }
+                n = n.min((stop - self.position).try_into().unwrap_or(usize::MAX));
+            }
+            let io = BlockIo {
+                input,
+                in_channels,
+                out_channels,
+                offset: done,
+                frames: n,
+            };
+            self.run(&io, output);
+            done += n;
+        }
+        if self.rolling && self.stop_at.is_some_and(|s| s <= self.position) {
+            self.stop();
+        }
+        self.publish(started, frames);
+    }
+
+    fn publish(&self, started: Instant, frames: usize) {
+        let s = &self.status;
+        s.position.store(self.position, Ordering::Relaxed);
+        s.rolling.store(self.rolling, Ordering::Relaxed);
+        let period = frames as f32 / self.rate as f32;
+        if period > 0.0 {
+            let load = started.elapsed().as_secs_f32() / period;
+            s.dsp_peak.raise(load);
+            s.dsp_sum_micro
+                .fetch_add((load * 1e6) as u64, Ordering::Relaxed);
+        }
+        s.blocks.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// One stretch of frames in which the transport state does not change.
+    fn run(&mut self, io: &BlockIo<'_>, output: &mut [f32]) {
+        let n = io.frames;
+        let any_solo = self.tracks.iter().any(|t| t.solo);
+        let capture_now = self.rolling && self.capturing;
+        let mix_l = &mut self.mix_l[..n];
+        let mix_r = &mut self.mix_r[..n];
+        mix_l.fill(0.0);
+        mix_r.fill(0.0);
+        for track in self.tracks.iter_mut() {
+            let inp = &mut self.buf_in[..n];
+            io.read_channel(usize::from(track.input), inp);
+            if capture_now
+                && track.armed
+                && let Some(ring) = track.capture.as_mut()
+            {
+                let (_, rest) = ring.push_partial_slice(inp);
+                if !rest.is_empty() {
+                    self.status
+                        .capture_overruns
+                        .fetch_add(rest.len() as u64, Ordering::Relaxed);
+                }
+            }
+            let play = &mut self.buf_play[..n];
+            play.fill(0.0);
+            if self.rolling {
+                read_playback(track, play, &self.status);
+            }
+            let source: &[f32] = if track.hears_input() { inp } else { play };
+            let audible = !track.mute && (!any_solo || track.solo);
+            let target = if audible {
+                sanitize_gain(track.gain)
+            } else {
+                0.0
+            };
+            let g0 = track.gain_now;
+            let step = (target - g0) / n as f32;
+            let (pl, pr) = pan_gains(track.pan);
+            let mut out_peak = 0.0f32;
+            for (i, &x) in source.iter().enumerate() {
+                let s = x * (g0 + step * (i + 1) as f32);
+                out_peak = out_peak.max(s.abs());
+                mix_l[i] += s * pl;
+                mix_r[i] += s * pr;
+            }
+            track.gain_now = target;
+            let peak = if track.armed { peak_of(inp) } else { out_peak };
+            track.meter.peak.raise(peak);
+            if peak >= 1.0 {
+                track.meter.clipped.store(true, Ordering::Relaxed);
+            }
+        }
+        io.write_master(mix_l, mix_r, output);
+        if self.rolling {
+            self.position += n as u64;
+        }
+    }
+
+    fn drain_commands(&mut self) {
+        for _ in 0..MAX_COMMANDS_PER_BLOCK {
+            let Ok(cmd) = self.commands.pop() else { break };
+            self.apply(cmd);
+        }
+    }
+
+    fn apply(&mut self, cmd: Command) {
+        match cmd {
+            Command::Start => {
+                if !self.rolling {
+                    self.rolling = true;
+                    self.send(Event::Started(self.position));
+                    if self.recording {
+                        self.begin_capture();
+                    }
+                }
+            }
+            Command::Stop => self.stop(),
+            Command::StopAt(frame) => self.stop_at = Some(frame),
+            Command::Locate(frame) => {
+                if !self.rolling {
+                    self.position = frame;
+                }
+            }
+            Command::SetRecording(on) => {
+                self.recording = on;
+                if self.rolling && on && !self.capturing {
+                    self.begin_capture();
+                } else if !on && self.capturing {
+                    self.end_capture();
+                }
+            }
+            Command::AddTrack(track) => {
+                if self.tracks.len() < self.tracks.capacity() {
+                    self.tracks.push(track);
+                } else {
+                    self.send(Event::Garbage(Garbage::Track(track)));
+                }
+            }
+            Command::RemoveTrack(id) => {
+                if let Some(i) = self.tracks.iter().position(|t| t.id == id) {
+                    let track = self.tracks.remove(i);
+                    self.send(Event::Garbage(Garbage::Track(track)));
+                }
+            }
+            Command::SetArmed(id, v) => self.with_track(id, |t| t.armed = v),
+            Command::SetGain(id, v) => self.with_track(id, |t| t.gain = v),
+            Command::SetPan(id, v) => self.with_track(id, |t| t.pan = v),
+            Command::SetMute(id, v) => self.with_track(id, |t| t.mute = v),
+            Command::SetSolo(id, v) => self.with_track(id, |t| t.solo = v),
+            Command::SetMonitor(id, v) => self.with_track(id, |t| t.monitor = v),
+            Command::SetInput(id, v) => self.with_track(id, |t| t.input = v),
+            Command::SetCapture(id, ring) => {
+                let old = match self.track_mut(id) {
+                    Some(t) => t.capture.replace(ring),
+                    None => Some(ring),
+                };
+                if let Some(old) = old {
+                    self.send(Event::Garbage(Garbage::Capture(id, old)));
+                }
+            }
+            Command::SetPlayback(id, ring) => {
+                let old = match self.track_mut(id) {
+                    Some(t) => {
+                        t.playback_debt = 0;
+                        t.playback.replace(ring)
+                    }
+                    None => Some(ring),
+                };
+                if let Some(old) = old {
+                    self.send(Event::Garbage(Garbage::Playback(old)));
+                }
+            }
+        }
+    }
+
+    fn track_mut(&mut self, id: TrackId) -> Option<&mut TrackRt> {
+        self.tracks
+            .iter_mut()
+            .find(|t| t.id == id)
+            .map(|b| &mut **b)
+    }
+
+    fn with_track(&mut self, id: TrackId, f: impl FnOnce(&mut TrackRt)) {
+        if let Some(t) = self.track_mut(id) {
+            f(t);
+        }
+    }
+
+    fn begin_capture(&mut self) {
+        self.capturing = true;
+        self.send(Event::CaptureStarted(self.position));
+    }
+
+    /// Ends capture: every capture ring goes back to the control side, which drops it so the disk
+    /// thread knows the take is complete.
+    fn end_capture(&mut self) {
+        self.capturing = false;
+        self.send(Event::CaptureEnded(self.position));
+        for i in 0..self.tracks.len() {
+            let id = self.tracks[i].id;
+            if let Some(ring) = self.tracks[i].capture.take() {
+                self.send(Event::Garbage(Garbage::Capture(id, ring)));
+            }
+        }
+    }
+
+    fn stop(&mut self) {
+        self.stop_at = None;
+        if !self.rolling {
+            return;
+        }
+        if self.capturing {
+            self.end_capture();
+        }
+        self.rolling = false;
+        self.send(Event::Stopped(self.position));
+    }
+
+    /// Push an event. If the ring is full, the event is lost; garbage in it is leaked rather than
+    /// freed here (freeing could block). The ring is sized so that this does not happen.
+    fn send(&mut self, event: Event) {
+        if let Err(rtrb::PushError::Full(event)) = self.events.push(event) {
+            std::mem::forget(event);
+        }
+    }
+}
+
+/// Pop this block's playback, paying back frames owed from an earlier underrun first so that the
+/// track stays in step with the timeline.
+fn read_playback(track: &mut TrackRt, play: &mut [f32], status: &EngineStatus) {
+    let Some(ring) = track.playback.as_mut() else {
+        return;
+    };
+    if track.playback_debt > 0 {
+        let k = track.playback_debt.min(ring.slots());
+        if let Ok(chunk) = ring.read_chunk(k) {
+            chunk.commit_all();
+        }
+        track.playback_debt -= k;
+    }
+    let got = if track.playback_debt == 0 {
+        ring.pop_partial_slice(play).0.len()
+    } else {
+        0
+    };
+    let missing = play.len() - got;
+    if missing > 0 {
+        track.playback_debt += missing;
+        status
+            .playback_underruns
+            .fetch_add(missing as u64, Ordering::Relaxed);
+    }
+}
+
+fn peak_of(x: &[f32]) -> f32 {
+    x.iter().fold(0.0f32, |m, v| m.max(v.abs()))
+}
+
+/// A gain that cannot blow up the mix: NaN and infinities become silence, and it is capped at
+/// +24 dB.
+fn sanitize_gain(g: f32) -> f32 {
+    if g.is_finite() {
+        g.clamp(0.0, 16.0)
+    } else {
+        0.0
+    }
+}
+
+/// The device buffers of one stretch of a block.
+struct BlockIo<'a> {
+    input: &'a [f32],
+    in_channels: usize,
+    out_channels: usize,
+    offset: usize,
+    frames: usize,
+}
+
+impl BlockIo<'_> {
+    /// Copy input channel `ch` of this stretch into `dst`, or silence if the device has no such
+    /// channel.
+    fn read_channel(&self, ch: usize, dst: &mut [f32]) {
+        if ch >= self.in_channels {
+            dst.fill(0.0);
+            return;
+        }
+        let start = self.offset * self.in_channels + ch;
+        let frames = self.input[start..].iter().step_by(self.in_channels);
+        for (d, s) in dst.iter_mut().zip(frames) {
+            *d = *s;
+        }
+    }
+
+    /// Write the master bus: left and right to the first two outputs, their average to a mono one.
+    fn write_master(&self, l: &[f32], r: &[f32], output: &mut [f32]) {
+        let ch = self.out_channels;
+        if ch == 0 {
+            return;
+        }
+        let out = &mut output[self.offset * ch..(self.offset + self.frames) * ch];
+        for (i, frame) in out.chunks_exact_mut(ch).enumerate() {
+            if ch == 1 {
+                frame[0] = 0.5 * (l[i] + r[i]);
+            } else {
+                frame[0] = l[i];
+                frame[1] = r[i];
+            }
+        }
+    }
+}

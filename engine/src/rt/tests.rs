@@ -1,0 +1,392 @@
+//! Every realtime path, run under `assert_no_alloc`: the test binary installs `AllocDisabler`
+//! (see lib.rs), so any allocation or free inside `rt()` aborts the run.
+
+use std::sync::atomic::Ordering;
+
+use assert_no_alloc::assert_no_alloc as rt;
+use rtrb::{Consumer, Producer, RingBuffer};
+
+use super::*;
+
+const BLOCK: usize = 64;
+const IN: usize = 4;
+const OUT: usize = 2;
+
+struct Rig {
+    p: Process,
+    h: ProcessHandle,
+    input: Vec<f32>,
+    output: Vec<f32>,
+}
+
+impl Rig {
+    fn new() -> Self {
+        let (p, h) = Process::new(ProcessConfig {
+            rate: 48_000,
+            max_block: BLOCK,
+        });
+        Self {
+            p,
+            h,
+            input: vec![0.0; BLOCK * IN],
+            output: vec![0.0; BLOCK * OUT],
+        }
+    }
+
+    fn send(&mut self, c: Command) {
+        assert!(self.h.commands.push(c).is_ok());
+    }
+
+    /// One block with input channel `ch` carrying `f(frame_in_block)`, under the no-alloc check.
+    fn block(&mut self, fill: impl Fn(usize, usize) -> f32) -> &[f32] {
+        for (i, frame) in self.input.chunks_exact_mut(IN).enumerate() {
+            for (c, s) in frame.iter_mut().enumerate() {
+                *s = fill(i, c);
+            }
+        }
+        let (p, input, output) = (&mut self.p, &self.input, &mut self.output);
+        rt(|| p.process(input, IN, output, OUT, BLOCK));
+        &self.output
+    }
+
+    fn silent_block(&mut self) -> &[f32] {
+        self.block(|_, _| 0.0)
+    }
+
+    fn events(&mut self) -> Vec<Event> {
+        let mut v = Vec::new();
+        while let Ok(e) = self.h.events.pop() {
+            v.push(e);
+        }
+        v
+    }
+
+    fn add(
+        &mut self,
+        id: TrackId,
+        input: u16,
+        f: impl FnOnce(&mut TrackRt),
+    ) -> std::sync::Arc<TrackMeter> {
+        let mut t = TrackRt::new(id, input);
+        f(&mut t);
+        let m = t.meter.clone();
+        self.send(Command::AddTrack(Box::new(t)));
+        m
+    }
+}
+
+fn filled_ring(values: impl IntoIterator<Item = f32>, cap: usize) -> Consumer<f32> {
+    let (mut tx, rx): (Producer<f32>, Consumer<f32>) = RingBuffer::new(cap);
+    for v in values {
+        assert!(tx.push(v).is_ok());
+    }
+    rx
+}
+
+fn left(out: &[f32]) -> Vec<f32> {
+    out.chunks_exact(OUT).map(|f| f[0]).collect()
+}
+
+#[test]
+fn play_mixes_playback_to_both_sides_at_unity() {
+    let mut r = Rig::new();
+    r.add(1, 0, |_| {});
+    r.send(Command::SetPlayback(
+        1,
+        filled_ring((0..BLOCK * 2).map(|i| i as f32 / 1000.0), 4096),
+    ));
+    r.send(Command::Start);
+    r.silent_block();
+    let out = r.silent_block().to_vec();
+    for (i, f) in out.chunks_exact(OUT).enumerate() {
+        let want = (BLOCK + i) as f32 / 1000.0;
+        assert_eq!(f, [want, want], "frame {i}");
+    }
+    assert_eq!(
+        r.h.status.position.load(Ordering::Relaxed),
+        2 * BLOCK as u64
+    );
+}
+
+#[test]
+fn record_captures_the_tracks_input_channel_exactly() {
+    let mut r = Rig::new();
+    let (tx, mut rx) = RingBuffer::<f32>::new(4096);
+    r.add(1, 2, |t| t.armed = true);
+    r.send(Command::SetCapture(1, tx));
+    r.send(Command::SetRecording(true));
+    r.send(Command::Start);
+    r.block(|i, c| (c * 1000 + i) as f32);
+    r.block(|i, c| (c * 1000 + BLOCK + i) as f32);
+    let got: Vec<f32> = std::iter::from_fn(|| rx.pop().ok()).collect();
+    let want: Vec<f32> = (0..2 * BLOCK).map(|i| (2000 + i) as f32).collect();
+    assert_eq!(got, want);
+    let ev = r.events();
+    assert!(matches!(ev[0], Event::Started(0)));
+    assert!(matches!(ev[1], Event::CaptureStarted(0)));
+}
+
+#[test]
+fn stop_at_ends_capture_mid_block_and_returns_the_ring() {
+    let mut r = Rig::new();
+    let (tx, rx) = RingBuffer::<f32>::new(4096);
+    r.add(1, 0, |t| t.armed = true);
+    r.send(Command::SetCapture(1, tx));
+    r.send(Command::SetRecording(true));
+    r.send(Command::StopAt(100));
+    r.send(Command::Start);
+    r.block(|_, _| 0.5);
+    r.block(|_, _| 0.5);
+    r.block(|_, _| 0.5);
+    assert_eq!(rx.slots(), 100, "exactly the frames before the stop point");
+    assert_eq!(r.h.status.position.load(Ordering::Relaxed), 100);
+    assert!(!r.h.status.rolling.load(Ordering::Relaxed));
+    let ev = r.events();
+    assert!(ev.iter().any(|e| matches!(e, Event::CaptureEnded(100))));
+    assert!(ev.iter().any(|e| matches!(e, Event::Stopped(100))));
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, Event::Garbage(Garbage::Capture(1, _))))
+    );
+    drop(ev);
+    assert!(
+        rx.is_abandoned(),
+        "the producer came back to the control side and was dropped"
+    );
+}
+
+#[test]
+fn monitoring_modes_choose_input_or_playback() {
+    for (mode, armed, want) in [
+        (MonitorMode::Input, false, 0.25),
+        (MonitorMode::Off, true, 0.5),
+        (MonitorMode::Auto, true, 0.25),
+        (MonitorMode::Auto, false, 0.5),
+    ] {
+        let mut r = Rig::new();
+        r.add(1, 1, |t| {
+            t.monitor = mode;
+            t.armed = armed;
+        });
+        r.send(Command::SetPlayback(1, filled_ring(vec![0.5; BLOCK], 4096)));
+        r.send(Command::Start);
+        let out = r.block(|_, c| if c == 1 { 0.25 } else { 0.9 });
+        assert!(
+            left(out).iter().all(|&s| s == want),
+            "{mode:?} armed={armed}"
+        );
+    }
+}
+
+#[test]
+fn meter_holds_peak_and_flags_clipping() {
+    let mut r = Rig::new();
+    let m = r.add(1, 0, |t| {
+        t.monitor = MonitorMode::Input;
+    });
+    r.block(|i, _| if i == 7 { -0.75 } else { 0.1 });
+    assert_eq!(m.peak.take(), 0.75);
+    assert!(!m.clipped.load(Ordering::Relaxed));
+    r.block(|i, _| if i == 3 { 1.5 } else { 0.0 });
+    assert_eq!(m.peak.take(), 1.5);
+    assert!(m.clipped.load(Ordering::Relaxed));
+}
+
+#[test]
+fn locate_moves_a_stopped_playhead_only() {
+    let mut r = Rig::new();
+    r.send(Command::Locate(1000));
+    r.silent_block();
+    assert_eq!(r.h.status.position.load(Ordering::Relaxed), 1000);
+    r.send(Command::Start);
+    r.silent_block();
+    r.send(Command::Locate(5));
+    r.silent_block();
+    assert_eq!(
+        r.h.status.position.load(Ordering::Relaxed),
+        1000 + 2 * BLOCK as u64
+    );
+}
+
+#[test]
+fn tracks_are_added_and_removed_while_running() {
+    let mut r = Rig::new();
+    r.add(1, 0, |t| t.monitor = MonitorMode::Input);
+    r.add(2, 1, |t| t.monitor = MonitorMode::Input);
+    let out = left(r.block(|_, c| [0.125, 0.25, 0.0, 0.0][c]));
+    assert!(out.iter().all(|&s| s == 0.375));
+    r.send(Command::RemoveTrack(1));
+    let out = left(r.block(|_, c| [0.125, 0.25, 0.0, 0.0][c]));
+    assert!(out.iter().all(|&s| s == 0.25));
+    assert!(
+        r.events()
+            .iter()
+            .any(|e| matches!(e, Event::Garbage(Garbage::Track(t)) if t.id == 1))
+    );
+}
+
+#[test]
+fn a_track_beyond_capacity_comes_back() {
+    let mut r = Rig::new();
+    for id in 0..MAX_TRACKS as u32 + 1 {
+        r.add(id, 0, |_| {});
+        if id % 200 == 0 {
+            r.silent_block();
+        }
+    }
+    r.silent_block();
+    let back: Vec<u32> = r
+        .events()
+        .iter()
+        .filter_map(|e| match e {
+            Event::Garbage(Garbage::Track(t)) => Some(t.id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(back, vec![MAX_TRACKS as u32]);
+}
+
+#[test]
+fn mute_solo_and_pan_shape_the_mix() {
+    let mut r = Rig::new();
+    r.add(1, 0, |t| t.monitor = MonitorMode::Input);
+    r.add(2, 1, |t| {
+        t.monitor = MonitorMode::Input;
+        t.pan = 1.0;
+    });
+    let both = |i: usize, c: usize| {
+        let _ = i;
+        [0.5, 0.25, 0.0, 0.0][c]
+    };
+    let out = r.block(both).to_vec();
+    assert_eq!(&out[..2], &[0.5, 0.75], "track 2 panned hard right");
+    r.send(Command::SetSolo(2, true));
+    r.block(both); // gain ramps over one block
+    let out = r.block(both).to_vec();
+    assert_eq!(&out[..2], &[0.0, 0.25]);
+    r.send(Command::SetMute(2, true));
+    r.block(both);
+    assert!(r.block(both).iter().all(|&s| s == 0.0));
+}
+
+#[test]
+fn gain_changes_ramp_without_a_jump() {
+    let mut r = Rig::new();
+    r.add(1, 0, |t| t.monitor = MonitorMode::Input);
+    r.block(|_, _| 1.0);
+    r.send(Command::SetGain(1, 0.0));
+    let out = left(r.block(|_, _| 1.0));
+    for w in out.windows(2) {
+        assert!(
+            w[0] - w[1] <= 1.0 / BLOCK as f32 + 1e-6,
+            "step too large: {w:?}"
+        );
+    }
+    assert_eq!(*out.last().unwrap_or(&1.0), 0.0);
+}
+
+#[test]
+fn playback_underrun_plays_silence_then_catches_up_in_sync() {
+    let mut r = Rig::new();
+    r.add(1, 0, |t| t.monitor = MonitorMode::Off);
+    let (mut tx, rx) = RingBuffer::<f32>::new(4096);
+    for i in 0..BLOCK / 2 {
+        assert!(tx.push(i as f32).is_ok());
+    }
+    r.send(Command::SetPlayback(1, rx));
+    r.send(Command::Start);
+    let first = left(r.silent_block());
+    assert_eq!(first[BLOCK / 2 - 1], (BLOCK / 2 - 1) as f32);
+    assert_eq!(first[BLOCK / 2], 0.0);
+    assert_eq!(
+        r.h.status.playback_underruns.load(Ordering::Relaxed),
+        (BLOCK / 2) as u64
+    );
+    // The disk thread catches up with the timeline from frame BLOCK/2 on.
+    for i in BLOCK / 2..3 * BLOCK {
+        assert!(tx.push(i as f32).is_ok());
+    }
+    let second = left(r.silent_block());
+    assert_eq!(
+        second[0], BLOCK as f32,
+        "timeline frame BLOCK plays at frame BLOCK"
+    );
+}
+
+#[test]
+fn hostile_values_never_panic_or_blow_up() {
+    let mut r = Rig::new();
+    r.add(1, 99, |t| {
+        t.monitor = MonitorMode::Input;
+    });
+    r.add(2, 0, |t| t.monitor = MonitorMode::Input);
+    r.send(Command::SetGain(2, f32::NAN));
+    r.send(Command::SetPan(2, f32::INFINITY));
+    r.block(|_, _| 0.5);
+    assert!(r.block(|_, _| 0.5).iter().all(|s| s.is_finite()));
+    // Buffers shorter than the frame count claims: treated as no channels, no panic.
+    let mut out = vec![0.0; 3];
+    let p = &mut r.p;
+    rt(|| p.process(&[0.0; 5], IN, &mut out, OUT, BLOCK));
+    // A device block larger than max_block is split.
+    let big_in = vec![0.1; 3 * BLOCK * IN];
+    let mut big_out = vec![0.0; 3 * BLOCK * OUT];
+    rt(|| p.process(&big_in, IN, &mut big_out, OUT, 3 * BLOCK));
+}
+
+#[test]
+fn bridge_adds_exactly_one_block_in_either_callback_order() {
+    for input_first in [true, false] {
+        let (mut tx, mut rx) = bridge(1, BLOCK, BLOCK);
+        let mut seen = Vec::new();
+        for b in 0..4 {
+            let block: Vec<f32> = (0..BLOCK).map(|i| (b * BLOCK + i) as f32).collect();
+            let mut first = [0.0; 4];
+            let slipped = rt(|| {
+                if input_first {
+                    tx.push(&block);
+                }
+                let (got, slipped) = rx.pull(BLOCK);
+                first.copy_from_slice(&got[..4]);
+                if !input_first {
+                    tx.push(&block);
+                }
+                slipped
+            });
+            assert_eq!(slipped, 0);
+            seen.extend_from_slice(&first);
+        }
+        assert_eq!(&seen[4..8], &[0.0, 1.0, 2.0, 3.0], "block 1 hears block 0");
+        assert_eq!(rx.latency(), BLOCK);
+    }
+}
+
+#[test]
+fn loopback_cable_returns_output_after_its_delay() {
+    let delay = 100;
+    let mut cable = LoopbackCable::new(1, delay, BLOCK);
+    let mut heard = Vec::new();
+    let mut inp = vec![0.0; BLOCK];
+    for b in 0..4 {
+        let out: Vec<f32> = (0..BLOCK).map(|i| (b * BLOCK + i + 1) as f32).collect();
+        rt(|| {
+            cable.receive(&mut inp);
+            cable.send(&out);
+        });
+        heard.extend_from_slice(&inp);
+    }
+    assert!(heard[..delay].iter().all(|&s| s == 0.0));
+    assert_eq!(
+        heard[delay], 1.0,
+        "output frame 0 arrives at input frame {delay}"
+    );
+}
+
+#[test]
+fn test_signal_is_deterministic_and_differs_per_channel() {
+    let mut a = vec![0.0; 8 * 2];
+    rt(|| fill_test_signal(&mut a, 2, 1234, 48_000));
+    assert_eq!(a[0], test_signal(0, 1234, 48_000));
+    assert_eq!(a[3], test_signal(1, 1235, 48_000));
+    assert_ne!(a[0], a[1]);
+}

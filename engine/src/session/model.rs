@@ -1,0 +1,152 @@
+//! The session model: tracks and clips, serialized as `session.json`. Not on the audio thread.
+
+use serde::{Deserialize, Serialize};
+
+use crate::rt::{MonitorMode, TrackId};
+
+/// Version of the `session.json` format this build writes and reads.
+pub const SESSION_VERSION: u32 = 1;
+
+/// A recording session: its sample rate and its tracks.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    /// Format version of the file this came from.
+    pub version: u32,
+    /// Sample rate of every file in the session, Hz.
+    pub rate: u32,
+    /// Tracks, top to bottom.
+    pub tracks: Vec<Track>,
+    /// Next unused track id.
+    pub next_track_id: TrackId,
+    /// Next unused clip id.
+    pub next_clip_id: u32,
+}
+
+/// One track.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Track {
+    /// Stable id.
+    pub id: TrackId,
+    /// Name shown to the user.
+    pub name: String,
+    /// Input channel it records from, 0-based.
+    pub input: u16,
+    /// Fader gain, dB.
+    #[serde(default)]
+    pub gain_db: f32,
+    /// Pan, -1.0 (left) to 1.0 (right).
+    #[serde(default)]
+    pub pan: f32,
+    /// Muted.
+    #[serde(default)]
+    pub mute: bool,
+    /// Soloed.
+    #[serde(default)]
+    pub solo: bool,
+    /// Input monitoring.
+    #[serde(default)]
+    pub monitor: MonitorMode,
+    /// Armed for recording.
+    #[serde(default)]
+    pub armed: bool,
+    /// Clips, in the order they were added (later ones play over earlier ones where they overlap).
+    #[serde(default)]
+    pub clips: Vec<Clip>,
+}
+
+/// A stretch of an audio file placed on a track.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Clip {
+    /// Stable id.
+    pub id: u32,
+    /// File name inside the session's `audio/` folder.
+    pub file: String,
+    /// Timeline position of the clip's first frame.
+    pub position: u64,
+    /// First frame of the file that plays.
+    pub offset: u64,
+    /// Frames that play.
+    pub length: u64,
+}
+
+impl Clip {
+    /// One past the last timeline frame the clip covers.
+    pub fn end(&self) -> u64 {
+        self.position + self.length
+    }
+}
+
+impl Session {
+    /// A new session at `rate` Hz with `tracks` mono tracks; track i listens to input channel i.
+    pub fn new(rate: u32, tracks: usize) -> Self {
+        let mut s = Self {
+            version: SESSION_VERSION,
+            rate,
+            tracks: Vec::new(),
+            next_track_id: 1,
+            next_clip_id: 1,
+        };
+        for _ in 0..tracks {
+            s.add_track();
+        }
+        s
+    }
+
+    /// Append a mono track listening to the next input channel; returns its id.
+    pub fn add_track(&mut self) -> TrackId {
+        let id = self.next_track_id;
+        self.next_track_id += 1;
+        let n = self.tracks.len();
+        self.tracks.push(Track {
+            id,
+            name: format!("Track {}", n + 1),
+            input: u16::try_from(n).unwrap_or(u16::MAX),
+            gain_db: 0.0,
+            pan: 0.0,
+            mute: false,
+            solo: false,
+            monitor: MonitorMode::Auto,
+            armed: false,
+            clips: Vec::new(),
+        });
+        id
+    }
+
+    /// The track with this id.
+    pub fn track(&self, id: TrackId) -> Option<&Track> {
+        self.tracks.iter().find(|t| t.id == id)
+    }
+
+    /// The track with this id, mutable.
+    pub fn track_mut(&mut self, id: TrackId) -> Option<&mut Track> {
+        self.tracks.iter_mut().find(|t| t.id == id)
+    }
+
+    /// Add a clip to a track and return its id.
+    pub fn add_clip(&mut self, track: TrackId, mut clip: Clip) -> Option<u32> {
+        let id = self.next_clip_id;
+        clip.id = id;
+        let t = self.track_mut(track)?;
+        t.clips.push(clip);
+        self.next_clip_id += 1;
+        Some(id)
+    }
+
+    /// One past the last frame of the last clip: where playback of the session ends.
+    pub fn end(&self) -> u64 {
+        self.tracks
+            .iter()
+            .flat_map(|t| t.clips.iter().map(Clip::end))
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// dB to a linear factor; -inf dB and below -144 dB give silence.
+pub fn db_to_gain(db: f32) -> f32 {
+    if !db.is_finite() || db <= -144.0 {
+        if db.is_nan() { 1.0 } else { 0.0 }
+    } else {
+        10f32.powf(db / 20.0)
+    }
+}

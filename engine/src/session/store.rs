@@ -1,0 +1,117 @@
+//! The session folder on disk: `session.json`, `audio/`, `peaks/`, `backups/`. Saves are atomic
+//! (temp file, fsync, rename, fsync of the folder) so a crash mid-save leaves the last good file.
+//! Not on the audio thread.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::model::{SESSION_VERSION, Session};
+use crate::error::{Error, Result};
+
+/// Paths inside one session folder.
+#[derive(Clone, Debug)]
+pub struct SessionDir {
+    root: PathBuf,
+}
+
+impl SessionDir {
+    /// The session folder at `root` (not checked).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+    /// The folder itself.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+    /// `session.json`.
+    pub fn file(&self) -> PathBuf {
+        self.root.join("session.json")
+    }
+    /// `audio/`: takes and imported audio.
+    pub fn audio(&self) -> PathBuf {
+        self.root.join("audio")
+    }
+    /// `peaks/`: waveform overview cache.
+    pub fn peaks(&self) -> PathBuf {
+        self.root.join("peaks")
+    }
+    /// `backups/`.
+    pub fn backups(&self) -> PathBuf {
+        self.root.join("backups")
+    }
+
+    /// Create the folder for a new session and save `session` in it. Refuses a folder that already
+    /// holds a session, so nothing recorded is ever overwritten.
+    pub fn create(&self, session: &Session) -> Result<()> {
+        if self.file().exists() {
+            return Err(Error::Session {
+                path: self.root.clone(),
+                reason: "already holds a session; choose another folder".into(),
+            });
+        }
+        for dir in [self.audio(), self.peaks(), self.backups()] {
+            fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        }
+        self.save(session)
+    }
+
+    /// Read `session.json`.
+    pub fn load(&self) -> Result<Session> {
+        let path = self.file();
+        let text = fs::read_to_string(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::Session {
+                path: self.root.clone(),
+                reason: "no session.json here (create one with `overdub new`)".into(),
+            },
+            _ => Error::io(&path, e),
+        })?;
+        let session: Session = serde_json::from_str(&text).map_err(|e| Error::Session {
+            path: path.clone(),
+            reason: format!("unreadable session file ({e})"),
+        })?;
+        if session.version > SESSION_VERSION {
+            return Err(Error::Session {
+                path,
+                reason: format!(
+                    "written by a newer Overdub (format {}, this one reads up to {SESSION_VERSION})",
+                    session.version
+                ),
+            });
+        }
+        if session.rate == 0 {
+            return Err(Error::Session {
+                path,
+                reason: "sample rate is 0".into(),
+            });
+        }
+        Ok(session)
+    }
+
+    /// Write `session.json` atomically.
+    pub fn save(&self, session: &Session) -> Result<()> {
+        let text = serde_json::to_string_pretty(session).map_err(|e| Error::Session {
+            path: self.file(),
+            reason: format!("cannot serialize ({e})"),
+        })?;
+        write_atomic(&self.file(), text.as_bytes())
+    }
+}
+
+/// Write `bytes` to `path` so that `path` holds either the old or the new content, never a mix:
+/// temp file beside it, fsync, rename over, fsync the folder.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("json.tmp");
+    let mut f = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    f.write_all(bytes).map_err(|e| Error::io(&tmp, e))?;
+    f.sync_all().map_err(|e| Error::io(&tmp, e))?;
+    drop(f);
+    fs::rename(&tmp, path).map_err(|e| Error::io(path, e))?;
+    if let Some(dir) = path.parent()
+        && let Ok(d) = File::open(dir)
+    {
+        // Best effort: makes the rename itself durable on filesystems that need it.
+        let _ = d.sync_all();
+    }
+    Ok(())
+}

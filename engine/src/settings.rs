@@ -1,0 +1,75 @@
+//! User settings: the audio device set-up and loopback measurements, as JSON in the config folder
+//! that `directories` names (`~/.config/overdub/settings.json` on Linux). Command-line flags
+//! override them for one run. Not on the audio thread.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::session::write_atomic;
+
+/// The user's audio set-up.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Host name (`jack`, `alsa`, `virtual`, ...); None: pick automatically.
+    #[serde(default)]
+    pub host: Option<String>,
+    /// Input device name; None: the host's default.
+    #[serde(default)]
+    pub input: Option<String>,
+    /// Output device name; None: the host's default.
+    #[serde(default)]
+    pub output: Option<String>,
+    /// Buffer size, frames; None: the device's default.
+    #[serde(default)]
+    pub buffer: Option<u32>,
+    /// Round trip of the virtual loopback cable, frames; None: one buffer.
+    #[serde(default)]
+    pub loopback_delay: Option<u32>,
+}
+
+impl Settings {
+    /// Where settings live, if the platform has a config folder.
+    pub fn path() -> Option<PathBuf> {
+        directories::ProjectDirs::from("org", "Overdub", "overdub")
+            .map(|d| d.config_dir().join("settings.json"))
+    }
+
+    /// Load the settings. A missing file gives the defaults; a damaged one gives the defaults and
+    /// a warning to show, and is left in place for the user.
+    pub fn load() -> (Self, Option<String>) {
+        let Some(path) = Self::path() else {
+            return (Self::default(), None);
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => match serde_json::from_str(&text) {
+                Ok(s) => (s, None),
+                Err(e) => (
+                    Self::default(),
+                    Some(format!(
+                        "ignoring damaged settings file {} ({e})",
+                        path.display()
+                    )),
+                ),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Self::default(), None),
+            Err(e) => (
+                Self::default(),
+                Some(format!("cannot read {} ({e})", path.display())),
+            ),
+        }
+    }
+
+    /// Save the settings atomically.
+    pub fn save(&self) -> Result<()> {
+        let path = Self::path()
+            .ok_or_else(|| Error::InvalidSetting("this platform has no config folder".into()))?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        let text = serde_json::to_string_pretty(self)
+            .map_err(|e| Error::InvalidSetting(format!("cannot serialize settings ({e})")))?;
+        write_atomic(&path, text.as_bytes())
+    }
+}
