@@ -99,4 +99,7 @@ pub struct AudioArgs {
     /// Virtual loopback device only: the cable's round trip, frames (default: one buffer).
     #[arg(long)]
     pub loopback_delay: Option<u32>,
+    /// First output channel (1-based) of the stereo master pair (default 1: outputs 1 and 2).
+    #[arg(long)]
+    pub master_out: Option<u16>,
 }

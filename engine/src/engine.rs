@@ -63,13 +63,23 @@ impl Engine {
             max_block: MAX_BLOCK,
         });
         let stream = io::open(req, process, handle.status.clone())?;
-        Ok(Self {
+        let outs = stream.info().out_channels;
+        if outs > 1 && usize::from(req.master_out) + 1 >= outs {
+            return Err(Error::InvalidSetting(format!(
+                "master output {} is out of range: the device has outputs 1..{outs} and the \
+                 master needs a pair",
+                req.master_out + 1
+            )));
+        }
+        let mut engine = Self {
             handle,
             disk,
             meters: HashMap::new(),
             rate: req.rate,
             stream,
-        })
+        };
+        engine.send(Command::SetMasterOut(req.master_out))?;
+        Ok(engine)
     }
 
     /// What the stream is.

@@ -27,6 +27,9 @@ pub struct Settings {
     /// Round trip of the virtual loopback cable, frames; None: one buffer.
     #[serde(default)]
     pub loopback_delay: Option<u32>,
+    /// First output channel of the stereo master pair, 1-based; None: 1.
+    #[serde(default)]
+    pub master_out: Option<u16>,
 }
 
 impl Settings {

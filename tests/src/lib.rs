@@ -1,1 +1,227 @@
-//! End-to-end tests for Overdub live in `tests/tests/`; this crate has no library code.
+//! Support for the end-to-end tests in `tests/tests/`: run the real `overdub` binary, start a
+//! private JACK dummy server, read the files it writes. Tests fail (they do not skip) when
+//! something they need, such as `jackd`, is missing: `.ci/run` installs it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// The `overdub` binary: `$OVERDUB_BIN` (to test an installed package), else the one cargo built
+/// beside this test.
+pub fn overdub_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("OVERDUB_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps");
+    dir.join(format!("overdub{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// A scratch world for one test: its own config folder and, optionally, its own JACK server.
+pub struct World {
+    /// Temp folder holding config and sessions; removed on drop.
+    pub tmp: tempfile::TempDir,
+    /// JACK server name, when the test started one.
+    pub jack: Option<JackServer>,
+}
+
+/// What a run printed and how it ended.
+#[derive(Debug)]
+pub struct Run {
+    /// Exit code (None: killed by a signal).
+    pub code: Option<i32>,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(o: Output) -> Self {
+        Self {
+            code: o.status.code(),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+
+    /// Panic with everything printed unless the run succeeded.
+    pub fn ok(self) -> Self {
+        assert_eq!(
+            self.code,
+            Some(0),
+            "overdub failed:\n{}\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+}
+
+impl World {
+    /// A world with no JACK server.
+    pub fn new() -> Self {
+        Self {
+            tmp: tempfile::tempdir().expect("temp dir"),
+            jack: None,
+        }
+    }
+
+    /// A world with a private JACK dummy server at 48 kHz and `period` frames, with two loopback
+    /// ports (`loopback:playback_N` returns on `loopback:capture_N` one period later).
+    pub fn with_jack(period: u32) -> Self {
+        let mut w = Self::new();
+        w.jack = Some(JackServer::start(period));
+        w
+    }
+
+    /// A path inside the world.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.tmp.path().join(name)
+    }
+
+    /// Run `overdub ARGS` in this world.
+    pub fn overdub(&self, args: &[&str]) -> Run {
+        let mut cmd = Command::new(overdub_bin());
+        cmd.args(args)
+            .env("XDG_CONFIG_HOME", self.path("config"))
+            .env("XDG_DATA_HOME", self.path("data"))
+            .env_remove("JACK_DEFAULT_SERVER");
+        match &self.jack {
+            Some(j) => cmd.env("JACK_DEFAULT_SERVER", &j.name),
+            // Make sure no other JACK server on the machine is reached by accident.
+            None => cmd.env("JACK_DEFAULT_SERVER", "overdub-test-no-server"),
+        };
+        Run::from(cmd.output().expect("run overdub"))
+    }
+
+    /// `overdub info DIR --json`, parsed.
+    pub fn info(&self, dir: &Path) -> serde_json::Value {
+        let run = self
+            .overdub(&["info", &dir.to_string_lossy(), "--json"])
+            .ok();
+        serde_json::from_str(&run.stdout).expect("info --json is JSON")
+    }
+}
+
+impl Default for World {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A JACK dummy server started under a unique name, killed on drop.
+pub struct JackServer {
+    /// Its name, for `JACK_DEFAULT_SERVER`.
+    pub name: String,
+    child: Child,
+}
+
+impl JackServer {
+    /// Start `jackd -n NAME --no-realtime -L 2 -d dummy -r 48000 -p PERIOD -C 8 -P 8` and wait
+    /// until it answers.
+    pub fn start(period: u32) -> Self {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "overdub-test-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        );
+        let child = Command::new("jackd")
+            .args([
+                "-n",
+                &name,
+                "--no-realtime",
+                "-L",
+                "2",
+                "-d",
+                "dummy",
+                "-r",
+                "48000",
+            ])
+            .args(["-p", &period.to_string(), "-C", "8", "-P", "8"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("jackd must be installed (apt-get install jackd2); .ci/run installs it");
+        let server = Self { name, child };
+        server.wait_ready();
+        server
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            let out = Command::new("jack_lsp")
+                .env("JACK_DEFAULT_SERVER", &self.name)
+                .env("JACK_NO_START_SERVER", "1")
+                .output();
+            if let Ok(o) = out
+                && String::from_utf8_lossy(&o.stdout).contains("loopback:capture_1")
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("JACK server {} did not come up", self.name);
+    }
+
+    /// Kill the server now (a vanished device, for tests).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for JackServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// The samples of a mono or multichannel WAV file, as f32 (first channel).
+pub fn read_wav(path: &Path) -> (hound::WavSpec, Vec<f32>) {
+    let mut r = hound::WavReader::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let spec = r.spec();
+    let ch = usize::from(spec.channels);
+    let all: Vec<f32> = match spec.sample_format {
+        hound::SampleFormat::Float => r.samples::<f32>().map(|s| s.expect("sample")).collect(),
+        hound::SampleFormat::Int => {
+            let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f32;
+            r.samples::<i32>()
+                .map(|s| s.expect("sample") as f32 * scale)
+                .collect()
+        }
+    };
+    (spec, all.chunks_exact(ch).map(|f| f[0]).collect())
+}
+
+/// Root mean square of a signal.
+pub fn rms(x: &[f32]) -> f32 {
+    if x.is_empty() {
+        return 0.0;
+    }
+    (x.iter().map(|s| s * s).sum::<f32>() / x.len() as f32).sqrt()
+}
+
+/// The clips of track `i` (0-based) in `overdub info --json` output.
+pub fn clips(info: &serde_json::Value, track: usize) -> Vec<serde_json::Value> {
+    info["tracks"][track]["clips"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Change one track field in a session's `session.json` (the documented format), as a user or a
+/// script could.
+pub fn edit_track(dir: &Path, track: usize, field: &str, value: serde_json::Value) {
+    let file = dir.join("session.json");
+    let text = std::fs::read_to_string(&file).expect("session.json");
+    let mut doc: serde_json::Value = serde_json::from_str(&text).expect("json");
+    doc["tracks"][track][field] = value;
+    std::fs::write(&file, serde_json::to_string_pretty(&doc).expect("json")).expect("write");
+}

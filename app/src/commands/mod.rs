@@ -6,9 +6,9 @@ mod new;
 mod play;
 mod record;
 
-use overdub_engine::Result;
 use overdub_engine::io::{self, HostId, StreamRequest};
 use overdub_engine::settings::Settings;
+use overdub_engine::{Error, Result};
 
 use crate::cli::{AudioArgs, Cli, Command};
 
@@ -65,6 +65,14 @@ fn stream_request(audio: &AudioArgs) -> Result<StreamRequest> {
             .buffer
             .or_else(|| same_host.then_some(settings.buffer).flatten()),
         loopback_delay: audio.loopback_delay.or(settings.loopback_delay),
+        master_out: match audio.master_out.or(settings.master_out).unwrap_or(1) {
+            0 => {
+                return Err(Error::InvalidSetting(
+                    "--master-out counts from 1 (outputs 1 and 2)".into(),
+                ));
+            }
+            n => n - 1,
+        },
     })
 }
 

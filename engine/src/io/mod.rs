@@ -202,49 +202,53 @@ impl HostInfo {
     /// Find a device by index or name (case-insensitive), among those with channels in the wanted
     /// direction.
     pub fn find(&self, wanted: &str, direction: Direction) -> Result<&DeviceInfo> {
-        let usable = |d: &&DeviceInfo| match direction {
-            Direction::Input => d.inputs > 0,
-            Direction::Output => d.outputs > 0,
-        };
+        let usable = || self.devices.iter().filter(move |d| d.has(direction));
         let found = match wanted.trim().parse::<usize>() {
-            Ok(i) => self.devices.iter().filter(usable).find(|d| d.index == i),
-            Err(_) => self
-                .devices
-                .iter()
-                .filter(usable)
-                .find(|d| d.name.eq_ignore_ascii_case(wanted.trim())),
+            Ok(i) => usable().find(|d| d.index == i),
+            Err(_) => usable().find(|d| d.name.eq_ignore_ascii_case(wanted.trim())),
         };
-        found.ok_or_else(|| Error::UnknownDevice {
-            host: self.host.to_string(),
-            direction: direction.name(),
-            name: wanted.to_string(),
-            available: {
-                let names: Vec<String> = self
-                    .devices
-                    .iter()
-                    .filter(usable)
-                    .map(|d| format!("{}: {}", d.index, d.name))
-                    .collect();
-                if names.is_empty() {
+        found.ok_or_else(|| {
+            let names: Vec<String> = usable()
+                .map(|d| format!("{}: {}", d.index, d.name))
+                .collect();
+            Error::UnknownDevice {
+                host: self.host.to_string(),
+                direction: direction.name(),
+                name: wanted.to_string(),
+                available: if names.is_empty() {
                     "none".into()
                 } else {
                     names.join(", ")
-                }
-            },
+                },
+            }
         })
     }
 
     /// The default device in a direction, else the first that has channels there.
     pub fn default_device(&self, direction: Direction) -> Option<&DeviceInfo> {
-        let (is_default, has): (fn(&DeviceInfo) -> bool, fn(&DeviceInfo) -> bool) = match direction
-        {
-            Direction::Input => (|d| d.default_input, |d| d.inputs > 0),
-            Direction::Output => (|d| d.default_output, |d| d.outputs > 0),
-        };
-        self.devices
-            .iter()
-            .find(|d| is_default(d) && has(d))
-            .or_else(|| self.devices.iter().find(|d| has(d)))
+        let mut usable = self.devices.iter().filter(|d| d.has(direction));
+        usable
+            .clone()
+            .find(|d| d.is_default(direction))
+            .or_else(|| usable.next())
+    }
+}
+
+impl DeviceInfo {
+    /// Whether it has channels in this direction.
+    pub fn has(&self, direction: Direction) -> bool {
+        match direction {
+            Direction::Input => self.inputs > 0,
+            Direction::Output => self.outputs > 0,
+        }
+    }
+
+    /// Whether it is the host's default in this direction.
+    pub fn is_default(&self, direction: Direction) -> bool {
+        match direction {
+            Direction::Input => self.default_input,
+            Direction::Output => self.default_output,
+        }
     }
 }
 
@@ -306,6 +310,8 @@ pub struct StreamRequest {
     pub buffer: Option<u32>,
     /// Virtual loopback device only: the round trip of its cable, frames (default: one buffer).
     pub loopback_delay: Option<u32>,
+    /// First output channel (0-based) of the stereo master pair.
+    pub master_out: u16,
 }
 
 /// Latency figures of a running stream, frames.

@@ -43,6 +43,8 @@ pub enum Command {
     SetMonitor(TrackId, MonitorMode),
     /// Which input channel (0-based) the track records from.
     SetInput(TrackId, u16),
+    /// First output channel (0-based) of the stereo master pair.
+    SetMasterOut(u16),
     /// Attach the ring that the disk thread drains into this track's next take. The previous ring,
     /// if any, comes back as garbage.
     SetCapture(TrackId, Producer<f32>),

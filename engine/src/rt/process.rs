@@ -49,6 +49,9 @@ pub struct Process {
     commands: Consumer<Command>,
     events: Producer<Event>,
     status: Arc<EngineStatus>,
+    // Boxed on purpose: tracks arrive and leave as boxes, so adding or removing one moves a
+    // pointer; unboxing here would free the box on the audio thread.
+    #[allow(clippy::vec_box)]
     tracks: Vec<Box<TrackRt>>,
     rate: u32,
     max_block: usize,
@@ -57,6 +60,7 @@ pub struct Process {
     recording: bool,
     capturing: bool,
     stop_at: Option<u64>,
+    master_out: usize,
     buf_in: Vec<f32>,
     buf_play: Vec<f32>,
     mix_l: Vec<f32>,
@@ -83,6 +87,7 @@ impl Process {
             recording: false,
             capturing: false,
             stop_at: None,
+            master_out: 0,
             buf_in: vec![0.0; max_block],
             buf_play: vec![0.0; max_block],
             mix_l: vec![0.0; max_block],
@@ -138,6 +143,7 @@ impl Process {
                 input,
                 in_channels,
                 out_channels,
+                master_out: self.master_out,
                 offset: done,
                 frames: n,
             };
@@ -275,6 +281,7 @@ impl Process {
             Command::SetSolo(id, v) => self.with_track(id, |t| t.solo = v),
             Command::SetMonitor(id, v) => self.with_track(id, |t| t.monitor = v),
             Command::SetInput(id, v) => self.with_track(id, |t| t.input = v),
+            Command::SetMasterOut(ch) => self.master_out = usize::from(ch),
             Command::SetCapture(id, ring) => {
                 let old = match self.track_mut(id) {
                     Some(t) => t.capture.replace(ring),
@@ -397,6 +404,7 @@ struct BlockIo<'a> {
     input: &'a [f32],
     in_channels: usize,
     out_channels: usize,
+    master_out: usize,
     offset: usize,
     frames: usize,
 }
@@ -416,19 +424,25 @@ impl BlockIo<'_> {
         }
     }
 
-    /// Write the master bus: left and right to the first two outputs, their average to a mono one.
+    /// Write the master bus: left and right to outputs `master_out` and `master_out + 1` (as far
+    /// as the device has them), or their average to a mono device.
     fn write_master(&self, l: &[f32], r: &[f32], output: &mut [f32]) {
         let ch = self.out_channels;
         if ch == 0 {
             return;
         }
         let out = &mut output[self.offset * ch..(self.offset + self.frames) * ch];
+        let (lo, ro) = (self.master_out, self.master_out + 1);
         for (i, frame) in out.chunks_exact_mut(ch).enumerate() {
             if ch == 1 {
                 frame[0] = 0.5 * (l[i] + r[i]);
-            } else {
-                frame[0] = l[i];
-                frame[1] = r[i];
+                continue;
+            }
+            if let Some(s) = frame.get_mut(lo) {
+                *s = l[i];
+            }
+            if let Some(s) = frame.get_mut(ro) {
+                *s = r[i];
             }
         }
     }

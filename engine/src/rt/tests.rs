@@ -390,3 +390,26 @@ fn test_signal_is_deterministic_and_differs_per_channel() {
     assert_eq!(a[3], test_signal(1, 1235, 48_000));
     assert_ne!(a[0], a[1]);
 }
+
+#[test]
+fn master_can_go_to_any_output_pair() {
+    let (p, h) = Process::new(ProcessConfig {
+        rate: 48_000,
+        max_block: BLOCK,
+    });
+    let mut r = Rig {
+        p,
+        h,
+        input: vec![0.0; BLOCK * IN],
+        output: vec![0.0; BLOCK * 4],
+    };
+    r.add(1, 0, |t| {
+        t.monitor = MonitorMode::Input;
+        t.pan = -1.0;
+    });
+    r.send(Command::SetMasterOut(2));
+    let (p, output) = (&mut r.p, &mut r.output);
+    let input = vec![0.5; BLOCK * IN];
+    rt(|| p.process(&input, IN, output, 4, BLOCK));
+    assert_eq!(&r.output[..4], &[0.0, 0.0, 0.5, 0.0]);
+}

@@ -1,0 +1,28 @@
+# The two commands of the README's quick start, and the checks CI runs.
+#   make run   set up and start the recorder (a first session, a 10 s take, played back)
+#   make test  set up and run every check: format, lints, unit and end-to-end tests
+SESSION ?= $(HOME)/Overdub/first-session
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+
+.PHONY: deps run test check fmt clippy
+
+deps:
+	@command -v jackd >/dev/null && pkg-config --exists alsa jack || \
+	  ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y $$(cat .ci/packages.txt))
+
+run: deps
+	cargo build --release -p overdub
+	@[ -f "$(SESSION)/session.json" ] || target/release/overdub new "$(SESSION)" --tracks 4
+	target/release/overdub devices
+	target/release/overdub record "$(SESSION)" --seconds 10 --monitor
+	target/release/overdub play "$(SESSION)"
+	target/release/overdub info "$(SESSION)"
+
+test: deps fmt clippy
+	cargo test --workspace
+
+fmt:
+	cargo fmt --all -- --check
+
+clippy:
+	cargo clippy --workspace --all-targets -- -D warnings
