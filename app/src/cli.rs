@@ -67,6 +67,19 @@ pub enum Command {
         #[command(flatten)]
         audio: AudioArgs,
     },
+    /// Measure the round trip latency with output N cabled to input N, and store it for this
+    /// host, devices, rate and buffer size; `record` then compensates it.
+    Latency {
+        /// Input the loopback returns on, 1-based.
+        #[arg(long, default_value_t = 1)]
+        in_channel: u16,
+        /// Output the test signal goes out on, 1-based.
+        #[arg(long, default_value_t = 1)]
+        out_channel: u16,
+        /// Audio device choice.
+        #[command(flatten)]
+        audio: AudioArgs,
+    },
     /// Show the session: rate, tracks, clips.
     Info {
         /// The session folder.

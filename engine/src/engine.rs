@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rtrb::RingBuffer;
 
@@ -43,6 +43,24 @@ pub enum Notice {
     Disk(DiskEvent),
 }
 
+/// How long past its expected end a run may take before the device is declared stalled.
+pub const STALL_GRACE: Duration = Duration::from_secs(5);
+
+/// What happened during [`Engine::wait_until_stopped`].
+#[derive(Debug, Default)]
+pub struct RunOutcome {
+    /// Where the transport started.
+    pub started: Option<u64>,
+    /// Where it stopped (None: it did not).
+    pub stopped: Option<u64>,
+    /// Where capture started, if it did.
+    pub capture_start: Option<u64>,
+    /// Disk reports that arrived meanwhile.
+    pub disk: Vec<DiskEvent>,
+    /// Why the run ended early, if it did.
+    pub interrupted: Option<String>,
+}
+
 /// A running engine: stream, disk thread, realtime queues.
 pub struct Engine {
     handle: ProcessHandle,
@@ -64,10 +82,9 @@ impl Engine {
         });
         let stream = io::open(req, process, handle.status.clone())?;
         let outs = stream.info().out_channels;
-        if outs > 1 && usize::from(req.master_out) + 1 >= outs {
+        if outs > 0 && usize::from(req.master_out) >= outs {
             return Err(Error::InvalidSetting(format!(
-                "master output {} is out of range: the device has outputs 1..{outs} and the \
-                 master needs a pair",
+                "master output {} is out of range: the device has outputs 1..{outs}",
                 req.master_out + 1
             )));
         }
@@ -200,6 +217,43 @@ impl Engine {
             out.push(Notice::Disk(ev));
         }
         out
+    }
+
+    /// Wait until the transport stops after rolling about `frames` frames, collecting what is
+    /// reported on the way. Gives up when the device is lost or stops calling back for
+    /// [`STALL_GRACE`] past the expected end; the outcome says which.
+    pub fn wait_until_stopped(&mut self, frames: u64) -> RunOutcome {
+        let expected = Duration::from_secs_f64(frames as f64 / f64::from(self.rate.max(1)));
+        let deadline = Instant::now() + expected + STALL_GRACE;
+        let mut out = RunOutcome::default();
+        loop {
+            for n in self.poll() {
+                match n {
+                    Notice::Started(f) => out.started = Some(f),
+                    Notice::Stopped(f) => out.stopped = Some(f),
+                    Notice::CaptureStarted(f) => out.capture_start = Some(f),
+                    Notice::CaptureEnded(_) => {}
+                    Notice::Disk(ev) => out.disk.push(ev),
+                }
+            }
+            if out.stopped.is_some() {
+                return out;
+            }
+            if self.device_lost() {
+                out.interrupted = Some("the audio device went away during the run".into());
+                return out;
+            }
+            if Instant::now() > deadline {
+                let at = self.handle.status.position.load(Ordering::Relaxed);
+                out.interrupted = Some(format!(
+                    "the audio device stopped calling back (at {:.1} s of a {:.1} s run)",
+                    at as f64 / f64::from(self.rate.max(1)),
+                    expected.as_secs_f64()
+                ));
+                return out;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 
     /// True once the driver has said the device or server went away.

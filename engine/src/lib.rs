@@ -6,6 +6,7 @@ pub mod disk;
 pub mod engine;
 pub mod error;
 pub mod io;
+pub mod latency;
 pub mod recorder;
 pub mod rt;
 pub mod session;

@@ -3,19 +3,16 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
 use crate::disk::{DiskEvent, TakeFormat};
-use crate::engine::{Engine, Notice, take_path};
+use crate::engine::{Engine, RunOutcome, take_path};
 use crate::error::{Error, Result};
 use crate::io::{StreamInfo, StreamRequest};
+use crate::latency::{StoredLatency, find_stored};
 use crate::rt::{Command, MonitorMode, TrackId};
 use crate::session::{Clip, Session, SessionDir};
-
-/// How long past its expected end a run may take before the device is declared stalled.
-const STALL_GRACE: Duration = Duration::from_secs(5);
 
 /// What to record.
 #[derive(Clone, Debug)]
@@ -29,9 +26,9 @@ pub struct RecordOptions {
     pub monitor: bool,
     /// Take file format.
     pub format: TakeFormat,
-    /// Round trip to compensate, frames, and where the figure came from. None: the driver's
-    /// reported latency.
-    pub latency: Option<(u32, String)>,
+    /// Stored loopback measurements: the one for this stream's set-up, if any, is compensated
+    /// instead of the driver's reported latency.
+    pub measured: Vec<StoredLatency>,
 }
 
 /// One take that was recorded.
@@ -132,12 +129,19 @@ pub fn record(dir: &Path, req: &StreamRequest, opts: &RecordOptions) -> Result<R
     let length = seconds_to_frames(opts.seconds, session.rate)?;
     let req = request_at_rate(req, &session)?;
     let mut engine = Engine::start(&req)?;
-    let (latency, source) = opts.latency.clone().unwrap_or_else(|| {
-        (
+    let (latency, source) = match find_stored(&opts.measured, engine.info()) {
+        Some(m) => (
+            m.frames,
+            format!(
+                "measured by `overdub latency` (output {} to input {}; the driver reports {})",
+                m.out_channel, m.in_channel, m.reported
+            ),
+        ),
+        None => (
             engine.info().latency.round_trip(),
-            "reported by the driver".into(),
-        )
-    });
+            "reported by the driver (run `overdub latency` to measure it)".into(),
+        ),
+    };
 
     let mut players = Vec::new();
     for t in &mut session.tracks {
@@ -167,8 +171,9 @@ pub fn record(dir: &Path, req: &StreamRequest, opts: &RecordOptions) -> Result<R
     engine.send(Command::SetRecording(true))?;
     engine.send(Command::StopAt(stop_at))?;
     engine.send(Command::Start)?;
-    let (run, mut disk_events) = wait_for_stop(&mut engine, stop_at, session.rate);
-    let mut report = finish(engine, &mut disk_events, run, latency, source);
+    let mut run = engine.wait_until_stopped(stop_at);
+    let mut report = finish(engine, &mut run, latency, source);
+    let disk_events = std::mem::take(&mut run.disk);
 
     for (id, path) in files {
         let (frames, error) = take_result(&disk_events, &path);
@@ -233,18 +238,12 @@ pub fn play(
         engine.send(Command::StopAt(end))?;
         engine.send(Command::Start)?;
     }
-    let (run, mut disk_events) = if end > from {
-        wait_for_stop(&mut engine, end - from, session.rate)
+    let mut run = if end > from {
+        engine.wait_until_stopped(end - from)
     } else {
-        (Run::default(), Vec::new())
+        RunOutcome::default()
     };
-    let report = finish(
-        engine,
-        &mut disk_events,
-        run,
-        latency,
-        "reported by the driver".into(),
-    );
+    let report = finish(engine, &mut run, latency, "reported by the driver".into());
     Ok(report.run)
 }
 
@@ -262,73 +261,23 @@ fn request_at_rate(req: &StreamRequest, session: &Session) -> Result<StreamReque
     })
 }
 
-#[derive(Default)]
-struct Run {
-    capture_start: u64,
-    started: Option<u64>,
-    stopped: Option<u64>,
-    interrupted: Option<String>,
-}
-
-/// Wait until the transport has stopped (or the device is lost, or stalls), collecting notices.
-fn wait_for_stop(engine: &mut Engine, frames: u64, rate: u32) -> (Run, Vec<DiskEvent>) {
-    let expected = Duration::from_secs_f64(frames as f64 / f64::from(rate));
-    let deadline = Instant::now() + expected + STALL_GRACE;
-    let mut run = Run::default();
-    let mut disk = Vec::new();
-    loop {
-        for n in engine.poll() {
-            match n {
-                Notice::Started(f) => run.started = Some(f),
-                Notice::Stopped(f) => run.stopped = Some(f),
-                Notice::CaptureStarted(f) => run.capture_start = f,
-                Notice::CaptureEnded(_) => {}
-                Notice::Disk(ev) => disk.push(ev),
-            }
-        }
-        if run.stopped.is_some() {
-            break;
-        }
-        if engine.device_lost() {
-            run.interrupted = Some("the audio device went away during the run".into());
-            break;
-        }
-        if Instant::now() > deadline {
-            run.interrupted = Some(format!(
-                "the audio device stopped calling back (after {:.1} s of a {:.1} s run)",
-                engine.status().position.load(Ordering::Relaxed) as f64 / f64::from(rate),
-                expected.as_secs_f64()
-            ));
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    (run, disk)
-}
-
 struct Finished {
     run: RunReport,
     capture_start: u64,
 }
 
 /// Shut the engine down (finishing every take) and build the report.
-fn finish(
-    engine: Engine,
-    disk_events: &mut Vec<DiskEvent>,
-    run: Run,
-    latency: u32,
-    latency_source: String,
-) -> Finished {
+fn finish(engine: Engine, run: &mut RunOutcome, latency: u32, latency_source: String) -> Finished {
     let stream = engine.info().clone();
     let status = engine.status().clone();
     let position = status.position.load(Ordering::Relaxed);
-    disk_events.extend(engine.shutdown());
+    run.disk.extend(engine.shutdown());
     let frames_rolled = run
         .stopped
         .unwrap_or(position)
         .saturating_sub(run.started.unwrap_or(0));
     Finished {
-        capture_start: run.capture_start,
+        capture_start: run.capture_start.unwrap_or(0),
         run: RunReport {
             stream,
             takes: Vec::new(),
@@ -340,7 +289,7 @@ fn finish(
             capture_overruns: status.capture_overruns.load(Ordering::Relaxed),
             playback_underruns: status.playback_underruns.load(Ordering::Relaxed),
             frames_rolled,
-            interrupted: run.interrupted,
+            interrupted: run.interrupted.take(),
         },
     }
 }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::latency::StoredLatency;
 use crate::session::write_atomic;
 
 /// The user's audio set-up.
@@ -30,6 +31,9 @@ pub struct Settings {
     /// First output channel of the stereo master pair, 1-based; None: 1.
     #[serde(default)]
     pub master_out: Option<u16>,
+    /// Loopback measurements, one per host, devices, rate and buffer size.
+    #[serde(default)]
+    pub latency: Vec<StoredLatency>,
 }
 
 impl Settings {

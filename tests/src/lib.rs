@@ -119,6 +119,7 @@ pub struct JackServer {
     /// Its name, for `JACK_DEFAULT_SERVER`.
     pub name: String,
     child: Child,
+    log: PathBuf,
 }
 
 impl JackServer {
@@ -131,6 +132,9 @@ impl JackServer {
             std::process::id(),
             N.fetch_add(1, Ordering::Relaxed)
         );
+        let log = std::env::temp_dir().join(format!("{name}.log"));
+        let out = std::fs::File::create(&log).expect("jackd log file");
+        let err = out.try_clone().expect("jackd log file");
         let child = Command::new("jackd")
             .args([
                 "-n",
@@ -144,11 +148,12 @@ impl JackServer {
                 "48000",
             ])
             .args(["-p", &period.to_string(), "-C", "8", "-P", "8"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
             .spawn()
             .expect("jackd must be installed (apt-get install jackd2); .ci/run installs it");
-        let server = Self { name, child };
+        let server = Self { name, child, log };
         server.wait_ready();
         server
     }
@@ -167,11 +172,30 @@ impl JackServer {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("JACK server {} did not come up", self.name);
+        panic!(
+            "JACK server {} did not come up; its log:\n{}",
+            self.name,
+            std::fs::read_to_string(&self.log).unwrap_or_default()
+        );
     }
 
-    /// Kill the server now (a vanished device, for tests).
-    pub fn kill(&mut self) {
+    /// Stop the server: SIGTERM, so that it takes its entry out of JACK's shared registry (a
+    /// SIGKILLed server leaves it behind, and after a few of those no server starts: "Too many
+    /// servers already active"); SIGKILL only if it does not go within 5 s.
+    pub fn stop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -179,7 +203,8 @@ impl JackServer {
 
 impl Drop for JackServer {
     fn drop(&mut self) {
-        self.kill();
+        self.stop();
+        let _ = std::fs::remove_file(&self.log);
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod devices;
 mod info;
+mod latency;
 mod new;
 mod play;
 mod record;
@@ -32,12 +33,17 @@ pub fn run(cli: Cli) -> Result<()> {
             audio,
         } => play::run(&dir, seconds, from, &audio),
         Command::Info { dir, json } => info::run(&dir, json),
+        Command::Latency {
+            in_channel,
+            out_channel,
+            audio,
+        } => latency::run(in_channel, out_channel, &audio),
     }
 }
 
 /// The stream to open: flags over settings over automatic choice. The rate is left 0 for the
 /// session to fill in (or the flag, which must match it).
-fn stream_request(audio: &AudioArgs) -> Result<StreamRequest> {
+fn stream_request(audio: &AudioArgs) -> Result<(StreamRequest, Settings)> {
     let (settings, warning) = Settings::load();
     if let Some(w) = warning {
         eprintln!("overdub: warning: {w}");
@@ -50,7 +56,7 @@ fn stream_request(audio: &AudioArgs) -> Result<StreamRequest> {
     // Saved devices belong to the saved host; a host chosen on the command line starts from its
     // own defaults.
     let same_host = !flagged_host || settings.host.as_deref().is_some_and(|h| h == host.name());
-    Ok(StreamRequest {
+    let req = StreamRequest {
         host,
         input: audio
             .input
@@ -73,7 +79,8 @@ fn stream_request(audio: &AudioArgs) -> Result<StreamRequest> {
             }
             n => n - 1,
         },
-    })
+    };
+    Ok((req, settings))
 }
 
 /// Frames as milliseconds at a rate.

@@ -10,7 +10,7 @@ use super::stream_request;
 use crate::cli::AudioArgs;
 
 pub fn run(dir: &Path, seconds: Option<f64>, from: f64, audio: &AudioArgs) -> Result<()> {
-    let req = stream_request(audio)?;
+    let (req, _) = stream_request(audio)?;
     let report = recorder::play(dir, &req, from, seconds)?;
     print_stream(&report);
     println!(

@@ -19,13 +19,13 @@ pub fn run(
 ) -> Result<()> {
     let format = TakeFormat::parse(format)
         .ok_or_else(|| Error::InvalidSetting(format!("--format {format}: use 32f or 24")))?;
-    let req = stream_request(audio)?;
+    let (req, settings) = stream_request(audio)?;
     let opts = RecordOptions {
         seconds,
         arm,
         monitor,
         format,
-        latency: None,
+        measured: settings.latency,
     };
     let report = recorder::record(dir, &req, &opts)?;
     print_stream(&report);

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use jack::{
     AudioIn, AudioOut, Client, ClientOptions, ClientStatus, Control, LatencyType,
@@ -23,16 +24,32 @@ use crate::rt::{EngineStatus, Process};
 pub const JACK_DEVICE: &str = "JACK";
 const AUDIO_TYPE: &str = "32 bit float mono audio";
 
+/// Connect to the server. A server that is up but busy (it is still taking a client away, or
+/// starting) can refuse a connection with a communication error; that is retried a few times. A
+/// server that is not running fails at once.
 fn connect(name: &str) -> Result<Client> {
-    Client::new(name, ClientOptions::NO_START_SERVER)
-        .map(|(c, _)| c)
-        .map_err(|e| Error::HostUnavailable {
-            host: "jack".into(),
-            reason: format!(
-                "cannot reach the JACK server '{}' ({e}); start jackd (or PipeWire's JACK) first",
-                std::env::var("JACK_DEFAULT_SERVER").unwrap_or_else(|_| "default".into())
-            ),
-        })
+    let mut tries = 0;
+    loop {
+        match Client::new(name, ClientOptions::NO_START_SERVER) {
+            Ok((c, _)) => return Ok(c),
+            Err(jack::Error::ClientError(status))
+                if !status.contains(ClientStatus::SERVER_FAILED) && tries < 10 =>
+            {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(e) => {
+                return Err(Error::HostUnavailable {
+                    host: "jack".into(),
+                    reason: format!(
+                        "cannot reach the JACK server '{}' ({e}); start jackd (or PipeWire's \
+                         JACK) first",
+                        std::env::var("JACK_DEFAULT_SERVER").unwrap_or_else(|_| "default".into())
+                    ),
+                });
+            }
+        }
+    }
 }
 
 /// Physical capture ports (our inputs) and playback ports (our outputs), in server order.
@@ -51,11 +68,14 @@ fn physical_ports(client: &Client) -> (Vec<String>, Vec<String>) {
 }
 
 pub(super) fn describe() -> HostInfo {
-    let client = match connect("overdub-probe") {
-        Ok(c) => c,
-        Err(e) => return HostInfo::unavailable(HostId::Jack, e.to_string()),
-    };
-    let (captures, playbacks) = physical_ports(&client);
+    match connect("overdub-probe") {
+        Ok(client) => describe_server(&client),
+        Err(e) => HostInfo::unavailable(HostId::Jack, e.to_string()),
+    }
+}
+
+fn describe_server(client: &Client) -> HostInfo {
+    let (captures, playbacks) = physical_ports(client);
     let rate = client.sample_rate();
     let buffer = client.buffer_size();
     HostInfo {

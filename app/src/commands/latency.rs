@@ -1,0 +1,72 @@
+//! `overdub latency`: measure the round trip through a loopback and store it.
+
+use overdub_engine::io;
+use overdub_engine::latency::{self, LatencyOptions};
+use overdub_engine::{Error, Result};
+
+use super::{ms, stream_request};
+use crate::cli::AudioArgs;
+
+pub fn run(in_channel: u16, out_channel: u16, audio: &AudioArgs) -> Result<()> {
+    if in_channel == 0 || out_channel == 0 {
+        return Err(Error::InvalidSetting(
+            "--in-channel and --out-channel count from 1".into(),
+        ));
+    }
+    let (mut req, mut settings) = stream_request(audio)?;
+    if req.rate == 0 {
+        // No session here: run at the device's own rate (on JACK, the server's).
+        req.rate = io::describe(req.host)
+            .default_device(io::Direction::Output)
+            .map_or(48_000, |d| d.default_rate);
+    }
+    let opts = LatencyOptions {
+        in_channel: in_channel - 1,
+        out_channel: out_channel - 1,
+    };
+    let m = latency::measure(&req, &opts)?;
+    let s = &m.stream;
+    let a = &m.analysis;
+    println!(
+        "stream: {} in '{}' out '{}' at {} Hz, {} frames ({:.2} ms) per buffer",
+        s.host,
+        s.input_device.as_deref().unwrap_or("-"),
+        s.output_device.as_deref().unwrap_or("-"),
+        s.rate,
+        s.buffer,
+        ms(u64::from(s.buffer), s.rate)
+    );
+    println!(
+        "measured round trip: {} frames ({:.2} ms), output {out_channel} to input {in_channel}, \
+         {} impulses, spread {} frames, peak {:.1} dBFS",
+        a.frames,
+        ms(u64::from(a.frames), s.rate),
+        a.delays.len(),
+        a.spread,
+        20.0 * a.peak.max(1e-9).log10()
+    );
+    let r = &m.reported;
+    println!(
+        "reported round trip: {} frames ({:.2} ms) = input {} + output {} + bridge {}",
+        r.round_trip(),
+        ms(u64::from(r.round_trip()), s.rate),
+        r.input,
+        r.output,
+        r.bridge
+    );
+    for w in a.warnings() {
+        println!("warning: {w}");
+    }
+    latency::remember(&mut settings.latency, m.stored(&opts));
+    settings.save()?;
+    println!(
+        "stored for {} '{}'/'{}' at {} Hz, {} frames: `overdub record` compensates {} frames",
+        s.host,
+        s.input_device.as_deref().unwrap_or("-"),
+        s.output_device.as_deref().unwrap_or("-"),
+        s.rate,
+        s.buffer,
+        a.frames
+    );
+    Ok(())
+}
