@@ -1,8 +1,8 @@
-//! The command line, as clap types.
+//! The command line, as clap types: one `Args` struct per command.
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Overdub: a multitrack recorder for musicians who record and monitor live.
 #[derive(Debug, Parser)]
@@ -23,63 +23,11 @@ pub enum Command {
         json: bool,
     },
     /// Create a session folder with N mono tracks; track i listens to input channel i.
-    New {
-        /// The folder to create.
-        dir: PathBuf,
-        /// Sample rate, Hz.
-        #[arg(long, default_value_t = 48_000)]
-        rate: u32,
-        /// Number of mono tracks.
-        #[arg(long, default_value_t = 8)]
-        tracks: usize,
-    },
+    New(NewArgs),
     /// Record the armed tracks while the other tracks play.
-    Record {
-        /// The session folder.
-        dir: PathBuf,
-        /// Length of the take, seconds.
-        #[arg(long)]
-        seconds: f64,
-        /// Tracks to arm, 1-based, comma-separated (default: the first track).
-        #[arg(long, value_delimiter = ',')]
-        arm: Option<Vec<usize>>,
-        /// Hear the armed inputs through the outputs.
-        #[arg(long)]
-        monitor: bool,
-        /// Take file format: 32f (float) or 24 (bit integer).
-        #[arg(long, default_value = "32f")]
-        format: String,
-        /// Audio device choice.
-        #[command(flatten)]
-        audio: AudioArgs,
-    },
+    Record(RecordArgs),
     /// Play the session.
-    Play {
-        /// The session folder.
-        dir: PathBuf,
-        /// Seconds to play (default: to the end of the last clip).
-        #[arg(long)]
-        seconds: Option<f64>,
-        /// Where to start, seconds.
-        #[arg(long, default_value_t = 0.0)]
-        from: f64,
-        /// Audio device choice.
-        #[command(flatten)]
-        audio: AudioArgs,
-    },
-    /// Measure the round trip latency with output N cabled to input N, and store it for this
-    /// host, devices, rate and buffer size; `record` then compensates it.
-    Latency {
-        /// Input the loopback returns on, 1-based.
-        #[arg(long, default_value_t = 1)]
-        in_channel: u16,
-        /// Output the test signal goes out on, 1-based.
-        #[arg(long, default_value_t = 1)]
-        out_channel: u16,
-        /// Audio device choice.
-        #[command(flatten)]
-        audio: AudioArgs,
-    },
+    Play(PlayArgs),
     /// Show the session: rate, tracks, clips.
     Info {
         /// The session folder.
@@ -87,6 +35,267 @@ pub enum Command {
         /// Print JSON for scripts.
         #[arg(long)]
         json: bool,
+    },
+    /// Measure the round trip latency with output N cabled to input N, and store it for this
+    /// host, devices, rate and buffer size; `record` then compensates it.
+    Latency(LatencyArgs),
+    /// Import audio files (WAV, FLAC, MP3, Ogg Vorbis, AIFF, AAC/M4A) as clips.
+    Import(ImportArgs),
+    /// Render stems and/or the mix to WAV files.
+    Export(ExportArgs),
+    /// Edit tracks: add, remove, rename, gain, pan, mute, solo, monitoring, input, channels.
+    Track(TrackArgs),
+    /// Edit clips: move, trim, split, delete.
+    Clip(ClipArgs),
+}
+
+/// `overdub new`.
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The folder to create.
+    pub dir: PathBuf,
+    /// Sample rate, Hz.
+    #[arg(long, default_value_t = 48_000)]
+    pub rate: u32,
+    /// Number of mono tracks.
+    #[arg(long, default_value_t = 8)]
+    pub tracks: usize,
+}
+
+/// `overdub record`.
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// The session folder.
+    pub dir: PathBuf,
+    /// Length of the take, seconds.
+    #[arg(long)]
+    pub seconds: f64,
+    /// Tracks to arm, 1-based, comma-separated (default: the armed tracks, else the first).
+    #[arg(long, value_delimiter = ',')]
+    pub arm: Option<Vec<usize>>,
+    /// Hear the armed inputs through the outputs.
+    #[arg(long)]
+    pub monitor: bool,
+    /// Take file format: 32f (float) or 24 (bit integer).
+    #[arg(long, default_value = "32f")]
+    pub format: String,
+    /// Audio device choice.
+    #[command(flatten)]
+    pub audio: AudioArgs,
+}
+
+/// `overdub play`.
+#[derive(Debug, Args)]
+pub struct PlayArgs {
+    /// The session folder.
+    pub dir: PathBuf,
+    /// Seconds to play (default: to the end of the last clip).
+    #[arg(long)]
+    pub seconds: Option<f64>,
+    /// Where to start, seconds.
+    #[arg(long, default_value_t = 0.0)]
+    pub from: f64,
+    /// Audio device choice.
+    #[command(flatten)]
+    pub audio: AudioArgs,
+}
+
+/// `overdub latency`.
+#[derive(Debug, Args)]
+pub struct LatencyArgs {
+    /// Input the loopback returns on, 1-based.
+    #[arg(long, default_value_t = 1)]
+    pub in_channel: u16,
+    /// Output the test signal goes out on, 1-based.
+    #[arg(long, default_value_t = 1)]
+    pub out_channel: u16,
+    /// Audio device choice.
+    #[command(flatten)]
+    pub audio: AudioArgs,
+}
+
+/// `overdub import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The session folder.
+    pub dir: PathBuf,
+    /// The files.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Put the clips on this track (1-based) instead of a new track per file.
+    #[arg(long)]
+    pub track: Option<usize>,
+    /// Timeline position, seconds.
+    #[arg(long, default_value_t = 0.0)]
+    pub at: f64,
+}
+
+/// `overdub export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The session folder.
+    pub dir: PathBuf,
+    /// Folder for the files.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// One file per track.
+    #[arg(long)]
+    pub stems: bool,
+    /// The master mix.
+    #[arg(long)]
+    pub mix: bool,
+    /// Sample format: 16 (dithered), 24 or 32f.
+    #[arg(long, default_value = "24")]
+    pub format: String,
+    /// START:END in seconds (default: the session start to the end of the last clip + tail).
+    #[arg(long)]
+    pub range: Option<String>,
+    /// Seconds after the last clip.
+    #[arg(long, default_value_t = 0.0)]
+    pub tail: f64,
+    /// Normalize so the mix (or loudest stem) peaks at this level, dBFS.
+    #[arg(long, allow_hyphen_values = true)]
+    pub normalize: Option<f32>,
+    /// Export muted tracks' stems too.
+    #[arg(long)]
+    pub include_muted: bool,
+}
+
+/// On or off.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Switch {
+    /// On.
+    On,
+    /// Off.
+    Off,
+}
+
+impl Switch {
+    /// As a bool.
+    pub fn on(self) -> bool {
+        matches!(self, Switch::On)
+    }
+}
+
+/// Monitoring mode on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Monitor {
+    /// Never the input.
+    Off,
+    /// The input while armed.
+    Auto,
+    /// Always the input.
+    Input,
+}
+
+/// `overdub track`.
+#[derive(Debug, Args)]
+pub struct TrackArgs {
+    /// The session folder.
+    pub dir: PathBuf,
+    /// What to do.
+    #[command(subcommand)]
+    pub action: TrackAction,
+}
+
+/// Track edits.
+#[derive(Debug, Subcommand)]
+pub enum TrackAction {
+    /// Add a track at the bottom.
+    Add {
+        /// Its name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Make it stereo.
+        #[arg(long)]
+        stereo: bool,
+    },
+    /// Remove track N (1-based) and its clips; the files stay in audio/.
+    Remove {
+        /// Track number.
+        n: usize,
+    },
+    /// Change track N (1-based).
+    Set {
+        /// Track number.
+        n: usize,
+        /// New name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Fader gain, dB.
+        #[arg(long, allow_hyphen_values = true)]
+        gain: Option<f32>,
+        /// Pan, -1 (left) to 1 (right).
+        #[arg(long, allow_hyphen_values = true)]
+        pan: Option<f32>,
+        /// Mute.
+        #[arg(long)]
+        mute: Option<Switch>,
+        /// Solo.
+        #[arg(long)]
+        solo: Option<Switch>,
+        /// Arm for recording.
+        #[arg(long)]
+        arm: Option<Switch>,
+        /// Input monitoring.
+        #[arg(long)]
+        monitor: Option<Monitor>,
+        /// First input channel, 1-based.
+        #[arg(long)]
+        input: Option<u16>,
+        /// 1 (mono) or 2 (stereo).
+        #[arg(long)]
+        channels: Option<u8>,
+    },
+}
+
+/// `overdub clip`.
+#[derive(Debug, Args)]
+pub struct ClipArgs {
+    /// The session folder.
+    pub dir: PathBuf,
+    /// What to do.
+    #[command(subcommand)]
+    pub action: ClipAction,
+}
+
+/// Clip edits. Clips are named by the id `overdub info` prints.
+#[derive(Debug, Subcommand)]
+pub enum ClipAction {
+    /// Move a clip to a position (seconds), optionally onto track N.
+    Move {
+        /// Clip id.
+        clip: u32,
+        /// New position, seconds.
+        #[arg(long)]
+        to: f64,
+        /// Destination track, 1-based.
+        #[arg(long)]
+        track: Option<usize>,
+    },
+    /// Trim a clip's start and/or end to timeline positions, seconds.
+    Trim {
+        /// Clip id.
+        clip: u32,
+        /// New start, seconds.
+        #[arg(long)]
+        start: Option<f64>,
+        /// New end, seconds.
+        #[arg(long)]
+        end: Option<f64>,
+    },
+    /// Split a clip at a timeline position, seconds.
+    Split {
+        /// Clip id.
+        clip: u32,
+        /// Where, seconds.
+        #[arg(long)]
+        at: f64,
+    },
+    /// Delete a clip (its file stays in audio/).
+    Delete {
+        /// Clip id.
+        clip: u32,
     },
 }
 

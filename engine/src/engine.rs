@@ -129,7 +129,9 @@ impl Engine {
 
     /// Add a session track to the running engine, with the monitoring mode given.
     pub fn add_track(&mut self, track: &Track, monitor: MonitorMode) -> Result<()> {
-        let mut rt = TrackRt::new(track.id, track.input).with_gain(db_to_gain(track.gain_db));
+        let mut rt = TrackRt::new(track.id, track.input)
+            .with_channels(track.channels)
+            .with_gain(db_to_gain(track.gain_db));
         rt.pan = track.pan;
         rt.mute = track.mute;
         rt.solo = track.solo;
@@ -164,10 +166,11 @@ impl Engine {
                     length: c.length,
                 })
                 .collect();
-            let (tx, rx) = RingBuffer::new((self.rate * PLAYBACK_RING_SECONDS) as usize);
+            let ch = usize::from(track.channels.clamp(1, 2));
+            let (tx, rx) = RingBuffer::new((self.rate * PLAYBACK_RING_SECONDS) as usize * ch);
             self.disk.send(DiskCommand::Playback {
                 track: id,
-                reader: crate::disk::TrackReader::new(clips, from),
+                reader: crate::disk::TrackReader::new(clips, from, ch),
                 ring: tx,
                 ready: ready_tx.clone(),
             })?;
@@ -189,9 +192,12 @@ impl Engine {
 
     /// Open a take file for `track` and hand its capture ring to the audio thread. The take
     /// records whenever the transport rolls with recording on and the track armed.
-    pub fn prepare_take(&mut self, track: TrackId, path: &Path, format: TakeFormat) -> Result<()> {
-        let writer = TakeWriter::create(path, self.rate, format)?;
-        let (tx, rx) = RingBuffer::new((self.rate * CAPTURE_RING_SECONDS) as usize);
+    pub fn prepare_take(&mut self, track: &Track, path: &Path, format: TakeFormat) -> Result<()> {
+        let ch = track.channels.clamp(1, 2);
+        let writer = TakeWriter::create(path, self.rate, u16::from(ch), format)?;
+        let (tx, rx) =
+            RingBuffer::new((self.rate * CAPTURE_RING_SECONDS) as usize * usize::from(ch));
+        let track = track.id;
         self.disk.send(DiskCommand::Take {
             track,
             writer,

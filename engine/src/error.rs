@@ -69,6 +69,17 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// An audio file to import is empty, damaged, truncated or not audio. Not worth retrying.
+    #[error("{path}: {reason}")]
+    BadFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The user cancelled a long job (export, import).
+    #[error("cancelled")]
+    Cancelled,
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {

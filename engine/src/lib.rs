@@ -5,6 +5,8 @@
 pub mod disk;
 pub mod engine;
 pub mod error;
+pub mod export;
+pub mod import;
 pub mod io;
 pub mod latency;
 pub mod recorder;

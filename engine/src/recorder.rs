@@ -163,7 +163,7 @@ pub fn record(dir: &Path, req: &StreamRequest, opts: &RecordOptions) -> Result<R
             continue;
         };
         let path = take_path(&sdir.audio(), track);
-        engine.prepare_take(id, &path, opts.format)?;
+        engine.prepare_take(track, &path, opts.format)?;
         files.push((id, path));
     }
     // Run past the end by the round trip so the compensated take is as long as asked.

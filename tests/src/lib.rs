@@ -250,3 +250,77 @@ pub fn edit_track(dir: &Path, track: usize, field: &str, value: serde_json::Valu
     doc["tracks"][track][field] = value;
     std::fs::write(&file, serde_json::to_string_pretty(&doc).expect("json")).expect("write");
 }
+
+/// The import tests' source signal at `rate` Hz: three sines (331, 557, 1201 Hz, 0.2 each), so
+/// that it never repeats within a second and an alignment search has one answer. The committed
+/// MP3 and M4A fixtures were made from this at 48 kHz (`tests/fixtures/make-fixtures.sh`).
+pub fn source_signal(frame: u64, rate: u32) -> f32 {
+    let t = frame as f64 / f64::from(rate);
+    let tau = std::f64::consts::TAU;
+    (0.2 * ((tau * 331.0 * t).sin() + (tau * 557.0 * t).sin() + (tau * 1201.0 * t).sin())) as f32
+}
+
+/// Write `frames` frames of [`source_signal`] (the same on every channel) with hound.
+pub fn write_source(path: &Path, rate: u32, channels: u16, bits: u16, float: bool, frames: u64) {
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: rate,
+        bits_per_sample: bits,
+        sample_format: if float {
+            hound::SampleFormat::Float
+        } else {
+            hound::SampleFormat::Int
+        },
+    };
+    let mut w = hound::WavWriter::create(path, spec).expect("wav");
+    let scale = ((1i64 << (bits - 1)) - 1) as f32;
+    for i in 0..frames {
+        let v = source_signal(i, rate);
+        for _ in 0..channels {
+            if float {
+                w.write_sample(v).expect("sample");
+            } else {
+                w.write_sample((v * scale).round() as i32).expect("sample");
+            }
+        }
+    }
+    w.finalize().expect("finalize");
+}
+
+/// Run sox with these arguments; panics (with its message) if it fails.
+pub fn sox(args: &[&str]) {
+    let out = Command::new("sox")
+        .args(args)
+        .output()
+        .expect("sox must be installed (apt-get install sox); .ci/run installs it");
+    assert!(
+        out.status.success(),
+        "sox {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The lag (frames, within ±`max_lag`) at which `x` best matches `reference`, by correlation
+/// over a window in the middle, and the RMS error there in dB relative to the reference.
+pub fn align(x: &[f32], reference: &[f32], max_lag: usize) -> (i64, f32) {
+    let start = max_lag;
+    let len = 4800.min(reference.len().saturating_sub(2 * max_lag));
+    let win = &reference[start..start + len];
+    let mut best = (0i64, f32::MIN);
+    for lag in -(max_lag as i64)..=max_lag as i64 {
+        let from = start as i64 + lag;
+        if from < 0 || from as usize + len > x.len() {
+            continue;
+        }
+        let seg = &x[from as usize..from as usize + len];
+        let c: f32 = seg.iter().zip(win).map(|(a, b)| a * b).sum();
+        if c > best.1 {
+            best = (lag, c);
+        }
+    }
+    let from = (start as i64 + best.0) as usize;
+    let seg = &x[from..from + len];
+    let err: f32 = seg.iter().zip(win).map(|(a, b)| (a - b) * (a - b)).sum();
+    let sig: f32 = win.iter().map(|b| b * b).sum();
+    (best.0, 10.0 * (err / sig.max(1e-20)).log10())
+}

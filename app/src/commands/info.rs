@@ -23,10 +23,15 @@ pub fn run(dir: &Path, json: bool) -> Result<()> {
     );
     for (i, t) in session.tracks.iter().enumerate() {
         println!(
-            "  track {} '{}': input {}, gain {:+.1} dB, pan {:+.2}{}{}{}",
+            "  track {} '{}': {}, input {}, gain {:+.1} dB, pan {:+.2}{}{}{}",
             i + 1,
             t.name,
-            t.input + 1,
+            if t.channels == 2 { "stereo" } else { "mono" },
+            if t.channels == 2 {
+                format!("{}-{}", t.input + 1, t.input + 2)
+            } else {
+                (t.input + 1).to_string()
+            },
             t.gain_db,
             t.pan,
             if t.mute { ", muted" } else { "" },

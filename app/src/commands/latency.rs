@@ -5,15 +5,16 @@ use overdub_engine::latency::{self, LatencyOptions};
 use overdub_engine::{Error, Result};
 
 use super::{ms, stream_request};
-use crate::cli::AudioArgs;
+use crate::cli::LatencyArgs;
 
-pub fn run(in_channel: u16, out_channel: u16, audio: &AudioArgs) -> Result<()> {
+pub fn run(a: &LatencyArgs) -> Result<()> {
+    let (in_channel, out_channel) = (a.in_channel, a.out_channel);
     if in_channel == 0 || out_channel == 0 {
         return Err(Error::InvalidSetting(
             "--in-channel and --out-channel count from 1".into(),
         ));
     }
-    let (mut req, mut settings) = stream_request(audio)?;
+    let (mut req, mut settings) = stream_request(&a.audio)?;
     if req.rate == 0 {
         // No session here: run at the device's own rate (on JACK, the server's).
         req.rate = io::describe(req.host)

@@ -1,6 +1,9 @@
 //! One file per command.
 
 mod devices;
+mod edit;
+mod export;
+mod import;
 mod info;
 mod latency;
 mod new;
@@ -17,27 +20,15 @@ use crate::cli::{AudioArgs, Cli, Command};
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Devices { json } => devices::run(json),
-        Command::New { dir, rate, tracks } => new::run(&dir, rate, tracks),
-        Command::Record {
-            dir,
-            seconds,
-            arm,
-            monitor,
-            format,
-            audio,
-        } => record::run(&dir, seconds, arm, monitor, &format, &audio),
-        Command::Play {
-            dir,
-            seconds,
-            from,
-            audio,
-        } => play::run(&dir, seconds, from, &audio),
+        Command::New(a) => new::run(&a),
+        Command::Record(a) => record::run(&a),
+        Command::Play(a) => play::run(&a),
         Command::Info { dir, json } => info::run(&dir, json),
-        Command::Latency {
-            in_channel,
-            out_channel,
-            audio,
-        } => latency::run(in_channel, out_channel, &audio),
+        Command::Latency(a) => latency::run(&a),
+        Command::Import(a) => import::run(&a),
+        Command::Export(a) => export::run(&a),
+        Command::Track(a) => edit::track(&a),
+        Command::Clip(a) => edit::clip(&a),
     }
 }
 
@@ -81,6 +72,17 @@ fn stream_request(audio: &AudioArgs) -> Result<(StreamRequest, Settings)> {
         },
     };
     Ok((req, settings))
+}
+
+/// Seconds as frames at a rate; refuses negative and non-finite values.
+fn frames(seconds: f64, rate: u32, what: &str) -> Result<u64> {
+    if seconds.is_finite() && seconds >= 0.0 {
+        Ok((seconds * f64::from(rate)).round() as u64)
+    } else {
+        Err(Error::InvalidSetting(format!(
+            "{what} must be 0 or more seconds, not {seconds}"
+        )))
+    }
 }
 
 /// Frames as milliseconds at a rate.

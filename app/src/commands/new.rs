@@ -1,11 +1,12 @@
 //! `overdub new DIR`: a new session folder.
 
-use std::path::Path;
-
 use overdub_engine::session::{Session, SessionDir};
 use overdub_engine::{Error, Result};
 
-pub fn run(dir: &Path, rate: u32, tracks: usize) -> Result<()> {
+use crate::cli::NewArgs;
+
+pub fn run(a: &NewArgs) -> Result<()> {
+    let (dir, rate, tracks) = (&a.dir, a.rate, a.tracks);
     if !(8_000..=384_000).contains(&rate) {
         return Err(Error::InvalidSetting(format!(
             "--rate {rate} is out of range (8000..384000 Hz)"

@@ -1,17 +1,15 @@
 //! `overdub play DIR`: play the session.
 
-use std::path::Path;
-
 use overdub_engine::recorder;
 use overdub_engine::{Error, Result};
 
 use super::record::{print_health, print_stream};
 use super::stream_request;
-use crate::cli::AudioArgs;
+use crate::cli::PlayArgs;
 
-pub fn run(dir: &Path, seconds: Option<f64>, from: f64, audio: &AudioArgs) -> Result<()> {
-    let (req, _) = stream_request(audio)?;
-    let report = recorder::play(dir, &req, from, seconds)?;
+pub fn run(a: &PlayArgs) -> Result<()> {
+    let (req, _) = stream_request(&a.audio)?;
+    let report = recorder::play(&a.dir, &req, a.from, a.seconds)?;
     print_stream(&report);
     println!(
         "played {} frames ({:.3} s)",

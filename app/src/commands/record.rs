@@ -1,33 +1,24 @@
 //! `overdub record DIR --seconds S`: record the armed tracks while the others play.
 
-use std::path::Path;
-
 use overdub_engine::disk::TakeFormat;
 use overdub_engine::recorder::{self, RecordOptions, RunReport};
 use overdub_engine::{Error, Result};
 
 use super::{ms, stream_request};
-use crate::cli::AudioArgs;
+use crate::cli::RecordArgs;
 
-pub fn run(
-    dir: &Path,
-    seconds: f64,
-    arm: Option<Vec<usize>>,
-    monitor: bool,
-    format: &str,
-    audio: &AudioArgs,
-) -> Result<()> {
-    let format = TakeFormat::parse(format)
-        .ok_or_else(|| Error::InvalidSetting(format!("--format {format}: use 32f or 24")))?;
-    let (req, settings) = stream_request(audio)?;
+pub fn run(a: &RecordArgs) -> Result<()> {
+    let format = TakeFormat::parse(&a.format)
+        .ok_or_else(|| Error::InvalidSetting(format!("--format {}: use 32f or 24", a.format)))?;
+    let (req, settings) = stream_request(&a.audio)?;
     let opts = RecordOptions {
-        seconds,
-        arm,
-        monitor,
+        seconds: a.seconds,
+        arm: a.arm.clone(),
+        monitor: a.monitor,
         format,
         measured: settings.latency,
     };
-    let report = recorder::record(dir, &req, &opts)?;
+    let report = recorder::record(&a.dir, &req, &opts)?;
     print_stream(&report);
     let rate = report.stream.rate;
     for t in &report.takes {

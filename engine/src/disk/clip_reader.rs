@@ -30,24 +30,33 @@ struct OpenFile {
     scale: f32,
 }
 
-/// Streams one track's timeline forward from a start frame.
+/// Streams one track's timeline forward from a start frame, as `channels` interleaved channels.
 pub struct TrackReader {
     clips: Vec<ClipSource>,
     open: Vec<Option<OpenFile>>,
     position: u64,
+    channels: usize,
     scratch: Vec<f32>,
 }
 
 impl TrackReader {
-    /// A reader over `clips` that starts at timeline frame `from`.
-    pub fn new(clips: Vec<ClipSource>, from: u64) -> Self {
+    /// A reader over `clips` that starts at timeline frame `from` and gives `channels` (1 or 2)
+    /// channels: a mono file plays on both sides of a stereo track, a multichannel file on a mono
+    /// track is mixed down.
+    pub fn new(clips: Vec<ClipSource>, from: u64, channels: usize) -> Self {
         let open = clips.iter().map(|_| None).collect();
         Self {
             clips,
             open,
             position: from,
+            channels: channels.clamp(1, 2),
             scratch: Vec::new(),
         }
+    }
+
+    /// Channels per frame.
+    pub fn channels(&self) -> usize {
+        self.channels
     }
 
     /// Timeline frame the next read starts at.
@@ -55,13 +64,14 @@ impl TrackReader {
         self.position
     }
 
-    /// Fill `out` with the next `out.len()` timeline frames. A clip whose file cannot be read
-    /// plays as silence and the error is returned after the whole buffer is filled, so playback
-    /// keeps its place.
+    /// Fill `out` with the next `out.len() / channels` timeline frames. A clip whose file cannot
+    /// be read plays as silence and the error is returned after the whole buffer is filled, so
+    /// playback keeps its place.
     pub fn read(&mut self, out: &mut [f32]) -> Result<()> {
         out.fill(0.0);
+        let ch = self.channels;
         let start = self.position;
-        let end = start + out.len() as u64;
+        let end = start + (out.len() / ch) as u64;
         let mut first_error = None;
         for i in 0..self.clips.len() {
             let clip = &self.clips[i];
@@ -76,8 +86,15 @@ impl TrackReader {
                 continue;
             }
             let file_frame = clip.offset + (a - clip.position);
-            let dst = &mut out[(a - start) as usize..(b - start) as usize];
-            if let Err(e) = read_file(&mut self.open[i], clip, file_frame, dst, &mut self.scratch) {
+            let dst = &mut out[(a - start) as usize * ch..(b - start) as usize * ch];
+            if let Err(e) = read_file(
+                &mut self.open[i],
+                clip,
+                file_frame,
+                dst,
+                ch,
+                &mut self.scratch,
+            ) {
                 self.open[i] = None;
                 first_error.get_or_insert(e);
             }
@@ -87,11 +104,14 @@ impl TrackReader {
     }
 }
 
+/// Read file frames from `frame` on into `dst` (interleaved, `out_ch` channels), converting the
+/// file's channel count.
 fn read_file(
     slot: &mut Option<OpenFile>,
     clip: &ClipSource,
     frame: u64,
     dst: &mut [f32],
+    out_ch: usize,
     scratch: &mut Vec<f32>,
 ) -> Result<()> {
     if slot.is_none() {
@@ -120,7 +140,7 @@ fn read_file(
         f.reader.seek(to).map_err(|e| Error::io(&clip.path, e))?;
         f.at = frame;
     }
-    let frames = dst.len().min((file_len - frame) as usize);
+    let frames = (dst.len() / out_ch).min((file_len - frame) as usize);
     let ch = f.channels;
     scratch.clear();
     if f.float {
@@ -134,8 +154,13 @@ fn read_file(
         }
     }
     let got = scratch.len() / ch;
-    for (d, frame) in dst.iter_mut().zip(scratch.chunks_exact(ch)) {
-        *d = frame[0];
+    for (d, frame) in dst.chunks_exact_mut(out_ch).zip(scratch.chunks_exact(ch)) {
+        match (out_ch, ch) {
+            (1, 1) => d[0] = frame[0],
+            (1, _) => d[0] = frame.iter().sum::<f32>() / ch as f32,
+            (_, 1) => d.fill(frame[0]),
+            _ => d.copy_from_slice(&frame[..out_ch]),
+        }
     }
     f.at = frame + got as u64;
     Ok(())

@@ -46,14 +46,15 @@ pub struct TakeWriter {
     sync_handle: File,
     format: TakeFormat,
     path: PathBuf,
-    frames: u64,
+    channels: usize,
+    samples: u64,
     last_flush: Instant,
     last_sync: Instant,
 }
 
 impl TakeWriter {
-    /// Create a mono take file at `path` (which must not exist yet).
-    pub fn create(path: &Path, rate: u32, format: TakeFormat) -> Result<Self> {
+    /// Create a take file of `channels` channels at `path` (which must not exist yet).
+    pub fn create(path: &Path, rate: u32, channels: u16, format: TakeFormat) -> Result<Self> {
         let file = File::options()
             .write(true)
             .create_new(true)
@@ -62,13 +63,13 @@ impl TakeWriter {
         let sync_handle = file.try_clone().map_err(|e| Error::io(path, e))?;
         let spec = match format {
             TakeFormat::F32 => hound::WavSpec {
-                channels: 1,
+                channels,
                 sample_rate: rate,
                 bits_per_sample: 32,
                 sample_format: hound::SampleFormat::Float,
             },
             TakeFormat::I24 => hound::WavSpec {
-                channels: 1,
+                channels,
                 sample_rate: rate,
                 bits_per_sample: 24,
                 sample_format: hound::SampleFormat::Int,
@@ -83,13 +84,14 @@ impl TakeWriter {
             sync_handle,
             format,
             path: path.to_path_buf(),
-            frames: 0,
+            channels: usize::from(channels.max(1)),
+            samples: 0,
             last_flush: now,
             last_sync: now,
         })
     }
 
-    /// Append samples.
+    /// Append interleaved samples (a whole number of frames overall).
     pub fn write(&mut self, samples: &[f32]) -> Result<()> {
         for &s in samples {
             let r = match self.format {
@@ -98,7 +100,7 @@ impl TakeWriter {
             };
             r.map_err(|e| Error::wav(&self.path, e))?;
         }
-        self.frames += samples.len() as u64;
+        self.samples += samples.len() as u64;
         Ok(())
     }
 
@@ -119,7 +121,7 @@ impl TakeWriter {
 
     /// Frames written so far.
     pub fn frames(&self) -> u64 {
-        self.frames
+        self.samples / self.channels as u64
     }
 
     /// The file.
@@ -129,12 +131,13 @@ impl TakeWriter {
 
     /// Finish the file: final header, fsync. Returns the frames written.
     pub fn finish(self) -> Result<u64> {
+        let frames = self.frames();
         let path = self.path;
         self.writer.finalize().map_err(|e| Error::wav(&path, e))?;
         self.sync_handle
             .sync_all()
             .map_err(|e| Error::io(&path, e))?;
-        Ok(self.frames)
+        Ok(frames)
     }
 }
 

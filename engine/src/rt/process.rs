@@ -88,8 +88,8 @@ impl Process {
             capturing: false,
             stop_at: None,
             master_out: 0,
-            buf_in: vec![0.0; max_block],
-            buf_play: vec![0.0; max_block],
+            buf_in: vec![0.0; max_block * 2],
+            buf_play: vec![0.0; max_block * 2],
             mix_l: vec![0.0; max_block],
             mix_r: vec![0.0; max_block],
         };
@@ -180,8 +180,11 @@ impl Process {
         mix_l.fill(0.0);
         mix_r.fill(0.0);
         for track in self.tracks.iter_mut() {
-            let inp = &mut self.buf_in[..n];
-            io.read_channel(usize::from(track.input), inp);
+            let ch = if track.channels == 2 { 2 } else { 1 };
+            let inp = &mut self.buf_in[..n * ch];
+            for c in 0..ch {
+                io.read_channel(usize::from(track.input) + c, inp, c, ch);
+            }
             if capture_now
                 && track.armed
                 && let Some(ring) = track.capture.as_mut()
@@ -190,13 +193,13 @@ impl Process {
                 if !rest.is_empty() {
                     self.status
                         .capture_overruns
-                        .fetch_add(rest.len() as u64, Ordering::Relaxed);
+                        .fetch_add((rest.len() / ch) as u64, Ordering::Relaxed);
                 }
             }
-            let play = &mut self.buf_play[..n];
+            let play = &mut self.buf_play[..n * ch];
             play.fill(0.0);
             if self.rolling {
-                read_playback(track, play, &self.status);
+                read_playback(track, play, ch, &self.status);
             }
             let source: &[f32] = if track.hears_input() { inp } else { play };
             let audible = !track.mute && (!any_solo || track.solo);
@@ -209,11 +212,13 @@ impl Process {
             let step = (target - g0) / n as f32;
             let (pl, pr) = pan_gains(track.pan);
             let mut out_peak = 0.0f32;
-            for (i, &x) in source.iter().enumerate() {
-                let s = x * (g0 + step * (i + 1) as f32);
-                out_peak = out_peak.max(s.abs());
-                mix_l[i] += s * pl;
-                mix_r[i] += s * pr;
+            for (i, frame) in source.chunks_exact(ch).enumerate() {
+                let g = g0 + step * (i + 1) as f32;
+                let l = frame[0] * g;
+                let r = frame[ch - 1] * g;
+                out_peak = out_peak.max(l.abs()).max(r.abs());
+                mix_l[i] += l * pl;
+                mix_r[i] += r * pr;
             }
             track.gain_now = target;
             let peak = if track.armed { peak_of(inp) } else { out_peak };
@@ -358,9 +363,9 @@ impl Process {
     }
 }
 
-/// Pop this block's playback, paying back frames owed from an earlier underrun first so that the
-/// track stays in step with the timeline.
-fn read_playback(track: &mut TrackRt, play: &mut [f32], status: &EngineStatus) {
+/// Pop this block's playback (`ch` interleaved channels), paying back samples owed from an earlier
+/// underrun first so that the track stays in step with the timeline.
+fn read_playback(track: &mut TrackRt, play: &mut [f32], ch: usize, status: &EngineStatus) {
     let Some(ring) = track.playback.as_mut() else {
         return;
     };
@@ -381,7 +386,7 @@ fn read_playback(track: &mut TrackRt, play: &mut [f32], status: &EngineStatus) {
         track.playback_debt += missing;
         status
             .playback_underruns
-            .fetch_add(missing as u64, Ordering::Relaxed);
+            .fetch_add((missing / ch) as u64, Ordering::Relaxed);
     }
 }
 
@@ -410,16 +415,17 @@ struct BlockIo<'a> {
 }
 
 impl BlockIo<'_> {
-    /// Copy input channel `ch` of this stretch into `dst`, or silence if the device has no such
-    /// channel.
-    fn read_channel(&self, ch: usize, dst: &mut [f32]) {
+    /// Copy device input channel `ch` of this stretch into slot `slot` of the interleaved
+    /// `dst` (`stride` channels), or silence if the device has no such channel.
+    fn read_channel(&self, ch: usize, dst: &mut [f32], slot: usize, stride: usize) {
+        let dst = dst[slot..].iter_mut().step_by(stride);
         if ch >= self.in_channels {
-            dst.fill(0.0);
+            dst.for_each(|d| *d = 0.0);
             return;
         }
         let start = self.offset * self.in_channels + ch;
         let frames = self.input[start..].iter().step_by(self.in_channels);
-        for (d, s) in dst.iter_mut().zip(frames) {
+        for (d, s) in dst.zip(frames) {
             *d = *s;
         }
     }

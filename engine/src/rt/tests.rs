@@ -413,3 +413,32 @@ fn master_can_go_to_any_output_pair() {
     rt(|| p.process(&input, IN, output, 4, BLOCK));
     assert_eq!(&r.output[..4], &[0.0, 0.0, 0.5, 0.0]);
 }
+
+#[test]
+fn a_stereo_track_records_two_channels_and_plays_them_to_both_sides() {
+    let mut r = Rig::new();
+    let (tx, mut rx) = RingBuffer::<f32>::new(4096);
+    r.add(1, 1, |t| {
+        t.channels = 2;
+        t.armed = true;
+        t.monitor = MonitorMode::Off;
+    });
+    r.send(Command::SetCapture(1, tx));
+    let play: Vec<f32> = (0..BLOCK).flat_map(|i| [i as f32, -(i as f32)]).collect();
+    r.send(Command::SetPlayback(1, filled_ring(play, 4096)));
+    r.send(Command::SetRecording(true));
+    r.send(Command::Start);
+    let out = r.block(|i, c| (c * 1000 + i) as f32).to_vec();
+    let got: Vec<f32> = std::iter::from_fn(|| rx.pop().ok()).collect();
+    let want: Vec<f32> = (0..BLOCK)
+        .flat_map(|i| [(1000 + i) as f32, (2000 + i) as f32])
+        .collect();
+    assert_eq!(got, want, "inputs 2 and 3, interleaved");
+    for (i, f) in out.chunks_exact(OUT).enumerate() {
+        assert_eq!(
+            f,
+            [i as f32, -(i as f32)],
+            "left plays left, right plays right"
+        );
+    }
+}

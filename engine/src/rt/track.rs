@@ -27,8 +27,11 @@ pub enum MonitorMode {
 pub struct TrackRt {
     /// Stable id.
     pub id: TrackId,
-    /// Input channel (0-based) this track records and monitors.
+    /// First input channel (0-based) this track records and monitors; a stereo track also takes
+    /// the next one.
     pub input: u16,
+    /// 1 (mono) or 2 (stereo). Capture and playback rings carry this many interleaved channels.
+    pub channels: u8,
     /// Armed for recording.
     pub armed: bool,
     /// Monitoring mode.
@@ -60,6 +63,7 @@ impl TrackRt {
         Self {
             id,
             input,
+            channels: 1,
             armed: false,
             monitor: MonitorMode::default(),
             gain: 1.0,
@@ -72,6 +76,12 @@ impl TrackRt {
             playback: None,
             playback_debt: 0,
         }
+    }
+
+    /// Make it a stereo (2) or mono (1, anything else) track.
+    pub fn with_channels(mut self, channels: u8) -> Self {
+        self.channels = if channels == 2 { 2 } else { 1 };
+        self
     }
 
     /// Set the fader gain at once, with no ramp (for set-up before the stream runs).
@@ -93,7 +103,7 @@ impl TrackRt {
 
 /// Left and right gains for a pan position: 0 dB at centre on both sides, the far side falls
 /// linearly to silence at the extremes. A centred mono track lands in both channels unchanged, so
-/// a stem of it equals its clip sample for sample.
+/// a stem of it equals its clip sample for sample; on a stereo track it works as a balance.
 pub fn pan_gains(pan: f32) -> (f32, f32) {
     let p = if pan.is_finite() {
         pan.clamp(-1.0, 1.0)

@@ -29,8 +29,11 @@ pub struct Track {
     pub id: TrackId,
     /// Name shown to the user.
     pub name: String,
-    /// Input channel it records from, 0-based.
+    /// First input channel it records from, 0-based (a stereo track also takes the next one).
     pub input: u16,
+    /// 1 (mono) or 2 (stereo).
+    #[serde(default = "mono")]
+    pub channels: u8,
     /// Fader gain, dB.
     #[serde(default)]
     pub gain_db: f32,
@@ -101,6 +104,7 @@ impl Session {
             id,
             name: format!("Track {}", n + 1),
             input: u16::try_from(n).unwrap_or(u16::MAX),
+            channels: 1,
             gain_db: 0.0,
             pan: 0.0,
             mute: false,
@@ -140,6 +144,10 @@ impl Session {
             .max()
             .unwrap_or(0)
     }
+}
+
+fn mono() -> u8 {
+    1
 }
 
 /// dB to a linear factor; -inf dB and below -144 dB give silence.

@@ -1,0 +1,160 @@
+//! `overdub track` and `overdub clip`: session edits through the engine's one editing API.
+
+use overdub_engine::rt::MonitorMode;
+use overdub_engine::session::{Edit, Editor, SessionDir};
+use overdub_engine::{Error, Result};
+
+use super::frames;
+use crate::cli::{ClipAction, ClipArgs, Monitor, TrackAction, TrackArgs};
+
+fn track_id(ed: &Editor, n: usize) -> Result<u32> {
+    n.checked_sub(1)
+        .and_then(|i| ed.session().tracks.get(i))
+        .map(|t| t.id)
+        .ok_or_else(|| {
+            Error::InvalidSetting(format!(
+                "no track {n}: the session has tracks 1..{}",
+                ed.session().tracks.len()
+            ))
+        })
+}
+
+pub fn track(a: &TrackArgs) -> Result<()> {
+    let mut ed = Editor::open(SessionDir::new(&a.dir))?;
+    match &a.action {
+        TrackAction::Add { name, stereo } => {
+            let id = ed.apply(Edit::AddTrack {
+                name: name.clone(),
+                channels: if *stereo { 2 } else { 1 },
+            })?;
+            println!(
+                "added track {} (id {})",
+                ed.session().tracks.len(),
+                id.unwrap_or(0)
+            );
+        }
+        TrackAction::Remove { n } => {
+            let id = track_id(&ed, *n)?;
+            ed.apply(Edit::RemoveTrack(id))?;
+            println!("removed track {n}");
+        }
+        TrackAction::Set {
+            n,
+            name,
+            gain,
+            pan,
+            mute,
+            solo,
+            arm,
+            monitor,
+            input,
+            channels,
+        } => {
+            let id = track_id(&ed, *n)?;
+            let mut edits = Vec::new();
+            if let Some(v) = name {
+                edits.push(Edit::RenameTrack(id, v.clone()));
+            }
+            if let Some(v) = gain {
+                edits.push(Edit::SetGain(id, *v));
+            }
+            if let Some(v) = pan {
+                edits.push(Edit::SetPan(id, *v));
+            }
+            if let Some(v) = mute {
+                edits.push(Edit::SetMute(id, v.on()));
+            }
+            if let Some(v) = solo {
+                edits.push(Edit::SetSolo(id, v.on()));
+            }
+            if let Some(v) = arm {
+                edits.push(Edit::SetArmed(id, v.on()));
+            }
+            if let Some(m) = monitor {
+                edits.push(Edit::SetMonitor(
+                    id,
+                    match m {
+                        Monitor::Off => MonitorMode::Off,
+                        Monitor::Auto => MonitorMode::Auto,
+                        Monitor::Input => MonitorMode::Input,
+                    },
+                ));
+            }
+            if let Some(v) = input {
+                let ch = v
+                    .checked_sub(1)
+                    .ok_or_else(|| Error::InvalidSetting("--input counts from 1".into()))?;
+                edits.push(Edit::SetInput(id, ch));
+            }
+            if let Some(v) = channels {
+                edits.push(Edit::SetChannels(id, *v));
+            }
+            if edits.is_empty() {
+                return Err(Error::InvalidSetting(
+                    "nothing to change: give --name, --gain, --pan, --mute, --solo, --arm, \
+                     --monitor, --input or --channels"
+                        .into(),
+                ));
+            }
+            for e in edits {
+                ed.apply(e)?;
+            }
+            println!("changed track {n}");
+        }
+    }
+    ed.save()
+}
+
+pub fn clip(a: &ClipArgs) -> Result<()> {
+    let mut ed = Editor::open(SessionDir::new(&a.dir))?;
+    let rate = ed.session().rate;
+    let find = |ed: &Editor, id: u32| {
+        ed.session()
+            .tracks
+            .iter()
+            .flat_map(|t| t.clips.iter())
+            .find(|c| c.id == id)
+            .cloned()
+            .ok_or_else(|| Error::InvalidSetting(format!("no clip {id} (see `overdub info`)")))
+    };
+    match &a.action {
+        ClipAction::Move { clip, to, track } => {
+            find(&ed, *clip)?;
+            let track = track.map(|n| track_id(&ed, n)).transpose()?;
+            ed.apply(Edit::MoveClip {
+                clip: *clip,
+                position: frames(*to, rate, "--to")?,
+                track,
+            })?;
+            println!("moved clip {clip}");
+        }
+        ClipAction::Trim { clip, start, end } => {
+            let c = find(&ed, *clip)?;
+            let start = start.map_or(Ok(c.position), |s| frames(s, rate, "--start"))?;
+            let end = end.map_or(Ok(c.end()), |s| frames(s, rate, "--end"))?;
+            ed.apply(Edit::TrimClip {
+                clip: *clip,
+                start,
+                end,
+            })?;
+            println!("trimmed clip {clip} to frames {start}..{end}");
+        }
+        ClipAction::Split { clip, at } => {
+            find(&ed, *clip)?;
+            let new = ed.apply(Edit::SplitClip {
+                clip: *clip,
+                at: frames(*at, rate, "--at")?,
+            })?;
+            println!(
+                "split clip {clip}; the right part is clip {}",
+                new.unwrap_or(0)
+            );
+        }
+        ClipAction::Delete { clip } => {
+            find(&ed, *clip)?;
+            ed.apply(Edit::DeleteClip(*clip))?;
+            println!("deleted clip {clip}");
+        }
+    }
+    ed.save()
+}

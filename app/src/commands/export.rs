@@ -1,0 +1,77 @@
+//! `overdub export DIR --out OUTDIR`: stems and/or mix, with a progress bar.
+
+use std::io::Write;
+use std::time::Duration;
+
+use overdub_engine::export::{self, ExportFormat, ExportOptions, ExportProgress};
+use overdub_engine::{Error, Result};
+
+use crate::cli::ExportArgs;
+
+fn parse_range(s: &str) -> Result<(f64, f64)> {
+    let bad = || Error::InvalidSetting(format!("--range {s}: give START:END in seconds"));
+    let (a, b) = s.split_once(':').ok_or_else(bad)?;
+    Ok((
+        a.trim().parse().map_err(|_| bad())?,
+        b.trim().parse().map_err(|_| bad())?,
+    ))
+}
+
+pub fn run(a: &ExportArgs) -> Result<()> {
+    let format = ExportFormat::parse(&a.format).ok_or_else(|| {
+        Error::InvalidSetting(format!("--format {}: use 16, 24 or 32f", a.format))
+    })?;
+    let opts = ExportOptions {
+        out_dir: a.out.clone(),
+        stems: a.stems,
+        mix: a.mix,
+        format,
+        range: a.range.as_deref().map(parse_range).transpose()?,
+        tail: a.tail,
+        normalize: a.normalize,
+        include_muted: a.include_muted,
+    };
+    let progress = ExportProgress::default();
+    let report = std::thread::scope(|s| {
+        let job = s.spawn(|| export::export(&a.dir, &opts, &progress));
+        while !job.is_finished() {
+            draw(progress.fraction());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        job.join()
+            .unwrap_or_else(|_| Err(Error::Device("the export thread failed".into())))
+    });
+    draw(progress.fraction());
+    eprintln!();
+    let report = report?;
+    for f in &report.files {
+        println!("wrote {}", f.display());
+    }
+    println!(
+        "{} file(s), {} frames each from frame {}, in {:.2} s ({:.0} track-seconds per second){}",
+        report.files.len(),
+        report.frames,
+        report.start,
+        report.seconds,
+        report.track_seconds_per_second,
+        if a.normalize.is_some() {
+            format!(", gain {:+.2} dB", report.gain_db)
+        } else {
+            String::new()
+        }
+    );
+    Ok(())
+}
+
+/// A one-line progress bar on standard error.
+fn draw(fraction: f32) {
+    const WIDTH: usize = 40;
+    let filled = (fraction.clamp(0.0, 1.0) * WIDTH as f32) as usize;
+    eprint!(
+        "\rexporting [{}{}] {:3.0}%",
+        "#".repeat(filled),
+        " ".repeat(WIDTH - filled),
+        fraction * 100.0
+    );
+    let _ = std::io::stderr().flush();
+}

@@ -1,0 +1,485 @@
+//! The one session-editing API for the GUI and the command line: every change to a session goes
+//! through [`Editor::apply`], is checked first, and can be undone and redone. Undo keeps whole
+//! snapshots of the session model (a few kilobytes; the audio is never copied). Not on the audio
+//! thread.
+
+use serde::{Deserialize, Serialize};
+
+use super::model::{Clip, Session};
+use super::store::SessionDir;
+use crate::error::{Error, Result};
+use crate::rt::{MAX_TRACKS, MonitorMode, TrackId};
+
+/// Most undo steps kept.
+pub const UNDO_LIMIT: usize = 500;
+
+/// One edit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Edit {
+    /// Add a track at the bottom.
+    AddTrack {
+        /// Its name (default "Track N").
+        name: Option<String>,
+        /// 1 or 2.
+        channels: u8,
+    },
+    /// Remove a track and its clips (the files stay in `audio/`).
+    RemoveTrack(TrackId),
+    /// Rename a track.
+    RenameTrack(TrackId, String),
+    /// Make a track mono (1) or stereo (2).
+    SetChannels(TrackId, u8),
+    /// First input channel, 0-based.
+    SetInput(TrackId, u16),
+    /// Fader gain, dB.
+    SetGain(TrackId, f32),
+    /// Pan, -1..1.
+    SetPan(TrackId, f32),
+    /// Mute.
+    SetMute(TrackId, bool),
+    /// Solo.
+    SetSolo(TrackId, bool),
+    /// Monitor mode.
+    SetMonitor(TrackId, MonitorMode),
+    /// Arm for recording.
+    SetArmed(TrackId, bool),
+    /// Move a clip to a timeline position, optionally onto another track.
+    MoveClip {
+        /// Clip id.
+        clip: u32,
+        /// New position, frames.
+        position: u64,
+        /// Destination track (None: stay).
+        track: Option<TrackId>,
+    },
+    /// Set a clip's timeline start and end, frames (trimming either edge; the file stays whole).
+    TrimClip {
+        /// Clip id.
+        clip: u32,
+        /// New first timeline frame.
+        start: u64,
+        /// New end (exclusive).
+        end: u64,
+    },
+    /// Split a clip in two at a timeline frame.
+    SplitClip {
+        /// Clip id.
+        clip: u32,
+        /// Where, frames; must be inside the clip.
+        at: u64,
+    },
+    /// Delete a clip (the file stays in `audio/`).
+    DeleteClip(u32),
+}
+
+impl Edit {
+    /// A short name for menus ("Undo move clip").
+    pub fn label(&self) -> &'static str {
+        match self {
+            Edit::AddTrack { .. } => "add track",
+            Edit::RemoveTrack(_) => "remove track",
+            Edit::RenameTrack(..) => "rename track",
+            Edit::SetChannels(..) => "change channels",
+            Edit::SetInput(..) => "change input",
+            Edit::SetGain(..) => "change gain",
+            Edit::SetPan(..) => "change pan",
+            Edit::SetMute(..) => "mute",
+            Edit::SetSolo(..) => "solo",
+            Edit::SetMonitor(..) => "change monitoring",
+            Edit::SetArmed(..) => "arm",
+            Edit::MoveClip { .. } => "move clip",
+            Edit::TrimClip { .. } => "trim clip",
+            Edit::SplitClip { .. } => "split clip",
+            Edit::DeleteClip(_) => "delete clip",
+        }
+    }
+}
+
+/// A session under edit, with its undo and redo history.
+pub struct Editor {
+    dir: SessionDir,
+    session: Session,
+    undo: Vec<(&'static str, Session)>,
+    redo: Vec<(&'static str, Session)>,
+    dirty: bool,
+}
+
+fn invalid(msg: impl Into<String>) -> Error {
+    Error::InvalidSetting(msg.into())
+}
+
+impl Editor {
+    /// Edit `session`, whose files live in `dir`.
+    pub fn new(dir: SessionDir, session: Session) -> Self {
+        Self {
+            dir,
+            session,
+            undo: Vec::new(),
+            redo: Vec::new(),
+            dirty: false,
+        }
+    }
+
+    /// Load the session in `dir` for editing.
+    pub fn open(dir: SessionDir) -> Result<Self> {
+        let session = dir.load()?;
+        Ok(Self::new(dir, session))
+    }
+
+    /// The session as it stands.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The session folder.
+    pub fn dir(&self) -> &SessionDir {
+        &self.dir
+    }
+
+    /// Changed since the last save.
+    pub fn is_dirty(&self) -> bool {
+        self.dirty
+    }
+
+    /// Save to `session.json` (atomically).
+    pub fn save(&mut self) -> Result<()> {
+        self.dir.save(&self.session)?;
+        self.dirty = false;
+        Ok(())
+    }
+
+    /// Replace the session without an undo step (after recording or importing, which bring their
+    /// own files).
+    pub fn replace(&mut self, session: Session) {
+        self.session = session;
+        self.dirty = true;
+    }
+
+    /// What undo would undo.
+    pub fn undo_label(&self) -> Option<&'static str> {
+        self.undo.last().map(|(l, _)| *l)
+    }
+
+    /// What redo would redo.
+    pub fn redo_label(&self) -> Option<&'static str> {
+        self.redo.last().map(|(l, _)| *l)
+    }
+
+    /// Apply an edit, or refuse it with a reason and change nothing. Returns the id of anything
+    /// the edit created (a track or a clip).
+    pub fn apply(&mut self, edit: Edit) -> Result<Option<u32>> {
+        let mut next = self.session.clone();
+        let created = apply_to(&mut next, &edit, &self.dir)?;
+        let before = std::mem::replace(&mut self.session, next);
+        self.undo.push((edit.label(), before));
+        if self.undo.len() > UNDO_LIMIT {
+            self.undo.remove(0);
+        }
+        self.redo.clear();
+        self.dirty = true;
+        Ok(created)
+    }
+
+    /// Undo the last edit; returns its label.
+    pub fn undo(&mut self) -> Option<&'static str> {
+        let (label, before) = self.undo.pop()?;
+        let after = std::mem::replace(&mut self.session, before);
+        self.redo.push((label, after));
+        self.dirty = true;
+        Some(label)
+    }
+
+    /// Redo the last undone edit; returns its label.
+    pub fn redo(&mut self) -> Option<&'static str> {
+        let (label, after) = self.redo.pop()?;
+        let before = std::mem::replace(&mut self.session, after);
+        self.undo.push((label, before));
+        self.dirty = true;
+        Some(label)
+    }
+}
+
+fn track_mut(s: &mut Session, id: TrackId) -> Result<&mut super::Track> {
+    s.track_mut(id)
+        .ok_or_else(|| invalid(format!("no track with id {id}")))
+}
+
+/// Where a clip is: (track index, clip index).
+fn find_clip(s: &Session, clip: u32) -> Result<(usize, usize)> {
+    s.tracks
+        .iter()
+        .enumerate()
+        .find_map(|(ti, t)| t.clips.iter().position(|c| c.id == clip).map(|ci| (ti, ci)))
+        .ok_or_else(|| invalid(format!("no clip {clip}")))
+}
+
+/// Frames in a clip's file, from its WAV header.
+fn file_frames(dir: &SessionDir, clip: &Clip) -> Result<u64> {
+    let path = dir.audio().join(&clip.file);
+    let r = hound::WavReader::open(&path).map_err(|e| Error::wav(&path, e))?;
+    Ok(u64::from(r.duration()))
+}
+
+fn apply_to(s: &mut Session, edit: &Edit, dir: &SessionDir) -> Result<Option<u32>> {
+    match edit {
+        Edit::AddTrack { name, channels } => {
+            if s.tracks.len() >= MAX_TRACKS {
+                return Err(invalid(format!("at most {MAX_TRACKS} tracks")));
+            }
+            let id = s.add_track();
+            let t = track_mut(s, id)?;
+            if let Some(n) = name {
+                t.name = n.clone();
+            }
+            t.channels = if *channels == 2 { 2 } else { 1 };
+            return Ok(Some(id));
+        }
+        Edit::RemoveTrack(id) => {
+            let before = s.tracks.len();
+            s.tracks.retain(|t| t.id != *id);
+            if s.tracks.len() == before {
+                return Err(invalid(format!("no track with id {id}")));
+            }
+        }
+        Edit::RenameTrack(id, name) => {
+            if name.trim().is_empty() {
+                return Err(invalid("a track name cannot be empty"));
+            }
+            track_mut(s, *id)?.name = name.trim().to_string();
+        }
+        Edit::SetChannels(id, ch) => {
+            if !matches!(ch, 1 | 2) {
+                return Err(invalid("a track is mono (1) or stereo (2)"));
+            }
+            track_mut(s, *id)?.channels = *ch;
+        }
+        Edit::SetInput(id, input) => track_mut(s, *id)?.input = *input,
+        Edit::SetGain(id, db) => {
+            if !(db.is_finite() || *db == f32::NEG_INFINITY) || *db > 24.0 {
+                return Err(invalid(format!(
+                    "gain {db} dB is out of range (up to +24 dB)"
+                )));
+            }
+            track_mut(s, *id)?.gain_db = *db;
+        }
+        Edit::SetPan(id, pan) => {
+            if !(pan.is_finite() && (-1.0..=1.0).contains(pan)) {
+                return Err(invalid(format!("pan {pan} is out of range (-1 to 1)")));
+            }
+            track_mut(s, *id)?.pan = *pan;
+        }
+        Edit::SetMute(id, v) => track_mut(s, *id)?.mute = *v,
+        Edit::SetSolo(id, v) => track_mut(s, *id)?.solo = *v,
+        Edit::SetMonitor(id, v) => track_mut(s, *id)?.monitor = *v,
+        Edit::SetArmed(id, v) => track_mut(s, *id)?.armed = *v,
+        Edit::MoveClip {
+            clip,
+            position,
+            track,
+        } => {
+            let (ti, ci) = find_clip(s, *clip)?;
+            let mut c = s.tracks[ti].clips.remove(ci);
+            c.position = *position;
+            let dest = match track {
+                Some(id) => s
+                    .tracks
+                    .iter()
+                    .position(|t| t.id == *id)
+                    .ok_or_else(|| invalid(format!("no track with id {id}")))?,
+                None => ti,
+            };
+            s.tracks[dest].clips.push(c);
+        }
+        Edit::TrimClip { clip, start, end } => {
+            let (ti, ci) = find_clip(s, *clip)?;
+            let c = s.tracks[ti].clips[ci].clone();
+            if end <= start {
+                return Err(invalid("a clip must end after it starts"));
+            }
+            // The file frame that plays at timeline frame `start`.
+            let first = (c.offset + *start)
+                .checked_sub(c.position)
+                .ok_or_else(|| invalid("cannot trim a clip to start before its file does"))?;
+            let available = file_frames(dir, &c)?;
+            if first + (end - start) > available {
+                return Err(invalid(format!(
+                    "cannot trim the clip past the end of its file ({available} frames)"
+                )));
+            }
+            let c = &mut s.tracks[ti].clips[ci];
+            c.offset = first;
+            c.position = *start;
+            c.length = end - start;
+        }
+        Edit::SplitClip { clip, at } => {
+            let (ti, ci) = find_clip(s, *clip)?;
+            let c = s.tracks[ti].clips[ci].clone();
+            if *at <= c.position || *at >= c.end() {
+                return Err(invalid(format!(
+                    "split point {at} is not inside the clip ({}..{})",
+                    c.position,
+                    c.end()
+                )));
+            }
+            let left = at - c.position;
+            s.tracks[ti].clips[ci].length = left;
+            let id = s.next_clip_id;
+            s.next_clip_id += 1;
+            s.tracks[ti].clips.insert(
+                ci + 1,
+                Clip {
+                    id,
+                    file: c.file.clone(),
+                    position: *at,
+                    offset: c.offset + left,
+                    length: c.length - left,
+                },
+            );
+            return Ok(Some(id));
+        }
+        Edit::DeleteClip(clip) => {
+            let (ti, ci) = find_clip(s, *clip)?;
+            s.tracks[ti].clips.remove(ci);
+        }
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A session folder with one 1000-frame clip file on track 1.
+    fn fixture() -> (tempfile::TempDir, Editor, u32) {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = SessionDir::new(tmp.path().join("s"));
+        let mut s = Session::new(48_000, 2);
+        dir.create(&s).expect("create");
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 48_000,
+            bits_per_sample: 32,
+            sample_format: hound::SampleFormat::Float,
+        };
+        let mut w = hound::WavWriter::create(dir.audio().join("a.wav"), spec).expect("wav");
+        for i in 0..1000 {
+            w.write_sample(i as f32).expect("write");
+        }
+        w.finalize().expect("finalize");
+        let t1 = s.tracks[0].id;
+        let clip = s
+            .add_clip(
+                t1,
+                Clip {
+                    id: 0,
+                    file: "a.wav".into(),
+                    position: 100,
+                    offset: 0,
+                    length: 1000,
+                },
+            )
+            .expect("clip");
+        (tmp, Editor::new(dir, s), clip)
+    }
+
+    #[test]
+    fn every_edit_kind_undoes_and_redoes_exactly() {
+        let (_tmp, mut ed, clip) = fixture();
+        let t1 = ed.session().tracks[0].id;
+        let t2 = ed.session().tracks[1].id;
+        let edits = vec![
+            Edit::AddTrack {
+                name: Some("Bass".into()),
+                channels: 2,
+            },
+            Edit::RemoveTrack(t2),
+            Edit::RenameTrack(t1, "Vocal".into()),
+            Edit::SetChannels(t1, 2),
+            Edit::SetInput(t1, 5),
+            Edit::SetGain(t1, -6.0),
+            Edit::SetPan(t1, 0.5),
+            Edit::SetMute(t1, true),
+            Edit::SetSolo(t1, true),
+            Edit::SetMonitor(t1, MonitorMode::Input),
+            Edit::SetArmed(t1, true),
+            Edit::MoveClip {
+                clip,
+                position: 5000,
+                track: Some(t2),
+            },
+            Edit::TrimClip {
+                clip,
+                start: 150,
+                end: 900,
+            },
+            Edit::SplitClip { clip, at: 600 },
+            Edit::DeleteClip(clip),
+        ];
+        for edit in edits {
+            let before = ed.session().clone();
+            ed.apply(edit.clone())
+                .unwrap_or_else(|e| panic!("{edit:?}: {e}"));
+            let after = ed.session().clone();
+            assert_ne!(before, after, "{edit:?} changed nothing");
+            assert_eq!(ed.undo(), Some(edit.label()));
+            assert_eq!(ed.session(), &before, "undo of {edit:?}");
+            assert_eq!(ed.redo(), Some(edit.label()));
+            assert_eq!(ed.session(), &after, "redo of {edit:?}");
+            ed.undo();
+        }
+    }
+
+    #[test]
+    fn trim_and_split_keep_the_audio_where_it_was() {
+        let (_tmp, mut ed, clip) = fixture();
+        ed.apply(Edit::TrimClip {
+            clip,
+            start: 150,
+            end: 900,
+        })
+        .expect("trim");
+        let c = ed.session().tracks[0].clips[0].clone();
+        // Timeline frame 150 still plays file frame 50.
+        assert_eq!((c.position, c.offset, c.length), (150, 50, 750));
+        let right = ed
+            .apply(Edit::SplitClip { clip, at: 400 })
+            .expect("split")
+            .expect("new clip");
+        let clips = &ed.session().tracks[0].clips;
+        assert_eq!(
+            (clips[0].position, clips[0].offset, clips[0].length),
+            (150, 50, 250)
+        );
+        assert_eq!(clips[1].id, right);
+        assert_eq!(
+            (clips[1].position, clips[1].offset, clips[1].length),
+            (400, 300, 500)
+        );
+    }
+
+    #[test]
+    fn impossible_edits_are_refused_and_change_nothing() {
+        let (_tmp, mut ed, clip) = fixture();
+        let before = ed.session().clone();
+        for edit in [
+            Edit::TrimClip {
+                clip,
+                start: 50,
+                end: 900,
+            },
+            Edit::TrimClip {
+                clip,
+                start: 100,
+                end: 1200,
+            },
+            Edit::SplitClip { clip, at: 100 },
+            Edit::DeleteClip(999),
+            Edit::SetPan(1, 3.0),
+            Edit::RenameTrack(1, "  ".into()),
+        ] {
+            assert!(ed.apply(edit.clone()).is_err(), "{edit:?} was accepted");
+        }
+        assert_eq!(ed.session(), &before);
+        assert_eq!(ed.undo(), None);
+    }
+}
