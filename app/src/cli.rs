@@ -43,6 +43,19 @@ pub enum Command {
     Import(ImportArgs),
     /// Render stems and/or the mix to WAV files.
     Export(ExportArgs),
+    /// Put back the takes of a recording that was interrupted (crash, kill, power loss).
+    Recover {
+        /// The session folder.
+        dir: PathBuf,
+    },
+    /// Replace a damaged session.json with a backup (the newest, unless one is named); the
+    /// damaged file is kept beside it.
+    Restore {
+        /// The session folder.
+        dir: PathBuf,
+        /// A file from DIR/backups/ (default: the newest good one).
+        backup: Option<PathBuf>,
+    },
     /// Edit tracks: add, remove, rename, gain, pan, mute, solo, monitoring, input, channels.
     Track(TrackArgs),
     /// Edit clips: move, trim, split, delete.

@@ -6,13 +6,13 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use rtrb::RingBuffer;
 
-use crate::disk::{ClipSource, DiskCommand, DiskEvent, DiskThread, TakeFormat, TakeWriter};
+use crate::disk::{ClipSource, DiskCommand, DiskEvent, DiskThread, Take, TakeFormat};
 use crate::error::{Error, Result};
 use crate::io::{self, AudioStream, MAX_BLOCK, StreamInfo, StreamRequest};
 use crate::rt::{
@@ -67,8 +67,29 @@ pub struct Engine {
     disk: DiskThread,
     meters: HashMap<TrackId, Arc<TrackMeter>>,
     rate: u32,
-    // Declared last: dropped last, after nothing else needs the callbacks.
-    stream: Box<dyn AudioStream>,
+    req: StreamRequest,
+    tracks: Vec<(Track, MonitorMode)>,
+    info: StreamInfo,
+    // Declared last: dropped last, after nothing else needs the callbacks. None only between
+    // closing one stream and opening the next.
+    stream: Option<Box<dyn AudioStream>>,
+}
+
+/// Open a stream with a fresh process; check the master output fits the device.
+fn open_stream(req: &StreamRequest) -> Result<(Box<dyn AudioStream>, ProcessHandle)> {
+    let (process, handle) = Process::new(ProcessConfig {
+        rate: req.rate,
+        max_block: MAX_BLOCK,
+    });
+    let stream = io::open(req, process, handle.status.clone())?;
+    let outs = stream.info().out_channels;
+    if outs > 0 && usize::from(req.master_out) >= outs {
+        return Err(Error::InvalidSetting(format!(
+            "master output {} is out of range: the device has outputs 1..{outs}",
+            req.master_out + 1
+        )));
+    }
+    Ok((stream, handle))
 }
 
 impl Engine {
@@ -76,32 +97,44 @@ impl Engine {
     /// stopped, with no tracks.
     pub fn start(req: &StreamRequest) -> Result<Self> {
         let disk = DiskThread::start()?;
-        let (process, handle) = Process::new(ProcessConfig {
-            rate: req.rate,
-            max_block: MAX_BLOCK,
-        });
-        let stream = io::open(req, process, handle.status.clone())?;
-        let outs = stream.info().out_channels;
-        if outs > 0 && usize::from(req.master_out) >= outs {
-            return Err(Error::InvalidSetting(format!(
-                "master output {} is out of range: the device has outputs 1..{outs}",
-                req.master_out + 1
-            )));
-        }
+        let (stream, handle) = open_stream(req)?;
         let mut engine = Self {
             handle,
             disk,
             meters: HashMap::new(),
             rate: req.rate,
-            stream,
+            req: req.clone(),
+            tracks: Vec::new(),
+            info: stream.info().clone(),
+            stream: Some(stream),
         };
         engine.send(Command::SetMasterOut(req.master_out))?;
         Ok(engine)
     }
 
+    /// Open the stream again, on the same device (`None`: after it went away and came back) or
+    /// another one, without restarting anything else: the tracks are set up again as they were.
+    /// Playback and takes are not carried over; load playback again before rolling. The old
+    /// stream is closed first (some drivers, ASIO among them, allow one stream per process).
+    pub fn reopen(&mut self, req: Option<&StreamRequest>) -> Result<()> {
+        let req = req.cloned().unwrap_or_else(|| self.req.clone());
+        self.stream = None;
+        let (stream, handle) = open_stream(&req)?;
+        self.info = stream.info().clone();
+        self.stream = Some(stream);
+        self.handle = handle;
+        self.rate = req.rate;
+        self.req = req;
+        self.send(Command::SetMasterOut(self.req.master_out))?;
+        for (t, m) in std::mem::take(&mut self.tracks) {
+            self.add_track(&t, m)?;
+        }
+        Ok(())
+    }
+
     /// What the stream is.
     pub fn info(&self) -> &StreamInfo {
-        self.stream.info()
+        &self.info
     }
 
     /// Numbers the audio thread publishes.
@@ -138,6 +171,7 @@ impl Engine {
         rt.armed = track.armed;
         rt.monitor = monitor;
         self.meters.insert(track.id, rt.meter.clone());
+        self.tracks.push((track.clone(), monitor));
         self.send(Command::AddTrack(Box::new(rt)))
     }
 
@@ -190,20 +224,26 @@ impl Engine {
         Ok(())
     }
 
-    /// Open a take file for `track` and hand its capture ring to the audio thread. The take
-    /// records whenever the transport rolls with recording on and the track armed.
-    pub fn prepare_take(&mut self, track: &Track, path: &Path, format: TakeFormat) -> Result<()> {
+    /// Open a take file for `track` (rolling over into parts past `part_bytes` bytes of data)
+    /// and hand its capture ring to the audio thread. The take records whenever the transport
+    /// rolls with recording on and the track armed.
+    pub fn prepare_take(
+        &mut self,
+        track: &Track,
+        path: &Path,
+        format: TakeFormat,
+        part_bytes: u64,
+    ) -> Result<()> {
         let ch = track.channels.clamp(1, 2);
-        let writer = TakeWriter::create(path, self.rate, u16::from(ch), format)?;
-        let (tx, rx) =
-            RingBuffer::new((self.rate * CAPTURE_RING_SECONDS) as usize * usize::from(ch));
-        let track = track.id;
+        let writer = Take::create(path, self.rate, u16::from(ch), format, part_bytes)?;
+        let frames = (self.rate * CAPTURE_RING_SECONDS) as usize;
+        let (tx, rx) = RingBuffer::new(frames * usize::from(ch));
         self.disk.send(DiskCommand::Take {
-            track,
+            track: track.id,
             writer,
             ring: rx,
         })?;
-        self.send(Command::SetCapture(track, tx))
+        self.send(Command::SetCapture(track.id, tx))
     }
 
     /// Collect what the audio and disk threads reported since the last call. Garbage from the
@@ -228,7 +268,7 @@ impl Engine {
     /// Wait until the transport stops after rolling about `frames` frames, collecting what is
     /// reported on the way. Gives up when the device is lost or stops calling back for
     /// [`STALL_GRACE`] past the expected end; the outcome says which.
-    pub fn wait_until_stopped(&mut self, frames: u64) -> RunOutcome {
+    pub fn wait_until_stopped(&mut self, frames: u64, stop: Option<&AtomicBool>) -> RunOutcome {
         let expected = Duration::from_secs_f64(frames as f64 / f64::from(self.rate.max(1)));
         let deadline = Instant::now() + expected + STALL_GRACE;
         let mut out = RunOutcome::default();
@@ -239,11 +279,28 @@ impl Engine {
                     Notice::Stopped(f) => out.stopped = Some(f),
                     Notice::CaptureStarted(f) => out.capture_start = Some(f),
                     Notice::CaptureEnded(_) => {}
-                    Notice::Disk(ev) => out.disk.push(ev),
+                    Notice::Disk(ev) => {
+                        if let DiskEvent::TakeFailed { error, .. } = &ev
+                            && out.interrupted.is_none()
+                        {
+                            // A take cannot be written (a full disk): stop cleanly now, so that
+                            // every take ends at the same frame and is finalized.
+                            out.interrupted = Some(format!(
+                                "recording stopped: a take could not be written ({error}); \
+                                 everything recorded until then is kept"
+                            ));
+                            let _ = self.send(Command::Stop);
+                        }
+                        out.disk.push(ev);
+                    }
                 }
             }
             if out.stopped.is_some() {
                 return out;
+            }
+            if stop.is_some_and(|s| s.swap(false, Ordering::Relaxed)) {
+                // The user asked to stop: a clean stop, every take closed where it is.
+                let _ = self.send(Command::Stop);
             }
             if self.device_lost() {
                 out.interrupted = Some("the audio device went away during the run".into());

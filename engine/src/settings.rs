@@ -31,6 +31,10 @@ pub struct Settings {
     /// First output channel of the stereo master pair, 1-based; None: 1.
     #[serde(default)]
     pub master_out: Option<u16>,
+    /// Largest data size of one take file before it continues in a new part, bytes; None: just
+    /// under 4 GiB, the most a WAV header can describe.
+    #[serde(default)]
+    pub take_part_bytes: Option<u64>,
     /// Loopback measurements, one per host, devices, rate and buffer size.
     #[serde(default)]
     pub latency: Vec<StoredLatency>,

@@ -114,10 +114,36 @@ impl Default for World {
     }
 }
 
+fn spawn_jackd(name: &str, period: u32) -> (Child, PathBuf) {
+    let log = std::env::temp_dir().join(format!("{name}.log"));
+    let out = std::fs::File::create(&log).expect("jackd log file");
+    let err = out.try_clone().expect("jackd log file");
+    let child = Command::new("jackd")
+        .args([
+            "-n",
+            name,
+            "--no-realtime",
+            "-L",
+            "2",
+            "-d",
+            "dummy",
+            "-r",
+            "48000",
+        ])
+        .args(["-p", &period.to_string(), "-C", "8", "-P", "8"])
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .expect("jackd must be installed (apt-get install jackd2); .ci/run installs it");
+    (child, log)
+}
+
 /// A JACK dummy server started under a unique name, killed on drop.
 pub struct JackServer {
     /// Its name, for `JACK_DEFAULT_SERVER`.
     pub name: String,
+    period: u32,
     child: Child,
     log: PathBuf,
 }
@@ -132,30 +158,28 @@ impl JackServer {
             std::process::id(),
             N.fetch_add(1, Ordering::Relaxed)
         );
-        let log = std::env::temp_dir().join(format!("{name}.log"));
-        let out = std::fs::File::create(&log).expect("jackd log file");
-        let err = out.try_clone().expect("jackd log file");
-        let child = Command::new("jackd")
-            .args([
-                "-n",
-                &name,
-                "--no-realtime",
-                "-L",
-                "2",
-                "-d",
-                "dummy",
-                "-r",
-                "48000",
-            ])
-            .args(["-p", &period.to_string(), "-C", "8", "-P", "8"])
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .expect("jackd must be installed (apt-get install jackd2); .ci/run installs it");
-        let server = Self { name, child, log };
+        Self::start_named(&name, period)
+    }
+
+    fn start_named(name: &str, period: u32) -> Self {
+        let (child, log) = spawn_jackd(name, period);
+        let server = Self {
+            name: name.to_string(),
+            period,
+            child,
+            log,
+        };
         server.wait_ready();
         server
+    }
+
+    /// Start the server again under the same name (after [`JackServer::stop`]).
+    pub fn restart(&mut self) {
+        self.stop();
+        let (child, log) = spawn_jackd(&self.name, self.period);
+        self.child = child;
+        self.log = log;
+        self.wait_ready();
     }
 
     fn wait_ready(&self) {

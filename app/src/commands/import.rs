@@ -28,6 +28,14 @@ pub fn run(a: &ImportArgs) -> Result<()> {
     });
     eprintln!();
     for i in imported? {
+        if let Some(claimed) = i.repaired_from {
+            println!(
+                "repaired {}: its header said {claimed} frames; all {} whole frames present were \
+                 imported",
+                i.source.display(),
+                i.frames
+            );
+        }
         println!(
             "imported {} -> {} ({} Hz, {} ch, {} frames) as clip {} at frame {}",
             i.source.display(),

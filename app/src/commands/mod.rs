@@ -9,6 +9,7 @@ mod latency;
 mod new;
 mod play;
 mod record;
+mod recover;
 
 use overdub_engine::io::{self, HostId, StreamRequest};
 use overdub_engine::settings::Settings;
@@ -27,6 +28,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Latency(a) => latency::run(&a),
         Command::Import(a) => import::run(&a),
         Command::Export(a) => export::run(&a),
+        Command::Recover { dir } => recover::run(&dir),
+        Command::Restore { dir, backup } => recover::restore(&dir, backup.as_deref()),
         Command::Track(a) => edit::track(&a),
         Command::Clip(a) => edit::clip(&a),
     }
@@ -70,6 +73,7 @@ fn stream_request(audio: &AudioArgs) -> Result<(StreamRequest, Settings)> {
             }
             n => n - 1,
         },
+        faults: Vec::new(),
     };
     Ok((req, settings))
 }

@@ -1,7 +1,11 @@
 //! `overdub record DIR --seconds S`: record the armed tracks while the others play.
 
-use overdub_engine::disk::TakeFormat;
-use overdub_engine::recorder::{self, RecordOptions, RunReport};
+use overdub_engine::disk::{MAX_PART_BYTES, TakeFormat};
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use overdub_engine::recorder::{self, RecordHooks, RecordOptions, RecordStart, RunReport};
 use overdub_engine::{Error, Result};
 
 use super::{ms, stream_request};
@@ -17,25 +21,61 @@ pub fn run(a: &RecordArgs) -> Result<()> {
         monitor: a.monitor,
         format,
         measured: settings.latency,
+        part_bytes: settings.take_part_bytes.unwrap_or(MAX_PART_BYTES),
     };
-    let report = recorder::record(&a.dir, &req, &opts)?;
+    // Ctrl+C stops the take cleanly (every file closed and placed) instead of killing it.
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
+    let seconds = a.seconds;
+    let mut on_start = |s: &RecordStart| {
+        let names: Vec<String> = s.files.iter().map(|p| p.display().to_string()).collect();
+        println!(
+            "recording {seconds} s to {} (Ctrl+C stops and keeps the take)",
+            names.join(", ")
+        );
+        let _ = std::io::stdout().flush();
+    };
+    let hooks = RecordHooks {
+        on_start: &mut on_start,
+        stop: Some(&stop),
+    };
+    let report = recorder::record(&a.dir, &req, &opts, hooks)?;
+    if let Some(r) = &report.recovered {
+        super::recover::print(r);
+    }
     print_stream(&report);
+    if let Some(left) = report.seconds_left {
+        println!("recording time left on disk: {}", duration(left));
+        if left < a.seconds {
+            println!(
+                "warning: the disk holds only {} of recording for these tracks; the take will \
+                 stop when it is full",
+                duration(left)
+            );
+        }
+    }
     let rate = report.stream.rate;
     for t in &report.takes {
-        let len = t.clip.as_ref().map_or(0, |c| c.length);
+        let len = t.length();
         println!(
             "take: {} (track '{}'): {} frames ({:.3} s) on the timeline{}",
             t.file.display(),
             t.track_name,
             len,
             len as f64 / f64::from(rate),
-            t.clip
-                .as_ref()
+            t.clips
+                .first()
                 .map(|c| format!(" at frame {}", c.position))
                 .unwrap_or_default()
         );
+        if t.parts.len() > 1 {
+            for (p, f) in &t.parts {
+                println!("  part: {} ({f} frames)", p.display());
+            }
+        }
         if let Some(e) = &t.error {
-            println!("  warning: {e} (what reached the file is kept)");
+            println!("  warning: {e} (what reached the disk is kept)");
         }
     }
     println!(
@@ -67,8 +107,31 @@ pub fn print_stream(report: &RunReport) {
     );
 }
 
+/// Seconds as "1 h 02 min", "3 min 20 s" or "12.5 s".
+fn duration(s: f64) -> String {
+    if s >= 3600.0 {
+        format!(
+            "{} h {:02} min",
+            (s / 3600.0) as u64,
+            ((s % 3600.0) / 60.0) as u64
+        )
+    } else if s >= 60.0 {
+        format!("{} min {:02} s", (s / 60.0) as u64, (s % 60.0) as u64)
+    } else {
+        format!("{s:.1} s")
+    }
+}
+
 /// Xruns, load and disk health: the last lines of every audio command.
 pub fn print_health(report: &RunReport) {
+    if !report.xrun_positions.is_empty() {
+        let at: Vec<String> = report
+            .xrun_positions
+            .iter()
+            .map(|p| format!("{:.3} s", *p as f64 / f64::from(report.stream.rate.max(1))))
+            .collect();
+        println!("xruns at: {}", at.join(", "));
+    }
     println!(
         "xruns: {}  dsp load: peak {:.1}% mean {:.2}%  disk: {} frames lost in capture, {} \
          frames of playback late",

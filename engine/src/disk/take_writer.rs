@@ -30,6 +30,14 @@ pub enum TakeFormat {
 }
 
 impl TakeFormat {
+    /// Bytes one sample takes in the file.
+    pub fn bytes_per_sample(self) -> u64 {
+        match self {
+            Self::F32 => 4,
+            Self::I24 => 3,
+        }
+    }
+
     /// Parse `32f` or `24`.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
@@ -119,6 +127,16 @@ impl TakeWriter {
         Ok(())
     }
 
+    /// Bytes per frame in the file.
+    pub fn frame_bytes(&self) -> u64 {
+        self.format.bytes_per_sample() * self.channels as u64
+    }
+
+    /// Channels.
+    pub fn channels(&self) -> usize {
+        self.channels
+    }
+
     /// Frames written so far.
     pub fn frames(&self) -> u64 {
         self.samples / self.channels as u64
@@ -127,6 +145,17 @@ impl TakeWriter {
     /// The file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Give up on the file after a write error: close it without trusting the writer's own
+    /// bookkeeping and set the header from the whole frames that reached the disk (this writes
+    /// only the two size fields, so it works on a full disk). Returns the frames kept.
+    pub fn salvage(self) -> Result<u64> {
+        let path = self.path.clone();
+        drop(self.writer);
+        super::wav_repair::repair_in_place(&path, true)?;
+        let r = hound::WavReader::open(&path).map_err(|e| Error::wav(&path, e))?;
+        Ok(u64::from(r.duration()))
     }
 
     /// Finish the file: final header, fsync. Returns the frames written.

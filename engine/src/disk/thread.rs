@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use rtrb::{Consumer, Producer};
 
 use super::clip_reader::TrackReader;
-use super::take_writer::TakeWriter;
+use super::take::Take;
 use crate::error::{Error, Result};
 use crate::rt::TrackId;
 
@@ -30,8 +30,8 @@ pub enum DiskCommand {
     Take {
         /// Track the take belongs to.
         track: TrackId,
-        /// The open file.
-        writer: TakeWriter,
+        /// The open file(s).
+        writer: Take,
         /// What the audio thread captures.
         ring: Consumer<f32>,
     },
@@ -58,21 +58,22 @@ pub enum DiskEvent {
     TakeDone {
         /// Track.
         track: TrackId,
-        /// File.
+        /// The take's first file.
         path: PathBuf,
-        /// Frames in the file.
-        frames: u64,
+        /// Every part with its frames (one part unless the take passed the WAV size limit).
+        parts: Vec<(PathBuf, u64)>,
     },
-    /// A take could not be written or finished; what reached the file before is kept.
+    /// A take could not be written or finished (a full disk, a vanished drive). Its files are
+    /// closed with every whole frame that reached the disk, and they are kept.
     TakeFailed {
         /// Track.
         track: TrackId,
-        /// File.
+        /// The take's first file.
         path: PathBuf,
         /// What went wrong.
         error: String,
-        /// Frames that reached the file.
-        frames: u64,
+        /// The parts kept, with their frames.
+        parts: Vec<(PathBuf, u64)>,
     },
     /// A clip could not be read; it plays as silence.
     ReadFailed {
@@ -171,9 +172,9 @@ impl Drop for DiskThread {
     }
 }
 
-struct Take {
+struct Running {
     track: TrackId,
-    writer: TakeWriter,
+    writer: Take,
     ring: Consumer<f32>,
 }
 
@@ -188,7 +189,7 @@ struct Worker {
     rx: Receiver<DiskCommand>,
     events: Sender<DiskEvent>,
     stats: Arc<DiskStats>,
-    takes: Vec<Take>,
+    takes: Vec<Running>,
     streams: Vec<Stream>,
     buf: Vec<f32>,
 }
@@ -221,7 +222,7 @@ impl Worker {
                 track,
                 writer,
                 ring,
-            } => self.takes.push(Take {
+            } => self.takes.push(Running {
                 track,
                 writer,
                 ring,
@@ -260,22 +261,32 @@ impl Worker {
             let done = abandoned || closing;
             if result.is_err() || done {
                 let take = self.takes.swap_remove(i);
-                let frames = take.writer.frames();
-                let path = take.writer.path().to_path_buf();
-                let finished = result.and_then(|()| take.writer.finish());
-                let _ = self.events.send(match finished {
-                    Ok(frames) => DiskEvent::TakeDone {
-                        track: take.track,
-                        path,
-                        frames,
+                let path = take.writer.base().to_path_buf();
+                let event = match result {
+                    Ok(()) => match take.writer.finish() {
+                        Ok(parts) => DiskEvent::TakeDone {
+                            track: take.track,
+                            path,
+                            parts,
+                        },
+                        Err(e) => DiskEvent::TakeFailed {
+                            track: take.track,
+                            error: e.to_string(),
+                            parts: super::take::salvage_parts(&path),
+                            path,
+                        },
                     },
-                    Err(e) => DiskEvent::TakeFailed {
-                        track: take.track,
-                        path,
-                        error: e.to_string(),
-                        frames,
-                    },
-                });
+                    Err(e) => {
+                        let (parts, _) = take.writer.salvage();
+                        DiskEvent::TakeFailed {
+                            track: take.track,
+                            path,
+                            error: e.to_string(),
+                            parts,
+                        }
+                    }
+                };
+                let _ = self.events.send(event);
             } else {
                 i += 1;
             }
@@ -289,7 +300,7 @@ impl Worker {
     }
 }
 
-fn drain(take: &mut Take, now: Instant, stats: &DiskStats) -> Result<()> {
+fn drain(take: &mut Running, now: Instant, stats: &DiskStats) -> Result<()> {
     let n = take.ring.slots();
     if n > 0
         && let Ok(chunk) = take.ring.read_chunk(n)

@@ -13,7 +13,7 @@ use serde::Serialize;
 pub use decode::{Decoded, decode};
 pub use resample::resample;
 
-use crate::disk::{TakeFormat, TakeWriter};
+use crate::disk::{HeaderState, TakeFormat, TakeWriter, check_wav_header, repair_in_place};
 use crate::error::{Error, Result};
 use crate::rt::TrackId;
 use crate::session::{Clip, Session, SessionDir};
@@ -45,6 +45,41 @@ pub struct Imported {
     pub track: TrackId,
     /// The clip.
     pub clip: Clip,
+    /// Set when the source was a WAV whose length fields were zero or short (as a crashed
+    /// recorder leaves them): the frames its header claimed. Every whole frame present was
+    /// imported; the source file itself is not changed.
+    pub repaired_from: Option<u64>,
+}
+
+/// Decode a file; a WAV with zero or short length fields is decoded from a repaired copy, and one
+/// whose header claims more than it holds is refused as truncated.
+fn decode_repairing(path: &Path, progress: &mut dyn FnMut(f32)) -> Result<(Decoded, Option<u64>)> {
+    match check_wav_header(path) {
+        Ok(Some(HeaderState::Short { claimed, .. })) => {
+            let tmp = tempfile::Builder::new()
+                .suffix(".wav")
+                .tempfile()
+                .map_err(|e| Error::io(std::env::temp_dir(), e))?;
+            std::fs::copy(path, tmp.path()).map_err(|e| Error::io(path, e))?;
+            repair_in_place(tmp.path(), false)?;
+            let d = decode(tmp.path(), progress).map_err(|e| match e {
+                Error::BadFile { reason, .. } => Error::BadFile {
+                    path: path.to_path_buf(),
+                    reason,
+                },
+                other => other,
+            })?;
+            Ok((d, Some(claimed)))
+        }
+        Ok(Some(HeaderState::Truncated { claimed, present })) => Err(Error::BadFile {
+            path: path.to_path_buf(),
+            reason: format!(
+                "the file is truncated: it says {claimed} frames but holds {present}; nothing \
+                 was imported"
+            ),
+        }),
+        _ => decode(path, progress).map(|d| (d, None)),
+    }
 }
 
 /// Progress of an import: which file (0-based) of how many, and the fraction of it done.
@@ -56,6 +91,15 @@ pub struct ImportProgress {
     pub files: usize,
     /// Fraction of this file decoded, 0..1.
     pub fraction: f32,
+}
+
+/// A file decoded and converted to the session rate, not yet written.
+struct Converted {
+    source: PathBuf,
+    source_rate: u32,
+    channels: usize,
+    samples: Vec<f32>,
+    repaired: Option<u64>,
 }
 
 /// Import `files` into the session in `dir`.
@@ -96,10 +140,16 @@ pub fn import(
                 fraction,
             })
         };
-        let d = decode(f, &mut report)?;
+        let (d, repaired) = decode_repairing(f, &mut report)?;
         let source_rate = d.rate;
         let samples = resample(f, d.samples, d.channels, d.rate, session.rate)?;
-        decoded.push((f.clone(), source_rate, d.channels, samples));
+        decoded.push(Converted {
+            source: f.clone(),
+            source_rate,
+            channels: d.channels,
+            samples,
+            repaired,
+        });
     }
 
     // Write the WAVs; on any failure remove what was written.
@@ -117,13 +167,20 @@ pub fn import(
 fn write_all(
     sdir: &SessionDir,
     session: &mut Session,
-    decoded: Vec<(PathBuf, u32, usize, Vec<f32>)>,
+    decoded: Vec<Converted>,
     track: Option<usize>,
     at: u64,
     written: &mut Vec<PathBuf>,
 ) -> Result<Vec<Imported>> {
     let mut out = Vec::new();
-    for (source, source_rate, channels, samples) in decoded {
+    for Converted {
+        source,
+        source_rate,
+        channels,
+        samples,
+        repaired,
+    } in decoded
+    {
         let stem = source
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -170,6 +227,7 @@ fn write_all(
             frames,
             track: track_id,
             clip: Clip { id, ..clip },
+            repaired_from: repaired,
         });
     }
     Ok(out)

@@ -209,7 +209,7 @@ impl AudioStream for CpalStream {
 fn on_error(status: Arc<EngineStatus>) -> impl FnMut(cpal::Error) + Send + 'static {
     move |e| match e.kind() {
         cpal::ErrorKind::Xrun => {
-            status.xruns.fetch_add(1, Ordering::Relaxed);
+            status.note_xrun();
         }
         cpal::ErrorKind::DeviceNotAvailable
         | cpal::ErrorKind::StreamInvalidated

@@ -107,7 +107,7 @@ struct Notifications {
 
 impl NotificationHandler for Notifications {
     fn xrun(&mut self, _: &Client) -> Control {
-        self.status.xruns.fetch_add(1, Ordering::Relaxed);
+        self.status.note_xrun();
         Control::Continue
     }
 

@@ -312,6 +312,19 @@ pub struct StreamRequest {
     pub loopback_delay: Option<u32>,
     /// First output channel (0-based) of the stereo master pair.
     pub master_out: u16,
+    /// Virtual host only, a test double: faults to inject, like a device that drops a block or
+    /// is unplugged.
+    pub faults: Vec<Fault>,
+}
+
+/// A fault the virtual device injects (a test double for real devices' misbehaviour).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Drop this block (counted from 0): the process is not called and its input is lost, as
+    /// when a real device over- or underruns.
+    Xrun(u64),
+    /// The device goes away before this block and never calls back again.
+    Disconnect(u64),
 }
 
 /// Latency figures of a running stream, frames.

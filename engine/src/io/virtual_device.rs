@@ -10,7 +10,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::{
-    AudioStream, BufferSizes, DeviceInfo, Direction, HostId, HostInfo, Latency, StreamInfo,
+    AudioStream, BufferSizes, DeviceInfo, Direction, Fault, HostId, HostInfo, Latency, StreamInfo,
     StreamRequest, check_config,
 };
 use crate::error::{Error, Result};
@@ -138,6 +138,7 @@ pub(super) fn open(
     let stop = Arc::new(AtomicBool::new(false));
     let stop_flag = stop.clone();
     let mut cable = (kind == VirtualKind::Loopback).then(|| LoopbackCable::new(ch, delay, buffer));
+    let faults = req.faults.clone();
     let thread = std::thread::Builder::new()
         .name("overdub-virtual-audio".into())
         .spawn(move || {
@@ -153,7 +154,16 @@ pub(super) fn open(
                     std::thread::sleep(due - now);
                 } else if now - due > period(1) {
                     // A real device would have dropped out here; count it, keep every frame.
-                    status.xruns.fetch_add(1, Ordering::Relaxed);
+                    status.note_xrun();
+                }
+                if faults.contains(&Fault::Disconnect(block)) {
+                    status.device_lost.store(true, Ordering::Relaxed);
+                    return;
+                }
+                if faults.contains(&Fault::Xrun(block)) {
+                    status.note_xrun();
+                    block += 1;
+                    continue;
                 }
                 assert_no_alloc::assert_no_alloc(|| {
                     match cable.as_mut() {

@@ -120,7 +120,7 @@ pub fn measure(req: &StreamRequest, opts: &LatencyOptions) -> Result<Measurement
     engine.send(Command::SetRecording(true))?;
     engine.send(Command::StopAt(total as u64))?;
     engine.send(Command::Start)?;
-    let outcome = engine.wait_until_stopped(total as u64);
+    let outcome = engine.wait_until_stopped(total as u64, None);
     let status = engine.status().clone();
     let _ = engine.shutdown();
     if let Some(why) = outcome.interrupted {

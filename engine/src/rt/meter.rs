@@ -66,9 +66,32 @@ pub struct EngineStatus {
     pub bridge_underruns: AtomicU64,
     /// Set by the driver when the device or server went away.
     pub device_lost: AtomicBool,
+    /// Playhead (timeline frames) at each of the first [`XRUN_LOG`] xruns.
+    pub xrun_positions: [AtomicU64; XRUN_LOG],
 }
 
+/// How many xrun positions are kept.
+pub const XRUN_LOG: usize = 32;
+
 impl EngineStatus {
+    /// Count an xrun and note where the playhead stood. Realtime-safe (atomics only), so a
+    /// driver may call it from its audio thread.
+    pub fn note_xrun(&self) {
+        let n = self.xruns.fetch_add(1, Ordering::Relaxed) as usize;
+        if let Some(slot) = self.xrun_positions.get(n) {
+            slot.store(self.position.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
+    }
+
+    /// Timeline positions of the xruns noted so far (the first [`XRUN_LOG`]).
+    pub fn xrun_log(&self) -> Vec<u64> {
+        let n = (self.xruns.load(Ordering::Relaxed) as usize).min(XRUN_LOG);
+        self.xrun_positions[..n]
+            .iter()
+            .map(|p| p.load(Ordering::Relaxed))
+            .collect()
+    }
+
     /// Mean DSP load over all blocks so far (1.0 = 100 %).
     pub fn dsp_mean(&self) -> f32 {
         let blocks = self.blocks.load(Ordering::Relaxed);

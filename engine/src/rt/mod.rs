@@ -13,7 +13,7 @@ mod tests;
 
 pub use command::{Command, Event, Garbage, TrackId};
 pub use denormals::DenormalGuard;
-pub use meter::{AtomicF32, EngineStatus, TrackMeter};
+pub use meter::{AtomicF32, EngineStatus, TrackMeter, XRUN_LOG};
 pub use process::{MAX_TRACKS, Process, ProcessConfig, ProcessHandle};
 pub use track::{MonitorMode, TrackRt, pan_gains};
 

@@ -209,19 +209,16 @@ impl Process {
                 0.0
             };
             let g0 = track.gain_now;
-            let step = (target - g0) / n as f32;
             let (pl, pr) = pan_gains(track.pan);
-            let mut out_peak = 0.0f32;
-            for (i, frame) in source.chunks_exact(ch).enumerate() {
-                let g = g0 + step * (i + 1) as f32;
-                let l = frame[0] * g;
-                let r = frame[ch - 1] * g;
-                out_peak = out_peak.max(l.abs()).max(r.abs());
-                mix_l[i] += l * pl;
-                mix_r[i] += r * pr;
-            }
+            mix_into(source, ch, g0, target, pl, pr, mix_l, mix_r);
             track.gain_now = target;
-            let peak = if track.armed { peak_of(inp) } else { out_peak };
+            // Armed: the input level (what the take gets); otherwise post-fader (for a gain ramp
+            // the larger end, which is exact once the fader stops moving).
+            let peak = if track.armed {
+                peak_of(inp)
+            } else {
+                peak_of(source) * g0.max(target)
+            };
             track.meter.peak.raise(peak);
             if peak >= 1.0 {
                 track.meter.clipped.store(true, Ordering::Relaxed);
@@ -390,8 +387,56 @@ fn read_playback(track: &mut TrackRt, play: &mut [f32], ch: usize, status: &Engi
     }
 }
 
+/// Largest absolute sample. Eight lanes so the compiler can vectorise it.
 fn peak_of(x: &[f32]) -> f32 {
-    x.iter().fold(0.0f32, |m, v| m.max(v.abs()))
+    let mut lanes = [0.0f32; 8];
+    let chunks = x.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for (m, v) in lanes.iter_mut().zip(c) {
+            *m = m.max(v.abs());
+        }
+    }
+    let tail = rest.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    lanes.iter().fold(tail, |m, v| m.max(*v))
+}
+
+/// Add one track (`ch` interleaved channels, 1 or 2) into the master at a gain ramping from
+/// `g0` to `g1` over the block, panned by `pl`/`pr`. The common case, a fader at rest, is a
+/// plain multiply-add that the compiler vectorises.
+#[allow(clippy::too_many_arguments)]
+fn mix_into(
+    src: &[f32],
+    ch: usize,
+    g0: f32,
+    g1: f32,
+    pl: f32,
+    pr: f32,
+    mix_l: &mut [f32],
+    mix_r: &mut [f32],
+) {
+    let step = (g1 - g0) / mix_l.len().max(1) as f32;
+    let out = mix_l.iter_mut().zip(mix_r.iter_mut());
+    if g0 == g1 {
+        let (gl, gr) = (g0 * pl, g0 * pr);
+        if ch == 1 {
+            for ((l, r), x) in out.zip(src) {
+                *l += x * gl;
+                *r += x * gr;
+            }
+        } else {
+            for ((l, r), f) in out.zip(src.chunks_exact(2)) {
+                *l += f[0] * gl;
+                *r += f[1] * gr;
+            }
+        }
+        return;
+    }
+    for (i, ((l, r), f)) in out.zip(src.chunks_exact(ch)).enumerate() {
+        let g = g0 + step * (i + 1) as f32;
+        *l += f[0] * g * pl;
+        *r += f[ch - 1] * g * pr;
+    }
 }
 
 /// A gain that cannot blow up the mix: NaN and infinities become silence, and it is capped at

@@ -72,6 +72,62 @@ pub fn backup(dir: &SessionDir, session: &Session) -> Result<PathBuf> {
     Ok(path)
 }
 
+/// Copy the current `session.json` to `backups/` if it is a good one (a damaged file is not
+/// worth keeping twice).
+pub fn backup_current(dir: &SessionDir) -> Result<()> {
+    let Ok(text) = std::fs::read_to_string(dir.file()) else {
+        return Ok(());
+    };
+    match serde_json::from_str::<Session>(&text) {
+        Ok(s) => backup(dir, &s).map(|_| ()),
+        Err(_) => Ok(()),
+    }
+}
+
+/// The newest backup that reads as a session.
+pub fn newest_good_backup(dir: &SessionDir) -> Option<PathBuf> {
+    list_backups(dir).into_iter().rev().find(|p| {
+        std::fs::read_to_string(p)
+            .ok()
+            .and_then(|t| serde_json::from_str::<Session>(&t).ok())
+            .is_some()
+    })
+}
+
+/// Put a backup in place of `session.json` (the newest good one unless `chosen` names one). A
+/// damaged `session.json` is kept beside it as `session.json.damaged-N`. Returns the backup used
+/// and where the damaged file went.
+pub fn restore_backup(
+    dir: &SessionDir,
+    chosen: Option<&std::path::Path>,
+) -> Result<(PathBuf, Option<PathBuf>)> {
+    let from = match chosen {
+        Some(p) => p.to_path_buf(),
+        None => newest_good_backup(dir).ok_or_else(|| Error::Session {
+            path: dir.backups(),
+            reason: "no good backup to restore".into(),
+        })?,
+    };
+    let text = std::fs::read_to_string(&from).map_err(|e| Error::io(&from, e))?;
+    serde_json::from_str::<Session>(&text).map_err(|e| Error::Session {
+        path: from.clone(),
+        reason: format!("this backup is damaged too ({e})"),
+    })?;
+    let current = dir.file();
+    let kept = if current.exists() {
+        let k = (1..)
+            .map(|n| dir.root().join(format!("session.json.damaged-{n}")))
+            .find(|p| !p.exists())
+            .unwrap_or_else(|| dir.root().join("session.json.damaged"));
+        std::fs::rename(&current, &k).map_err(|e| Error::io(&current, e))?;
+        Some(k)
+    } else {
+        None
+    };
+    write_atomic(&current, text.as_bytes())?;
+    Ok((from, kept))
+}
+
 /// Backups, oldest first.
 pub fn list_backups(dir: &SessionDir) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir.backups())

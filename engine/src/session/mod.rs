@@ -2,10 +2,18 @@
 
 mod autosave;
 mod edit;
+mod journal;
 mod model;
 mod store;
 
-pub use autosave::{AUTOSAVE_INTERVAL, Autosave, KEEP_BACKUPS, backup, list_backups};
+pub use autosave::{
+    AUTOSAVE_INTERVAL, Autosave, KEEP_BACKUPS, backup, backup_current, list_backups,
+    newest_good_backup, restore_backup,
+};
 pub use edit::{Edit, Editor, UNDO_LIMIT};
+pub use journal::{
+    JournalEntry, Recovered, TakeJournal, clear_journal, clips_for_take, read_journal, recover,
+    write_journal,
+};
 pub use model::{Clip, SESSION_VERSION, Session, Track, db_to_gain};
 pub use store::{SessionDir, write_atomic};

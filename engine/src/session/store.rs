@@ -68,7 +68,15 @@ impl SessionDir {
         })?;
         let session: Session = serde_json::from_str(&text).map_err(|e| Error::Session {
             path: path.clone(),
-            reason: format!("unreadable session file ({e})"),
+            reason: match super::autosave::newest_good_backup(self) {
+                Some(b) => format!(
+                    "damaged session file ({e}); the newest good backup is {}: restore it with \
+                     `overdub restore {}`",
+                    b.display(),
+                    self.root.display()
+                ),
+                None => format!("damaged session file ({e}) and no backup to restore"),
+            },
         })?;
         if session.version > SESSION_VERSION {
             return Err(Error::Session {
@@ -88,8 +96,10 @@ impl SessionDir {
         Ok(session)
     }
 
-    /// Write `session.json` atomically.
+    /// Write `session.json` atomically. The previous save, if it is a good one, is first copied
+    /// to `backups/`, so no save ever replaces the last good one without a copy.
     pub fn save(&self, session: &Session) -> Result<()> {
+        super::autosave::backup_current(self)?;
         let text = serde_json::to_string_pretty(session).map_err(|e| Error::Session {
             path: self.file(),
             reason: format!("cannot serialize ({e})"),

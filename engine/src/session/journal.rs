@@ -1,0 +1,188 @@
+//! The take journal: before recording starts, every take about to be written is listed in
+//! `takes.journal.json` (atomically, synced). It is removed only once the takes are on their
+//! tracks in a saved `session.json`. If Overdub dies in between (a crash, kill -9, power loss),
+//! the next start finds the journal and [`recover`] puts the takes back where they belong.
+//! Not on the audio thread.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::model::{Clip, Session};
+use super::store::{SessionDir, write_atomic};
+use crate::disk::salvage_parts;
+use crate::error::{Error, Result};
+use crate::rt::TrackId;
+
+/// One take being recorded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalEntry {
+    /// Track it belongs to.
+    pub track: TrackId,
+    /// Its first file, in `audio/`.
+    pub file: String,
+    /// Timeline frame of the first frame captured.
+    pub position: u64,
+    /// Frames at the start of the file that belong before `position` (the latency compensation).
+    pub offset: u64,
+    /// Timeline frames asked for, if known.
+    pub length: Option<u64>,
+}
+
+/// The journal file's content.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TakeJournal {
+    /// Takes in progress.
+    pub takes: Vec<JournalEntry>,
+}
+
+impl SessionDir {
+    /// `takes.journal.json`.
+    pub fn journal(&self) -> PathBuf {
+        self.root().join("takes.journal.json")
+    }
+}
+
+/// Write the journal (atomically, synced) before recording starts.
+pub fn write_journal(dir: &SessionDir, journal: &TakeJournal) -> Result<()> {
+    let text = serde_json::to_string_pretty(journal).map_err(|e| Error::Session {
+        path: dir.journal(),
+        reason: format!("cannot serialize the take journal ({e})"),
+    })?;
+    write_atomic(&dir.journal(), text.as_bytes())
+}
+
+/// The journal left by a recording that did not finish, if any.
+pub fn read_journal(dir: &SessionDir) -> Result<Option<TakeJournal>> {
+    let path = dir.journal();
+    match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| Error::Session {
+                path,
+                reason: format!("unreadable take journal ({e})"),
+            }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(path, e)),
+    }
+}
+
+/// Remove the journal once its takes are safe in `session.json`.
+pub fn clear_journal(dir: &SessionDir) -> Result<()> {
+    match std::fs::remove_file(dir.journal()) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(dir.journal(), e)),
+        _ => Ok(()),
+    }
+}
+
+/// The clips that place a take on the timeline: the parts (file name, frames) are one gapless
+/// stream whose frame `offset` belongs at `position`; `length` frames of it show (all that is
+/// there past `offset` when None).
+pub fn clips_for_take(
+    parts: &[(String, u64)],
+    position: u64,
+    offset: u64,
+    length: Option<u64>,
+) -> Vec<Clip> {
+    let total: u64 = parts.iter().map(|(_, f)| f).sum();
+    let end = length.map_or(total, |l| (offset + l).min(total));
+    let mut clips = Vec::new();
+    let mut g = 0;
+    for (file, frames) in parts {
+        let (a, b) = (offset.max(g), end.min(g + frames));
+        if a < b {
+            clips.push(Clip {
+                id: 0,
+                file: file.clone(),
+                position: position + (a - offset),
+                offset: a - g,
+                length: b - a,
+            });
+        }
+        g += frames;
+    }
+    clips
+}
+
+/// What [`recover`] did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Recovered {
+    /// Clips put back: (track id, clip).
+    pub clips: Vec<(TrackId, Clip)>,
+    /// Takes already in the session (the crash came after the save).
+    pub already_saved: usize,
+    /// Takes whose files are gone.
+    pub missing: Vec<String>,
+}
+
+/// Put the takes of an unfinished recording back on their tracks: repair each file's header
+/// (keeping every whole frame on disk), add its clips, save, and remove the journal. Does nothing
+/// if there is no journal.
+pub fn recover(dir: &SessionDir) -> Result<Option<Recovered>> {
+    let Some(journal) = read_journal(dir)? else {
+        return Ok(None);
+    };
+    let mut session = dir.load()?;
+    let mut out = Recovered::default();
+    for e in &journal.takes {
+        if in_session(&session, &e.file) {
+            out.already_saved += 1;
+            continue;
+        }
+        let parts: Vec<(String, u64)> = salvage_parts(&dir.audio().join(&e.file))
+            .into_iter()
+            .map(|(p, f)| {
+                let name = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                (name, f)
+            })
+            .collect();
+        if parts.is_empty() {
+            out.missing.push(e.file.clone());
+            continue;
+        }
+        // A crash cuts the take short: show all of it that is there.
+        for clip in clips_for_take(&parts, e.position, e.offset, None) {
+            if let Some(id) = session.add_clip(e.track, clip.clone()) {
+                out.clips.push((e.track, Clip { id, ..clip }));
+            }
+        }
+    }
+    dir.save(&session)?;
+    clear_journal(dir)?;
+    Ok(Some(out))
+}
+
+fn in_session(s: &Session, file: &str) -> bool {
+    s.tracks
+        .iter()
+        .any(|t| t.clips.iter().any(|c| c.file == file))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_become_gapless_clips_after_the_offset() {
+        let parts = vec![
+            ("a.wav".to_string(), 1000),
+            ("a-part2.wav".to_string(), 1000),
+        ];
+        let c = clips_for_take(&parts, 500, 128, Some(1500));
+        assert_eq!(c.len(), 2);
+        assert_eq!(
+            (c[0].file.as_str(), c[0].position, c[0].offset, c[0].length),
+            ("a.wav", 500, 128, 872)
+        );
+        assert_eq!(
+            (c[1].file.as_str(), c[1].position, c[1].offset, c[1].length),
+            ("a-part2.wav", 1372, 0, 628)
+        );
+        assert_eq!(c[1].position, c[0].end(), "no gap");
+        let all = clips_for_take(&parts, 0, 0, None);
+        assert_eq!(all.iter().map(|c| c.length).sum::<u64>(), 2000);
+    }
+}
