@@ -339,3 +339,50 @@ fn bad_files_are_refused_and_the_session_is_untouched() {
         }
     }
 }
+
+#[test]
+fn an_export_reports_progress_and_can_be_cancelled_leaving_no_files() {
+    use std::sync::atomic::Ordering;
+
+    use overdub_engine::export::{self, ExportFormat, ExportOptions, ExportProgress};
+
+    let w = World::new();
+    let dir = new_session(&w, "cancel", "0");
+    let long = w.path("long.wav");
+    write_source(&long, 48_000, 1, 32, true, 48_000 * 120);
+    w.overdub(&["import", &dir.to_string_lossy(), &long.to_string_lossy()])
+        .ok();
+    let out = w.path("out");
+    let opts = ExportOptions {
+        out_dir: out.clone(),
+        stems: true,
+        mix: true,
+        format: ExportFormat::F32,
+        range: None,
+        tail: 0.0,
+        normalize: None,
+        include_muted: false,
+    };
+    let progress = ExportProgress::default();
+    let result = std::thread::scope(|s| {
+        let job = s.spawn(|| export::export(&dir, &opts, &progress));
+        while progress.fraction() <= 0.0 && !job.is_finished() {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        let seen = progress.fraction();
+        progress.cancel.store(true, Ordering::Relaxed);
+        (seen, job.join().expect("export thread"))
+    });
+    assert!(
+        result.0 > 0.0 && result.0 < 1.0,
+        "progress was reported: {}",
+        result.0
+    );
+    assert!(
+        matches!(result.1, Err(overdub_engine::Error::Cancelled)),
+        "{:?}",
+        result.1.map(|r| r.files)
+    );
+    let left: Vec<_> = std::fs::read_dir(&out).expect("out").collect();
+    assert!(left.is_empty(), "cancelled files are removed: {left:?}");
+}
