@@ -4,18 +4,27 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// Overdub: a multitrack recorder for musicians who record and monitor live.
+/// Overdub: a multitrack recorder for musicians who record and monitor live. With no command it
+/// opens the window on the last session (or a new one).
 #[derive(Debug, Parser)]
 #[command(name = "overdub", version, about)]
 pub struct Cli {
-    /// What to do.
+    /// What to do (default: open the window).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Open the window on a session folder (created if it does not exist).
+    Open {
+        /// The session folder.
+        dir: PathBuf,
+        /// Open on this page: session (default) or audio (the audio settings).
+        #[arg(long, default_value = "session")]
+        page: String,
+    },
     /// List every audio host of this build, its devices, channels, rates and buffer sizes.
     Devices {
         /// Print JSON for scripts.
@@ -314,7 +323,7 @@ pub enum ClipAction {
 
 /// Device flags shared by the commands that open audio. Each overrides the settings file for one
 /// run.
-#[derive(Debug, Args, Clone)]
+#[derive(Debug, Args, Clone, Default)]
 pub struct AudioArgs {
     /// Audio host: jack, alsa, wasapi, asio, coreaudio or virtual.
     #[arg(long)]

@@ -4,6 +4,7 @@
 
 mod cli;
 mod commands;
+mod gui;
 
 use std::process::ExitCode;
 

@@ -175,6 +175,32 @@ impl Engine {
         self.send(Command::AddTrack(Box::new(rt)))
     }
 
+    /// Remove a track from the running engine.
+    pub fn remove_track(&mut self, id: TrackId) -> Result<()> {
+        self.tracks.retain(|(t, _)| t.id != id);
+        self.meters.remove(&id);
+        self.send(Command::RemoveTrack(id))
+    }
+
+    /// Record that a running track now has these settings (the commands that changed it were
+    /// sent separately), so that a reopened stream sets it up the same way.
+    pub fn update_track(&mut self, track: &Track) {
+        if let Some((t, m)) = self.tracks.iter_mut().find(|(t, _)| t.id == track.id) {
+            *t = track.clone();
+            *m = track.monitor;
+        }
+    }
+
+    /// The tracks the engine runs, as last set up.
+    pub fn tracks(&self) -> impl Iterator<Item = &Track> {
+        self.tracks.iter().map(|(t, _)| t)
+    }
+
+    /// The request the stream was opened with.
+    pub fn request(&self) -> &StreamRequest {
+        &self.req
+    }
+
     /// Stream the clips of `tracks` from timeline frame `from`. Waits until every ring is full,
     /// then hands the rings to the audio thread and moves the (stopped) playhead to `from`.
     pub fn load_playback(

@@ -9,6 +9,8 @@ pub mod export;
 pub mod import;
 pub mod io;
 pub mod latency;
+pub mod live;
+pub mod peaks;
 pub mod recorder;
 pub mod rt;
 pub mod session;

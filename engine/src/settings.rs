@@ -35,12 +35,21 @@ pub struct Settings {
     /// under 4 GiB, the most a WAV header can describe.
     #[serde(default)]
     pub take_part_bytes: Option<u64>,
+    /// The session the window opened last.
+    #[serde(default)]
+    pub last_session: Option<PathBuf>,
     /// Loopback measurements, one per host, devices, rate and buffer size.
     #[serde(default)]
     pub latency: Vec<StoredLatency>,
 }
 
 impl Settings {
+    /// Where new sessions go by default: `Overdub` in the user's data folder.
+    pub fn sessions_dir() -> Option<PathBuf> {
+        directories::ProjectDirs::from("org", "Overdub", "overdub")
+            .map(|d| d.data_dir().join("sessions"))
+    }
+
     /// Where settings live, if the platform has a config folder.
     pub fn path() -> Option<PathBuf> {
         directories::ProjectDirs::from("org", "Overdub", "overdub")
@@ -72,15 +81,20 @@ impl Settings {
         }
     }
 
-    /// Save the settings atomically.
+    /// Save the settings atomically where they live.
     pub fn save(&self) -> Result<()> {
         let path = Self::path()
             .ok_or_else(|| Error::InvalidSetting("this platform has no config folder".into()))?;
+        self.save_to(&path)
+    }
+
+    /// Save the settings atomically to `path`.
+    pub fn save_to(&self, path: &std::path::Path) -> Result<()> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
         let text = serde_json::to_string_pretty(self)
             .map_err(|e| Error::InvalidSetting(format!("cannot serialize settings ({e})")))?;
-        write_atomic(&path, text.as_bytes())
+        write_atomic(path, text.as_bytes())
     }
 }

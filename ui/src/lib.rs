@@ -1,1 +1,16 @@
-//! Overdub UI.
+//! Overdub's desktop window: egui views over a [`overdub_engine::live::Live`] session. No audio
+//! code here: every action goes through the engine's API, and nothing in this crate waits on the
+//! disk or the audio thread (peaks, imports, exports and latency measurements run on their own
+//! threads).
+
+mod app;
+mod export_dialog;
+mod help;
+mod peaks_cache;
+mod settings_page;
+mod timeline;
+mod tracks;
+mod transport;
+mod widgets;
+
+pub use app::{OverdubApp, Page};

@@ -19,7 +19,11 @@ use crate::cli::{AudioArgs, Cli, Command};
 
 /// Run the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
-    match cli.command {
+    let Some(command) = cli.command else {
+        return crate::gui::run(None, "session");
+    };
+    match command {
+        Command::Open { dir, page } => crate::gui::run(Some(dir), &page),
         Command::Devices { json } => devices::run(json),
         Command::New(a) => new::run(&a),
         Command::Record(a) => record::run(&a),
@@ -37,7 +41,7 @@ pub fn run(cli: Cli) -> Result<()> {
 
 /// The stream to open: flags over settings over automatic choice. The rate is left 0 for the
 /// session to fill in (or the flag, which must match it).
-fn stream_request(audio: &AudioArgs) -> Result<(StreamRequest, Settings)> {
+pub fn stream_request(audio: &AudioArgs) -> Result<(StreamRequest, Settings)> {
     let (settings, warning) = Settings::load();
     if let Some(w) = warning {
         eprintln!("overdub: warning: {w}");

@@ -45,6 +45,20 @@ pub enum Command {
     SetInput(TrackId, u16),
     /// First output channel (0-based) of the stereo master pair.
     SetMasterOut(u16),
+    /// Metronome: on while rolling, tempo (BPM), beats per bar.
+    SetClick {
+        /// Click while rolling.
+        on: bool,
+        /// Beats per minute.
+        bpm: f32,
+        /// Beats per bar.
+        beats_per_bar: u32,
+    },
+    /// Before the next `Start`: click this many frames first without rolling (a count-in);
+    /// recording starts when it ends.
+    CountIn(u64),
+    /// The test tone on the master, whatever the transport does.
+    TestTone(bool),
     /// Attach the ring that the disk thread drains into this track's next take. The previous ring,
     /// if any, comes back as garbage.
     SetCapture(TrackId, Producer<f32>),

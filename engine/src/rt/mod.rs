@@ -19,8 +19,10 @@ pub use track::{MonitorMode, TrackRt, pan_gains};
 
 mod bridge;
 mod cable;
+mod click;
 mod test_signal;
 
 pub use bridge::{BridgeInput, BridgeOutput, bridge};
 pub use cable::LoopbackCable;
+pub use click::Click;
 pub use test_signal::{fill_test_signal, test_signal};

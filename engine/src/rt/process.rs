@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use rtrb::{Consumer, Producer, RingBuffer};
 
+use super::click::Click;
 use super::command::{Command, Event, Garbage, TrackId};
 use super::denormals::DenormalGuard;
 use super::meter::EngineStatus;
@@ -61,6 +62,10 @@ pub struct Process {
     capturing: bool,
     stop_at: Option<u64>,
     master_out: usize,
+    click: Click,
+    count_in_left: u64,
+    count_in_pos: u64,
+    tone: bool,
     buf_in: Vec<f32>,
     buf_play: Vec<f32>,
     mix_l: Vec<f32>,
@@ -88,6 +93,10 @@ impl Process {
             capturing: false,
             stop_at: None,
             master_out: 0,
+            click: Click::new(config.rate),
+            count_in_left: 0,
+            count_in_pos: 0,
+            tone: false,
             buf_in: vec![0.0; max_block * 2],
             buf_play: vec![0.0; max_block * 2],
             mix_l: vec![0.0; max_block],
@@ -139,6 +148,9 @@ impl Process {
                 }
                 n = n.min((stop - self.position).try_into().unwrap_or(usize::MAX));
             }
+            if self.rolling && self.count_in_left > 0 {
+                n = n.min(self.count_in_left.try_into().unwrap_or(usize::MAX));
+            }
             let io = BlockIo {
                 input,
                 in_channels,
@@ -147,7 +159,11 @@ impl Process {
                 offset: done,
                 frames: n,
             };
-            self.run(&io, output);
+            if self.rolling && self.count_in_left > 0 {
+                self.run_count_in(&io, output);
+            } else {
+                self.run(&io, output);
+            }
             done += n;
         }
         if self.rolling && self.stop_at.is_some_and(|s| s <= self.position) {
@@ -224,9 +240,34 @@ impl Process {
                 track.meter.clipped.store(true, Ordering::Relaxed);
             }
         }
+        if self.rolling && self.click.on {
+            self.click.render(mix_l, mix_r, self.position);
+        }
+        if self.tone {
+            self.click.tone(mix_l, mix_r);
+        }
         io.write_master(mix_l, mix_r, output);
         if self.rolling {
             self.position += n as u64;
+        }
+    }
+
+    /// A stretch of the count-in: clicks (and the test tone) only; the playhead waits.
+    fn run_count_in(&mut self, io: &BlockIo<'_>, output: &mut [f32]) {
+        let n = io.frames;
+        let mix_l = &mut self.mix_l[..n];
+        let mix_r = &mut self.mix_r[..n];
+        mix_l.fill(0.0);
+        mix_r.fill(0.0);
+        self.click.render(mix_l, mix_r, self.count_in_pos);
+        if self.tone {
+            self.click.tone(mix_l, mix_r);
+        }
+        io.write_master(mix_l, mix_r, output);
+        self.count_in_pos += n as u64;
+        self.count_in_left -= n as u64;
+        if self.count_in_left == 0 && self.recording && !self.capturing {
+            self.begin_capture();
         }
     }
 
@@ -242,12 +283,32 @@ impl Process {
             Command::Start => {
                 if !self.rolling {
                     self.rolling = true;
+                    self.count_in_pos = 0;
                     self.send(Event::Started(self.position));
-                    if self.recording {
+                    if self.recording && self.count_in_left == 0 {
                         self.begin_capture();
                     }
                 }
             }
+            Command::SetClick {
+                on,
+                bpm,
+                beats_per_bar,
+            } => {
+                self.click.on = on;
+                self.click.bpm = if bpm.is_finite() {
+                    bpm.clamp(20.0, 400.0)
+                } else {
+                    120.0
+                };
+                self.click.beats_per_bar = beats_per_bar.clamp(1, 32);
+            }
+            Command::CountIn(frames) => {
+                if !self.rolling {
+                    self.count_in_left = frames;
+                }
+            }
+            Command::TestTone(on) => self.tone = on,
             Command::Stop => self.stop(),
             Command::StopAt(frame) => self.stop_at = Some(frame),
             Command::Locate(frame) => {
@@ -257,7 +318,7 @@ impl Process {
             }
             Command::SetRecording(on) => {
                 self.recording = on;
-                if self.rolling && on && !self.capturing {
+                if self.rolling && on && !self.capturing && self.count_in_left == 0 {
                     self.begin_capture();
                 } else if !on && self.capturing {
                     self.end_capture();
@@ -341,6 +402,7 @@ impl Process {
 
     fn stop(&mut self) {
         self.stop_at = None;
+        self.count_in_left = 0;
         if !self.rolling {
             return;
         }

@@ -442,3 +442,68 @@ fn a_stereo_track_records_two_channels_and_plays_them_to_both_sides() {
         );
     }
 }
+
+#[test]
+fn count_in_clicks_without_rolling_then_records_from_the_playhead() {
+    let mut r = Rig::new();
+    let (tx, mut rx) = RingBuffer::<f32>::new(8192);
+    r.add(1, 0, |t| t.armed = true);
+    r.send(Command::SetCapture(1, tx));
+    r.send(Command::SetClick {
+        on: false,
+        bpm: 120.0,
+        beats_per_bar: 4,
+    });
+    r.send(Command::CountIn(100));
+    r.send(Command::SetRecording(true));
+    r.send(Command::Start);
+    let first = r.block(|i, _| i as f32).to_vec();
+    // The first beat of the count-in clicks at frame 0 even with the click off.
+    assert!(first.iter().any(|s| s.abs() > 0.01), "the count-in clicks");
+    r.block(|i, _| (BLOCK + i) as f32);
+    // 100 frames of count-in, then 2 * BLOCK - 100 recorded from timeline frame 0.
+    assert_eq!(
+        r.h.status.position.load(Ordering::Relaxed),
+        2 * BLOCK as u64 - 100
+    );
+    let got: Vec<f32> = std::iter::from_fn(|| rx.pop().ok()).collect();
+    assert_eq!(got.len(), 2 * BLOCK - 100);
+    assert_eq!(got[0], 100.0, "capture starts when the count-in ends");
+    assert!(
+        r.events()
+            .iter()
+            .any(|e| matches!(e, Event::CaptureStarted(0)))
+    );
+}
+
+#[test]
+fn the_click_marks_every_beat_and_the_test_tone_plays_while_stopped() {
+    let (p, h) = Process::new(ProcessConfig {
+        rate: 48_000,
+        max_block: 4800,
+    });
+    let mut r = Rig {
+        p,
+        h,
+        input: vec![0.0; 4800 * IN],
+        output: vec![0.0; 4800 * OUT],
+    };
+    // 600 BPM: a beat every 4800 frames, so every block starts with a click.
+    r.send(Command::SetClick {
+        on: true,
+        bpm: 400.0,
+        beats_per_bar: 4,
+    });
+    r.send(Command::Start);
+    let (p, input, output) = (&mut r.p, &r.input, &mut r.output);
+    rt(|| p.process(input, IN, output, OUT, 4800));
+    // 400 BPM = 7200 frames a beat: a click at 0, silence in between.
+    assert!(r.output[..200].iter().any(|s| s.abs() > 0.1));
+    assert!(r.output[2 * 2000..2 * 4800].iter().all(|s| *s == 0.0));
+    r.send(Command::Stop);
+    r.send(Command::TestTone(true));
+    let (p, input, output) = (&mut r.p, &r.input, &mut r.output);
+    rt(|| p.process(input, IN, output, OUT, 4800));
+    let peak = r.output.iter().fold(0.0f32, |m, s| m.max(s.abs()));
+    assert!((peak - 0.125).abs() < 0.01, "test tone at -18 dBFS: {peak}");
+}

@@ -70,6 +70,8 @@ pub enum Edit {
     },
     /// Delete a clip (the file stays in `audio/`).
     DeleteClip(u32),
+    /// Add clips (a recorded take: one undo step for every track of it).
+    AddClips(Vec<(TrackId, Clip)>),
 }
 
 impl Edit {
@@ -91,6 +93,7 @@ impl Edit {
             Edit::TrimClip { .. } => "trim clip",
             Edit::SplitClip { .. } => "split clip",
             Edit::DeleteClip(_) => "delete clip",
+            Edit::AddClips(_) => "record",
         }
     }
 }
@@ -340,6 +343,16 @@ fn apply_to(s: &mut Session, edit: &Edit, dir: &SessionDir) -> Result<Option<u32
         Edit::DeleteClip(clip) => {
             let (ti, ci) = find_clip(s, *clip)?;
             s.tracks[ti].clips.remove(ci);
+        }
+        Edit::AddClips(clips) => {
+            let mut first = None;
+            for (track, clip) in clips {
+                let id = s
+                    .add_clip(*track, clip.clone())
+                    .ok_or_else(|| invalid(format!("no track with id {track}")))?;
+                first.get_or_insert(id);
+            }
+            return Ok(first);
         }
     }
     Ok(None)

@@ -1,0 +1,96 @@
+//! Opening the window: pick the session (the one given, the last one, or a new one in the data
+//! folder), open it on the configured device (falling back to the automatic choice, and saying
+//! so), and hand it to the egui app.
+
+use std::path::PathBuf;
+
+use overdub_engine::io::{self, StreamRequest};
+use overdub_engine::live::Live;
+use overdub_engine::session::{Session, SessionDir};
+use overdub_engine::settings::Settings;
+use overdub_engine::{Error, Result};
+use overdub_ui::{OverdubApp, Page};
+
+use crate::cli::AudioArgs;
+use crate::commands::stream_request;
+
+/// Tracks in a session the window creates.
+const NEW_TRACKS: usize = 4;
+
+fn choose_session(dir: Option<PathBuf>, settings: &Settings) -> Result<PathBuf> {
+    if let Some(d) = dir {
+        return Ok(d);
+    }
+    if let Some(last) = &settings.last_session
+        && last.join("session.json").exists()
+    {
+        return Ok(last.clone());
+    }
+    let root = Settings::sessions_dir()
+        .ok_or_else(|| Error::InvalidSetting("this platform has no data folder".into()))?;
+    Ok((1..)
+        .map(|n| root.join(format!("Session {n}")))
+        .find(|p| !p.exists())
+        .unwrap_or_else(|| root.join("Session")))
+}
+
+pub fn run(dir: Option<PathBuf>, page: &str) -> Result<()> {
+    let page = match page {
+        "session" => Page::Session,
+        "audio" => Page::Audio,
+        other => {
+            return Err(Error::InvalidSetting(format!(
+                "--page {other}: use session or audio"
+            )));
+        }
+    };
+    let (mut req, mut settings) = stream_request(&AudioArgs::default())?;
+    let dir = choose_session(dir, &settings)?;
+    let sdir = SessionDir::new(&dir);
+    if !sdir.file().exists() {
+        let mut s = Session::new(48_000, NEW_TRACKS);
+        if let Some(t) = s.tracks.first_mut() {
+            t.armed = true;
+        }
+        sdir.create(&s)?;
+    }
+    req.rate = 0;
+    let mut live = Live::open(&dir, req.clone(), settings.latency.clone())?;
+    let mut fell_back = None;
+    if live.engine().is_none() {
+        // The saved device is missing: fall back to the automatic choice and say so.
+        let auto = StreamRequest {
+            host: io::default_host(),
+            input: None,
+            output: None,
+            buffer: None,
+            ..req
+        };
+        if live.set_stream(auto.clone()).is_ok() {
+            fell_back = Some(format!(
+                "the saved audio device could not be opened; using {} instead",
+                auto.host
+            ));
+        }
+    }
+    settings.last_session = Some(dir.clone());
+    let _ = settings.save();
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_inner_size([1280.0, 760.0])
+            .with_title(format!("Overdub — {}", dir.display())),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "Overdub",
+        options,
+        Box::new(move |_cc| {
+            let mut app = OverdubApp::new(live, settings).with_page(page);
+            if let Some(m) = fell_back {
+                app.tell(m);
+            }
+            Ok(Box::new(app))
+        }),
+    )
+    .map_err(|e| Error::Device(format!("cannot open the window: {e}")))
+}

@@ -1,0 +1,663 @@
+//! [`Live`]: a session open for recording, the way the desktop app drives it: an [`Editor`] for
+//! the session, an [`Engine`] running on the chosen device, and a transport that plays, records
+//! and stops without blocking. The UI calls [`Live::poll`] once per frame; everything slow (disk,
+//! device) happens on the disk and audio threads. Not on the audio thread.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use crate::disk::{DiskEvent, MAX_PART_BYTES, TakeFormat};
+use crate::engine::{Engine, Notice, take_path};
+use crate::error::{Error, Result};
+use crate::io::StreamRequest;
+use crate::latency::{StoredLatency, find_stored};
+use crate::rt::{Command, EngineStatus, TrackId, TrackMeter};
+use crate::session::{
+    AUTOSAVE_INTERVAL, Autosave, Clip, Edit, Editor, JournalEntry, SessionDir, TakeJournal,
+    clear_journal, clips_for_take, recover, write_journal,
+};
+
+/// What the transport is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    /// Stopped at the playhead.
+    Stopped,
+    /// Playing.
+    Playing,
+    /// Recording the armed tracks (counting in first, if asked).
+    Recording,
+    /// Stopped recording; the takes are being closed and placed.
+    Finishing,
+}
+
+/// Metronome settings.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Metronome {
+    /// Click while rolling.
+    pub on: bool,
+    /// Tempo, BPM.
+    pub bpm: f32,
+    /// Beats per bar.
+    pub beats_per_bar: u32,
+    /// Bars of count-in before recording.
+    pub count_in_bars: u32,
+}
+
+impl Default for Metronome {
+    fn default() -> Self {
+        Self {
+            on: false,
+            bpm: 120.0,
+            beats_per_bar: 4,
+            count_in_bars: 0,
+        }
+    }
+}
+
+/// A closed take: its parts with their frames, and the error that cut it short, if any.
+type TakeParts = (Vec<(PathBuf, u64)>, Option<String>);
+
+struct Pending {
+    track: TrackId,
+    path: PathBuf,
+    result: Option<TakeParts>,
+}
+
+/// How often to try the device again after it went away.
+const RECONNECT_EVERY: Duration = Duration::from_secs(1);
+
+/// A session open for recording.
+pub struct Live {
+    editor: Editor,
+    engine: Option<Engine>,
+    req: StreamRequest,
+    measured: Vec<StoredLatency>,
+    transport: Transport,
+    playhead: u64,
+    pending: Vec<Pending>,
+    capture_start: u64,
+    stop_requested_at: Option<u64>,
+    latency: (u32, String),
+    messages: Vec<String>,
+    autosave: Autosave,
+    /// Format of new takes.
+    pub format: TakeFormat,
+    metronome: Metronome,
+    lost_since: Option<Instant>,
+    last_try: Option<Instant>,
+}
+
+impl Live {
+    /// Open the session in `dir` on the device `req` (its rate is set to the session's). A device
+    /// that cannot be opened is reported in [`Live::take_messages`]; the session stays open and
+    /// editable, and [`Live::set_stream`] can try another. Takes of an interrupted recording are
+    /// put back first.
+    pub fn open(dir: &Path, req: StreamRequest, measured: Vec<StoredLatency>) -> Result<Self> {
+        let sdir = SessionDir::new(dir);
+        let mut messages = Vec::new();
+        if let Some(r) = recover(&sdir)? {
+            messages.push(format!(
+                "recovered an interrupted recording: {} clip(s) put back",
+                r.clips.len()
+            ));
+        }
+        let editor = Editor::open(sdir)?;
+        let req = StreamRequest {
+            rate: editor.session().rate,
+            ..req
+        };
+        let mut live = Self {
+            editor,
+            engine: None,
+            req,
+            measured,
+            transport: Transport::Stopped,
+            playhead: 0,
+            pending: Vec::new(),
+            capture_start: 0,
+            stop_requested_at: None,
+            latency: (0, String::new()),
+            messages,
+            autosave: Autosave::new(AUTOSAVE_INTERVAL),
+            format: TakeFormat::F32,
+            metronome: Metronome::default(),
+            lost_since: None,
+            last_try: None,
+        };
+        let req = live.req.clone();
+        if let Err(e) = live.set_stream(req) {
+            live.messages.push(e.to_string());
+        }
+        Ok(live)
+    }
+
+    /// The session and its edit history.
+    pub fn editor(&self) -> &Editor {
+        &self.editor
+    }
+
+    /// The running engine, if a device is open.
+    pub fn engine(&self) -> Option<&Engine> {
+        self.engine.as_ref()
+    }
+
+    /// The device request in force.
+    pub fn request(&self) -> &StreamRequest {
+        &self.req
+    }
+
+    /// The engine's status numbers, if a device is open.
+    pub fn status(&self) -> Option<&Arc<EngineStatus>> {
+        self.engine.as_ref().map(Engine::status)
+    }
+
+    /// A track's meter.
+    pub fn meter(&self, track: TrackId) -> Option<&Arc<TrackMeter>> {
+        self.engine.as_ref().and_then(|e| e.meter(track))
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> Transport {
+        self.transport
+    }
+
+    /// Where the playhead is, timeline frames.
+    pub fn position(&self) -> u64 {
+        match (self.transport, self.status()) {
+            (Transport::Stopped, _) | (_, None) => self.playhead,
+            (_, Some(s)) => s.position.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The take being recorded: where it started and where the playhead is now.
+    pub fn live_take(&self) -> Option<(u64, u64, Vec<TrackId>)> {
+        (self.transport == Transport::Recording).then(|| {
+            (
+                self.capture_start,
+                self.position(),
+                self.pending.iter().map(|p| p.track).collect(),
+            )
+        })
+    }
+
+    /// The round trip compensated in takes, frames, and where the figure came from.
+    pub fn latency(&self) -> &(u32, String) {
+        &self.latency
+    }
+
+    /// Messages for the user since the last call (errors, recoveries, device changes).
+    pub fn take_messages(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.messages)
+    }
+
+    /// Metronome settings.
+    pub fn metronome(&self) -> Metronome {
+        self.metronome
+    }
+
+    /// Change the metronome.
+    pub fn set_metronome(&mut self, m: Metronome) {
+        self.metronome = m;
+        self.send(Command::SetClick {
+            on: m.on,
+            bpm: m.bpm,
+            beats_per_bar: m.beats_per_bar,
+        });
+    }
+
+    /// Play the settings page's test tone.
+    pub fn set_test_tone(&mut self, on: bool) {
+        self.send(Command::TestTone(on));
+    }
+
+    /// Stored loopback measurements.
+    pub fn set_measured(&mut self, measured: Vec<StoredLatency>) {
+        self.measured = measured;
+        self.update_latency();
+    }
+
+    fn send(&mut self, c: Command) {
+        if let Some(e) = self.engine.as_mut()
+            && let Err(err) = e.send(c)
+        {
+            self.messages.push(err.to_string());
+        }
+    }
+
+    fn update_latency(&mut self) {
+        self.latency = match &self.engine {
+            None => (0, "no device".into()),
+            Some(e) => match find_stored(&self.measured, e.info()) {
+                Some(m) => (m.frames, "measured".into()),
+                None => (
+                    e.info().latency.round_trip(),
+                    "reported by the driver".into(),
+                ),
+            },
+        };
+    }
+
+    /// Open (or reopen) the stream on a device: the settings page's Apply. Stops the transport
+    /// first; on failure the message says why and no device is open.
+    pub fn set_stream(&mut self, req: StreamRequest) -> Result<()> {
+        self.stop();
+        self.finish_now();
+        let req = StreamRequest {
+            rate: self.editor.session().rate,
+            ..req
+        };
+        self.engine = None;
+        self.req = req.clone();
+        let mut engine = Engine::start(&req)?;
+        for t in self.editor.session().tracks.clone() {
+            engine.add_track(&t, t.monitor)?;
+        }
+        self.engine = Some(engine);
+        self.lost_since = None;
+        let m = self.metronome;
+        self.set_metronome(m);
+        self.update_latency();
+        Ok(())
+    }
+
+    /// Close the device (before measuring latency with another stream, say).
+    pub fn close_stream(&mut self) {
+        self.stop();
+        self.finish_now();
+        self.engine = None;
+    }
+
+    /// Start or stop playback.
+    pub fn toggle_play(&mut self) {
+        match self.transport {
+            Transport::Stopped => self.play(),
+            _ => self.stop(),
+        }
+    }
+
+    /// Play from the playhead.
+    pub fn play(&mut self) {
+        if self.transport != Transport::Stopped {
+            return;
+        }
+        if let Err(e) = self.start(false) {
+            self.messages.push(e.to_string());
+        }
+    }
+
+    /// Record the armed tracks from the playhead (after the count-in, if one is set).
+    pub fn record(&mut self) {
+        if self.transport != Transport::Stopped {
+            return;
+        }
+        if let Err(e) = self.start(true) {
+            self.messages.push(e.to_string());
+            // Nothing was started; drop what was prepared.
+            self.finish_now();
+        }
+    }
+
+    fn start(&mut self, recording: bool) -> Result<()> {
+        let session = self.editor.session().clone();
+        let dir = self.editor.dir().clone();
+        let Some(engine) = self.engine.as_mut() else {
+            return Err(Error::Device(
+                "no audio device is open (see Audio settings)".into(),
+            ));
+        };
+        let all: Vec<TrackId> = session.tracks.iter().map(|t| t.id).collect();
+        engine.load_playback(&dir, &session, &all, self.playhead)?;
+        engine.send(Command::SetRecording(recording))?;
+        if recording {
+            let armed: Vec<_> = session.tracks.iter().filter(|t| t.armed).collect();
+            if armed.is_empty() {
+                return Err(Error::InvalidSetting("arm a track to record on".into()));
+            }
+            let mut journal = TakeJournal::default();
+            for t in armed {
+                let path = take_path(&dir.audio(), t);
+                engine.prepare_take(t, &path, self.format, MAX_PART_BYTES)?;
+                journal.takes.push(JournalEntry {
+                    track: t.id,
+                    file: path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                    position: self.playhead,
+                    offset: u64::from(self.latency.0),
+                    length: None,
+                });
+                self.pending.push(Pending {
+                    track: t.id,
+                    path,
+                    result: None,
+                });
+            }
+            write_journal(&dir, &journal)?;
+            let m = self.metronome;
+            if m.count_in_bars > 0 {
+                let beat = f64::from(session.rate) * 60.0 / f64::from(m.bpm.clamp(20.0, 400.0));
+                let frames = beat * f64::from(m.beats_per_bar * m.count_in_bars);
+                engine.send(Command::CountIn(frames.round() as u64))?;
+            }
+            self.capture_start = self.playhead;
+            self.stop_requested_at = None;
+        }
+        engine.send(Command::Start)?;
+        self.transport = if recording {
+            Transport::Recording
+        } else {
+            Transport::Playing
+        };
+        Ok(())
+    }
+
+    /// Stop. A recording runs on by the round trip so the last notes are kept, then its takes
+    /// are closed and placed on their tracks.
+    pub fn stop(&mut self) {
+        match self.transport {
+            Transport::Playing => {
+                self.send(Command::Stop);
+                self.playhead = self.position();
+                self.transport = Transport::Stopped;
+            }
+            Transport::Recording => {
+                let at = self.position();
+                self.stop_requested_at = Some(at);
+                self.send(Command::StopAt(at + u64::from(self.latency.0)));
+                self.transport = Transport::Finishing;
+            }
+            _ => {}
+        }
+    }
+
+    /// Move the playhead (only while stopped).
+    pub fn locate(&mut self, frame: u64) {
+        if self.transport == Transport::Stopped {
+            self.playhead = frame;
+        }
+    }
+
+    /// Apply an edit and mirror it to the engine.
+    pub fn apply(&mut self, edit: Edit) -> Result<Option<u32>> {
+        let structural = matches!(
+            edit,
+            Edit::AddTrack { .. } | Edit::RemoveTrack(_) | Edit::SetChannels(..)
+        );
+        if structural && self.transport != Transport::Stopped {
+            return Err(Error::InvalidSetting(
+                "stop the transport before adding or removing tracks".into(),
+            ));
+        }
+        let r = self.editor.apply(edit)?;
+        self.sync_engine();
+        Ok(r)
+    }
+
+    /// Let the engine hear a fader or pan move now, without an edit (while a slider is being
+    /// dragged; the edit follows when it is let go).
+    pub fn preview(&mut self, edit: &Edit) {
+        match edit {
+            Edit::SetGain(id, db) => {
+                self.send(Command::SetGain(*id, crate::session::db_to_gain(*db)));
+            }
+            Edit::SetPan(id, p) => self.send(Command::SetPan(*id, *p)),
+            _ => {}
+        }
+    }
+
+    /// Undo the last edit.
+    pub fn undo(&mut self) -> Option<&'static str> {
+        if self.transport != Transport::Stopped {
+            return None;
+        }
+        let l = self.editor.undo();
+        self.sync_engine();
+        l
+    }
+
+    /// Redo the last undone edit.
+    pub fn redo(&mut self) -> Option<&'static str> {
+        if self.transport != Transport::Stopped {
+            return None;
+        }
+        let l = self.editor.redo();
+        self.sync_engine();
+        l
+    }
+
+    /// Save the session.
+    pub fn save(&mut self) -> Result<()> {
+        self.editor.save()
+    }
+
+    /// Load `session.json` again (after an import wrote it).
+    pub fn reload(&mut self) -> Result<()> {
+        let s = self.editor.dir().load()?;
+        self.editor.replace(s);
+        self.editor.save()?;
+        self.sync_engine();
+        Ok(())
+    }
+
+    /// Bring the engine's tracks in line with the session: new tracks added, removed ones
+    /// removed, changed ones set.
+    fn sync_engine(&mut self) {
+        let session = self.editor.session().clone();
+        let Some(engine) = self.engine.as_mut() else {
+            return;
+        };
+        let running: Vec<_> = engine.tracks().cloned().collect();
+        let mut errors = Vec::new();
+        for t in &running {
+            let keep = session
+                .track(t.id)
+                .is_some_and(|s| s.channels == t.channels);
+            if !keep && let Err(e) = engine.remove_track(t.id) {
+                errors.push(e);
+            }
+        }
+        for t in &session.tracks {
+            let before = running.iter().find(|r| r.id == t.id);
+            let r = match before {
+                Some(b) if b.channels == t.channels => sync_track(engine, b, t),
+                _ => engine.add_track(t, t.monitor),
+            };
+            if let Err(e) = r {
+                errors.push(e);
+            }
+        }
+        self.messages
+            .extend(errors.into_iter().map(|e| e.to_string()));
+    }
+
+    /// Drop anything half-prepared (takes that never rolled).
+    fn finish_now(&mut self) {
+        if self.transport == Transport::Stopped && !self.pending.is_empty() {
+            self.pending.clear();
+            let _ = clear_journal(self.editor.dir());
+        }
+    }
+
+    /// Call once per UI frame: collect what the engine reports, place finished takes, reconnect
+    /// a lost device, autosave.
+    pub fn poll(&mut self) {
+        let notices = self.engine.as_mut().map(Engine::poll).unwrap_or_default();
+        for n in notices {
+            match n {
+                Notice::CaptureStarted(f) => self.capture_start = f,
+                Notice::Stopped(f) => {
+                    if self.transport == Transport::Finishing {
+                        self.playhead = self.stop_requested_at.unwrap_or(f);
+                    } else {
+                        self.playhead = f;
+                        self.transport = Transport::Stopped;
+                    }
+                }
+                Notice::Disk(DiskEvent::TakeDone { path, parts, .. }) => {
+                    self.take_result(&path, parts, None);
+                }
+                Notice::Disk(DiskEvent::TakeFailed {
+                    path, parts, error, ..
+                }) => {
+                    self.messages.push(format!(
+                        "recording stopped: {error}; everything recorded until then is kept"
+                    ));
+                    if self.transport == Transport::Recording {
+                        self.stop();
+                    }
+                    self.take_result(&path, parts, Some(error));
+                }
+                Notice::Disk(DiskEvent::ReadFailed { error, .. }) => self.messages.push(error),
+                _ => {}
+            }
+        }
+        if self.transport == Transport::Finishing
+            && !self.pending.is_empty()
+            && self.pending.iter().all(|p| p.result.is_some())
+        {
+            self.place_takes();
+        }
+        self.watch_device();
+        let recording = matches!(self.transport, Transport::Recording | Transport::Finishing);
+        let dirty = self.editor.is_dirty();
+        if let Err(e) = self.autosave.tick(
+            self.editor.dir(),
+            self.editor.session(),
+            dirty,
+            recording,
+            Instant::now(),
+        ) {
+            self.messages.push(format!("autosave failed: {e}"));
+        }
+    }
+
+    fn take_result(&mut self, path: &Path, parts: Vec<(PathBuf, u64)>, error: Option<String>) {
+        if let Some(p) = self.pending.iter_mut().find(|p| p.path == path) {
+            p.result = Some((parts, error));
+        }
+    }
+
+    /// Every take is closed: put them on their tracks (one undo step), save, drop the journal.
+    fn place_takes(&mut self) {
+        let latency = u64::from(self.latency.0);
+        let asked = self
+            .stop_requested_at
+            .map(|s| s.saturating_sub(self.capture_start));
+        let pending = std::mem::take(&mut self.pending);
+        let shortest = pending
+            .iter()
+            .filter_map(|p| p.result.as_ref())
+            .map(|(parts, _)| parts.iter().map(|(_, f)| f).sum::<u64>())
+            .min()
+            .unwrap_or(0)
+            .saturating_sub(latency);
+        let shown = asked.map_or(shortest, |a| a.min(shortest));
+        let mut clips: Vec<(TrackId, Clip)> = Vec::new();
+        for p in &pending {
+            let Some((parts, _)) = &p.result else {
+                continue;
+            };
+            let named: Vec<(String, u64)> = parts
+                .iter()
+                .map(|(f, n)| {
+                    (
+                        f.file_name()
+                            .map(|s| s.to_string_lossy().into_owned())
+                            .unwrap_or_default(),
+                        *n,
+                    )
+                })
+                .collect();
+            for c in clips_for_take(&named, self.capture_start, latency, Some(shown)) {
+                clips.push((p.track, c));
+            }
+        }
+        if !clips.is_empty()
+            && let Err(e) = self.editor.apply(Edit::AddClips(clips))
+        {
+            self.messages.push(e.to_string());
+        }
+        match self.editor.save() {
+            Ok(()) => {
+                let _ = clear_journal(self.editor.dir());
+            }
+            Err(e) => self.messages.push(format!(
+                "the takes are recorded but the session could not be saved ({e}); they will be \
+                 recovered at the next start"
+            )),
+        }
+        self.transport = Transport::Stopped;
+        self.stop_requested_at = None;
+    }
+
+    fn watch_device(&mut self) {
+        let lost = self.engine.as_ref().is_some_and(Engine::device_lost);
+        if !lost {
+            return;
+        }
+        let now = Instant::now();
+        if self.lost_since.is_none() {
+            self.lost_since = Some(now);
+            self.messages.push(
+                "the audio device went away; the takes so far are kept. Reconnecting when it \
+                 returns, or choose another in Audio settings."
+                    .into(),
+            );
+            if matches!(self.transport, Transport::Recording | Transport::Finishing) {
+                self.stop_requested_at = Some(self.position());
+                self.transport = Transport::Finishing;
+            } else {
+                self.transport = Transport::Stopped;
+            }
+        }
+        if self.last_try.is_some_and(|t| now - t < RECONNECT_EVERY) {
+            return;
+        }
+        self.last_try = Some(now);
+        if let Some(engine) = self.engine.as_mut() {
+            // Reopening closes the dead stream first, which also lets its takes be finished.
+            if engine.reopen(None).is_ok() {
+                self.lost_since = None;
+                self.messages.push("the audio device is back".into());
+                let m = self.metronome;
+                self.set_metronome(m);
+                self.update_latency();
+            }
+        }
+    }
+}
+
+fn sync_track(
+    engine: &mut Engine,
+    before: &crate::session::Track,
+    t: &crate::session::Track,
+) -> Result<()> {
+    use crate::session::db_to_gain;
+    let id = t.id;
+    if before.gain_db != t.gain_db {
+        engine.send(Command::SetGain(id, db_to_gain(t.gain_db)))?;
+    }
+    if before.pan != t.pan {
+        engine.send(Command::SetPan(id, t.pan))?;
+    }
+    if before.mute != t.mute {
+        engine.send(Command::SetMute(id, t.mute))?;
+    }
+    if before.solo != t.solo {
+        engine.send(Command::SetSolo(id, t.solo))?;
+    }
+    if before.monitor != t.monitor {
+        engine.send(Command::SetMonitor(id, t.monitor))?;
+    }
+    if before.armed != t.armed {
+        engine.send(Command::SetArmed(id, t.armed))?;
+    }
+    if before.input != t.input {
+        engine.send(Command::SetInput(id, t.input))?;
+    }
+    engine.update_track(t);
+    Ok(())
+}

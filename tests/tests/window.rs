@@ -1,0 +1,139 @@
+//! The real binary in a real window under Xvfb, on a session with a few clips: it starts, draws,
+//! and keeps running; screenshots of the main window and the audio settings page are saved to
+//! `target/screenshots/` (the README shows them).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use overdub_tests::{World, overdub_bin, write_source};
+
+struct Xvfb {
+    child: Child,
+    display: String,
+}
+
+impl Xvfb {
+    fn start() -> Self {
+        for n in 90..140 {
+            if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                || Path::new(&format!("/tmp/.X{n}-lock")).exists()
+            {
+                continue;
+            }
+            let display = format!(":{n}");
+            let child = Command::new("Xvfb")
+                .args([
+                    display.as_str(),
+                    "-screen",
+                    "0",
+                    "1280x760x24",
+                    "-nolisten",
+                    "tcp",
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("Xvfb must be installed (apt-get install xvfb); .ci/run installs it");
+            std::thread::sleep(Duration::from_millis(800));
+            return Self { child, display };
+        }
+        panic!("no free X display number");
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn screenshot_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("exe");
+    let target = exe.ancestors().nth(3).expect("target dir").to_path_buf();
+    let d = target.join("screenshots");
+    std::fs::create_dir_all(&d).expect("screenshot dir");
+    d
+}
+
+/// Open the window on `dir` and take a screenshot after it has settled.
+fn shoot(w: &World, x: &Xvfb, dir: &Path, page: &str, out: &Path) {
+    let runtime = w.path("runtime");
+    std::fs::create_dir_all(&runtime).expect("runtime");
+    let mut app = Command::new(overdub_bin())
+        .args(["open", &dir.to_string_lossy(), "--page", page])
+        .env("DISPLAY", &x.display)
+        .env_remove("WAYLAND_DISPLAY")
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .env("XDG_CONFIG_HOME", w.path("config"))
+        .env("XDG_DATA_HOME", w.path("data"))
+        .env("JACK_DEFAULT_SERVER", "overdub-test-no-server")
+        .env("LIBGL_ALWAYS_SOFTWARE", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start overdub");
+    std::thread::sleep(Duration::from_secs(6));
+    let alive = app.try_wait().expect("try_wait").is_none();
+    let shot = Command::new("import")
+        .args(["-display", &x.display, "-window", "root"])
+        .arg(out)
+        .status()
+        .expect("ImageMagick's import (apt-get install imagemagick)");
+    let _ = app.kill();
+    let output = app.wait_with_output().expect("wait");
+    assert!(
+        alive,
+        "the window stayed up: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(shot.success(), "screenshot taken");
+    // Not a blank screen: the image has real contrast.
+    let sd = Command::new("convert")
+        .arg(out)
+        .args(["-format", "%[fx:standard_deviation]", "info:"])
+        .output()
+        .expect("convert");
+    let sd: f64 = String::from_utf8_lossy(&sd.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0.0);
+    assert!(
+        sd > 0.05,
+        "the screenshot shows a drawn window (standard deviation {sd})"
+    );
+}
+
+#[test]
+fn the_window_opens_on_a_session_with_clips_and_draws_it() {
+    let w = World::new();
+    let dir = w.path("Demo song");
+    let d = dir.to_string_lossy().to_string();
+    w.overdub(&["new", &d, "--tracks", "3"]).ok();
+    w.overdub(&[
+        "record",
+        &d,
+        "--seconds",
+        "2",
+        "--arm",
+        "1",
+        "--host",
+        "virtual",
+    ])
+    .ok();
+    let src = w.path("guitar.wav");
+    write_source(&src, 48_000, 2, 24, false, 48_000 * 6);
+    w.overdub(&["import", &d, &src.to_string_lossy(), "--at", "1.5"])
+        .ok();
+    w.overdub(&[
+        "track", &d, "set", "2", "--name", "Bass", "--gain", "-3", "--arm", "on",
+    ])
+    .ok();
+    w.overdub(&["track", &d, "set", "1", "--name", "Vocal", "--pan", "-0.3"])
+        .ok();
+    let x = Xvfb::start();
+    let shots = screenshot_dir();
+    shoot(&w, &x, &dir, "session", &shots.join("main-window.png"));
+    shoot(&w, &x, &dir, "audio", &shots.join("audio-settings.png"));
+}

@@ -1,0 +1,337 @@
+//! The window: state, layout, keyboard, messages. The views live in their own files.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use overdub_engine::live::{Live, Transport};
+use overdub_engine::session::Edit;
+use overdub_engine::settings::Settings;
+
+use crate::export_dialog::ExportDialog;
+use crate::peaks_cache::PeakCache;
+use crate::settings_page::SettingsPage;
+use crate::timeline::TimelineView;
+
+/// How often the window repaints while the transport rolls (meters and playhead move smoothly).
+const ROLLING_REPAINT: Duration = Duration::from_millis(25);
+/// How long a message stays in the status bar.
+const MESSAGE_SECONDS: u64 = 10;
+
+/// Which page is showing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Page {
+    /// Transport, tracks and timeline.
+    Session,
+    /// Audio settings.
+    Audio,
+}
+
+/// An import running on its own thread.
+pub(crate) struct ImportJob {
+    pub files: Vec<PathBuf>,
+    pub handle: std::thread::JoinHandle<overdub_engine::Result<usize>>,
+}
+
+/// The whole app.
+pub struct OverdubApp {
+    pub(crate) live: Live,
+    pub(crate) settings: Settings,
+    settings_path: Option<PathBuf>,
+    pub(crate) page: Page,
+    pub(crate) view: TimelineView,
+    pub(crate) peaks: PeakCache,
+    pub(crate) export: ExportDialog,
+    pub(crate) audio: SettingsPage,
+    pub(crate) import: Option<ImportJob>,
+    pub(crate) selected_clip: Option<u32>,
+    pub(crate) show_help: bool,
+    pub(crate) meters: crate::tracks::MeterHolds,
+    pub(crate) dragging_gain: Option<(u32, f32)>,
+    messages: Vec<(Instant, String)>,
+}
+
+impl OverdubApp {
+    /// The app over an open session.
+    pub fn new(live: Live, settings: Settings) -> Self {
+        let audio = SettingsPage::new(&live, &settings);
+        Self {
+            live,
+            settings,
+            settings_path: Settings::path(),
+            page: Page::Session,
+            view: TimelineView::default(),
+            peaks: PeakCache::default(),
+            export: ExportDialog::default(),
+            audio,
+            import: None,
+            selected_clip: None,
+            show_help: false,
+            meters: crate::tracks::MeterHolds::default(),
+            dragging_gain: None,
+            messages: Vec::new(),
+        }
+    }
+
+    /// Save settings to this file instead of the user's config folder (None: never save).
+    pub fn with_settings_path(mut self, path: Option<PathBuf>) -> Self {
+        self.settings_path = path;
+        self
+    }
+
+    /// Save the settings where this app keeps them.
+    pub(crate) fn save_settings(&self) -> overdub_engine::Result<()> {
+        match &self.settings_path {
+            Some(p) => self.settings.save_to(p),
+            None => Ok(()),
+        }
+    }
+
+    /// Open on this page.
+    pub fn with_page(mut self, page: Page) -> Self {
+        self.page = page;
+        self
+    }
+
+    /// The page showing.
+    pub fn page(&self) -> Page {
+        self.page
+    }
+
+    /// The export dialog's last outcome.
+    pub fn export_result(&self) -> Option<&str> {
+        self.export.result()
+    }
+
+    /// An export is running.
+    pub fn exporting(&self) -> bool {
+        self.export.running()
+    }
+
+    /// The live session (for tests and the binary).
+    pub fn live(&self) -> &Live {
+        &self.live
+    }
+
+    /// The live session, mutable.
+    pub fn live_mut(&mut self) -> &mut Live {
+        &mut self.live
+    }
+
+    /// Show a message in the status bar.
+    pub fn tell(&mut self, msg: impl Into<String>) {
+        self.messages.push((Instant::now(), msg.into()));
+    }
+
+    /// Messages currently shown.
+    pub fn messages(&self) -> Vec<String> {
+        self.messages.iter().map(|(_, m)| m.clone()).collect()
+    }
+
+    /// Run an edit, telling the user if it was refused.
+    pub(crate) fn edit(&mut self, e: Edit) -> Option<u32> {
+        match self.live.apply(e) {
+            Ok(r) => r,
+            Err(err) => {
+                self.tell(err.to_string());
+                None
+            }
+        }
+    }
+
+    pub(crate) fn undo(&mut self) {
+        match self.live.undo() {
+            Some(l) => self.tell(format!("undid {l}")),
+            None => self.tell("nothing to undo"),
+        }
+    }
+
+    pub(crate) fn redo(&mut self) {
+        match self.live.redo() {
+            Some(l) => self.tell(format!("redid {l}")),
+            None => self.tell("nothing to redo"),
+        }
+    }
+
+    pub(crate) fn save(&mut self) {
+        match self.live.save() {
+            Ok(()) => self.tell("saved"),
+            Err(e) => self.tell(e.to_string()),
+        }
+    }
+
+    /// Start importing files on a background thread.
+    pub(crate) fn start_import(&mut self, files: Vec<PathBuf>, ctx: &egui::Context) {
+        if files.is_empty() || self.import.is_some() {
+            return;
+        }
+        if let Err(e) = self.live.save() {
+            self.tell(e.to_string());
+            return;
+        }
+        let dir = self.live.editor().dir().root().to_path_buf();
+        let (list, ctx) = (files.clone(), ctx.clone());
+        let at = self.live.position() as f64 / f64::from(self.live.editor().session().rate);
+        let spawned = std::thread::Builder::new()
+            .name("overdub-import".into())
+            .spawn(move || {
+                let opts = overdub_engine::import::ImportOptions {
+                    track: None,
+                    at_seconds: at,
+                };
+                let r = overdub_engine::import::import(&dir, &list, &opts, &mut |_| {});
+                ctx.request_repaint();
+                r.map(|v| v.len())
+            });
+        match spawned {
+            Ok(handle) => self.import = Some(ImportJob { files, handle }),
+            Err(e) => self.tell(format!("cannot start the import: {e}")),
+        }
+    }
+
+    fn finish_import(&mut self) {
+        if !self.import.as_ref().is_some_and(|j| j.handle.is_finished()) {
+            return;
+        }
+        let Some(job) = self.import.take() else {
+            return;
+        };
+        match job.handle.join() {
+            Ok(Ok(n)) => match self.live.reload() {
+                Ok(()) => self.tell(format!("imported {n} file(s)")),
+                Err(e) => self.tell(e.to_string()),
+            },
+            Ok(Err(e)) => self.tell(e.to_string()),
+            Err(_) => self.tell(format!("the import of {:?} failed", job.files)),
+        }
+    }
+
+    pub(crate) fn pick_import(&mut self, ctx: &egui::Context) {
+        if let Some(files) = rfd::FileDialog::new()
+            .add_filter(
+                "Audio",
+                &["wav", "flac", "mp3", "ogg", "aif", "aiff", "m4a", "aac"],
+            )
+            .pick_files()
+        {
+            self.start_import(files, ctx);
+        }
+    }
+
+    fn keyboard(&mut self, ctx: &egui::Context) {
+        if ctx.egui_wants_keyboard_input() {
+            return;
+        }
+        use egui::{Key, Modifiers};
+        let pressed = |m: Modifiers, k: Key| ctx.input_mut(|i| i.consume_key(m, k));
+        if pressed(Modifiers::NONE, Key::Space) {
+            self.live.toggle_play();
+        }
+        if pressed(Modifiers::SHIFT, Key::R) {
+            self.live.record();
+        }
+        if pressed(Modifiers::NONE, Key::Home) {
+            self.live.locate(0);
+            self.view.scroll = 0.0;
+        }
+        if pressed(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z) {
+            self.redo();
+        }
+        if pressed(Modifiers::COMMAND, Key::Z) {
+            self.undo();
+        }
+        if pressed(Modifiers::COMMAND, Key::S) {
+            self.save();
+        }
+        if pressed(Modifiers::COMMAND, Key::I) {
+            self.pick_import(ctx);
+        }
+        if pressed(Modifiers::COMMAND, Key::E) {
+            self.export.open = true;
+        }
+        if pressed(Modifiers::NONE, Key::Plus) || pressed(Modifiers::NONE, Key::Equals) {
+            self.view.zoom(0.5);
+        }
+        if pressed(Modifiers::NONE, Key::Minus) {
+            self.view.zoom(2.0);
+        }
+        if pressed(Modifiers::NONE, Key::F1) {
+            self.show_help = !self.show_help;
+        }
+        if let Some(clip) = self.selected_clip {
+            if pressed(Modifiers::NONE, Key::Delete) || pressed(Modifiers::NONE, Key::Backspace) {
+                self.edit(Edit::DeleteClip(clip));
+                self.selected_clip = None;
+            }
+            if pressed(Modifiers::NONE, Key::S) {
+                let at = self.live.position();
+                self.edit(Edit::SplitClip { clip, at });
+            }
+        }
+    }
+
+    fn status_bar(&mut self, ui: &mut egui::Ui) {
+        let now = Instant::now();
+        self.messages
+            .retain(|(t, _)| now.duration_since(*t) < Duration::from_secs(MESSAGE_SECONDS));
+        ui.horizontal(|ui| {
+            let dir = self.live.editor().dir().root().display().to_string();
+            let dirty = if self.live.editor().is_dirty() {
+                " (unsaved)"
+            } else {
+                ""
+            };
+            ui.label(format!("{dir}{dirty}"));
+            if let Some(job) = &self.import {
+                ui.spinner();
+                ui.label(format!("importing {} file(s)…", job.files.len()));
+            }
+            if let Some((_, m)) = self.messages.last() {
+                ui.separator();
+                ui.colored_label(egui::Color32::from_rgb(240, 190, 90), m);
+            }
+        });
+    }
+}
+
+impl eframe::App for OverdubApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let ctx = ui.ctx().clone();
+        self.live.poll();
+        for m in self.live.take_messages() {
+            self.tell(m);
+        }
+        self.finish_import();
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        });
+        self.start_import(dropped, &ctx);
+        self.keyboard(&ctx);
+
+        egui::Panel::top("transport").show(ui, |ui| crate::transport::show(self, ui));
+        egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
+        egui::CentralPanel::default().show(ui, |ui| match self.page {
+            Page::Session => crate::tracks::show(self, ui),
+            Page::Audio => crate::settings_page::show(self, ui),
+        });
+        crate::export_dialog::show(self, &ctx);
+        let mut help = self.show_help;
+        crate::help::show(&ctx, &mut help);
+        self.show_help = help;
+
+        let busy = self.live.transport() != Transport::Stopped
+            || self.import.is_some()
+            || self.export.running()
+            || self.audio.measuring();
+        if busy {
+            ctx.request_repaint_after(ROLLING_REPAINT);
+        } else {
+            // Meters keep moving while stopped (input monitoring), a little slower.
+            ctx.request_repaint_after(Duration::from_millis(50));
+        }
+    }
+}

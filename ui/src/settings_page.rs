@@ -1,0 +1,305 @@
+//! The audio settings page: driver (every host of this build), input and output device, the
+//! sample rate, the buffer-size picker (frames and ms), the reported and measured latency with a
+//! Measure button, a test tone, and the live DSP load and xruns. Apply reopens the stream without
+//! a restart and saves the settings.
+
+use std::sync::atomic::Ordering;
+use std::thread::JoinHandle;
+
+use overdub_engine::io::{self, Direction, HostId, HostInfo, StreamRequest};
+use overdub_engine::latency::{self, LatencyOptions, Measurement};
+use overdub_engine::live::Live;
+use overdub_engine::settings::Settings;
+
+use crate::app::OverdubApp;
+
+/// The page's own state: the choices being made, before Apply.
+pub struct SettingsPage {
+    host: HostId,
+    info: HostInfo,
+    input: Option<String>,
+    output: Option<String>,
+    buffer: Option<u32>,
+    in_channel: u16,
+    out_channel: u16,
+    tone: bool,
+    measure: Option<(
+        StreamRequest,
+        JoinHandle<overdub_engine::Result<Measurement>>,
+    )>,
+    last: Option<String>,
+}
+
+impl SettingsPage {
+    /// The page showing the stream in use.
+    pub fn new(live: &Live, _settings: &Settings) -> Self {
+        let req = live.request();
+        Self {
+            host: req.host,
+            info: io::describe(req.host),
+            input: req.input.clone(),
+            output: req.output.clone(),
+            buffer: req.buffer.or(live.engine().map(|e| e.info().buffer)),
+            in_channel: 1,
+            out_channel: 1,
+            tone: false,
+            measure: None,
+            last: None,
+        }
+    }
+
+    /// A measurement is running.
+    pub fn measuring(&self) -> bool {
+        self.measure.is_some()
+    }
+
+    fn request(&self, app_req: &StreamRequest) -> StreamRequest {
+        StreamRequest {
+            host: self.host,
+            input: self.input.clone(),
+            output: self.output.clone(),
+            buffer: self.buffer,
+            ..app_req.clone()
+        }
+    }
+}
+
+fn ms(frames: u32, rate: u32) -> f64 {
+    f64::from(frames) * 1000.0 / f64::from(rate.max(1))
+}
+
+pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
+    finish_measure(app);
+    let rate = app.live.editor().session().rate;
+    ui.heading("Audio settings");
+    ui.add_space(6.0);
+    let page = &mut app.audio;
+    let before = page.host;
+    egui::ComboBox::new("driver", "Driver")
+        .selected_text(page.host.name())
+        .show_ui(ui, |ui| {
+            for h in io::hosts() {
+                ui.selectable_value(&mut page.host, h, h.name());
+            }
+        });
+    if page.host != before {
+        page.info = io::describe(page.host);
+        page.input = None;
+        page.output = None;
+        page.buffer = None;
+    }
+    if let Some(note) = &page.info.note {
+        ui.label(egui::RichText::new(note).small());
+    }
+    for (dir, label) in [
+        (Direction::Input, "Input device"),
+        (Direction::Output, "Output device"),
+    ] {
+        let current = match dir {
+            Direction::Input => page.input.clone(),
+            Direction::Output => page.output.clone(),
+        };
+        let default = page.info.default_device(dir).map(|d| d.name.clone());
+        let shown = current.clone().or(default).unwrap_or_else(|| "none".into());
+        let mut chosen = current.clone();
+        egui::ComboBox::new(label, label)
+            .selected_text(shown)
+            .width(260.0)
+            .show_ui(ui, |ui| {
+                for d in page.info.devices.iter().filter(|d| d.has(dir)) {
+                    ui.selectable_value(&mut chosen, Some(d.name.clone()), &d.name);
+                }
+            });
+        if chosen != current {
+            match dir {
+                Direction::Input => page.input = chosen,
+                Direction::Output => page.output = chosen,
+            }
+        }
+    }
+    ui.label(format!("Sample rate: {rate} Hz (the session's)"));
+    let device = page
+        .output
+        .as_ref()
+        .and_then(|n| page.info.find(n, Direction::Output).ok())
+        .or_else(|| page.info.default_device(Direction::Output));
+    let choices = device.map(|d| d.buffer.choices()).unwrap_or_default();
+    let text = |b: Option<u32>| match b {
+        Some(b) => format!("{b} frames ({:.1} ms)", ms(b, rate)),
+        None => "driver default".into(),
+    };
+    egui::ComboBox::new("buffer", "Buffer size")
+        .selected_text(text(page.buffer))
+        .show_ui(ui, |ui| {
+            for b in choices {
+                ui.selectable_value(&mut page.buffer, Some(b), text(Some(b)));
+            }
+        })
+        .response
+        .on_hover_text("Smaller buffers mean less latency and more CPU load: start at 512 and go down until it crackles");
+    ui.horizontal(|ui| {
+        if ui.button("Apply").clicked() {
+            let req = app.audio.request(app.live.request());
+            match app.live.set_stream(req) {
+                Ok(()) => {
+                    app.settings.host = Some(app.audio.host.name().to_string());
+                    app.settings.input = app.audio.input.clone();
+                    app.settings.output = app.audio.output.clone();
+                    app.settings.buffer = app.audio.buffer;
+                    match app.save_settings() {
+                        Ok(()) => app.tell("audio settings applied and saved"),
+                        Err(e) => app.tell(format!("applied, but not saved: {e}")),
+                    }
+                }
+                Err(e) => app.tell(e.to_string()),
+            }
+        }
+        if ui.button("Refresh devices").clicked() {
+            app.audio.info = io::describe(app.audio.host);
+        }
+        let mut tone = app.audio.tone;
+        if ui.toggle_value(&mut tone, "Test tone").changed() {
+            app.audio.tone = tone;
+            app.live.set_test_tone(tone);
+        }
+    });
+    ui.separator();
+    running(app, ui, rate);
+    ui.separator();
+    latency_section(app, ui, rate);
+}
+
+/// What the open stream is doing.
+fn running(app: &OverdubApp, ui: &mut egui::Ui, rate: u32) {
+    match app.live.engine() {
+        None => {
+            ui.colored_label(
+                egui::Color32::from_rgb(230, 80, 80),
+                "No audio device is open.",
+            );
+        }
+        Some(e) => {
+            let i = e.info();
+            ui.label(format!(
+                "Running: {} — in '{}' ({} ch), out '{}' ({} ch), {} Hz, {} frames ({:.1} ms) per buffer",
+                i.host,
+                i.input_device.as_deref().unwrap_or("-"),
+                i.in_channels,
+                i.output_device.as_deref().unwrap_or("-"),
+                i.out_channels,
+                i.rate,
+                i.buffer,
+                ms(i.buffer, rate)
+            ));
+            let s = e.status();
+            ui.label(format!(
+                "DSP load {:.1}% mean, xruns {}",
+                s.dsp_mean() * 100.0,
+                s.xruns.load(Ordering::Relaxed)
+            ));
+        }
+    }
+}
+
+fn latency_section(app: &mut OverdubApp, ui: &mut egui::Ui, rate: u32) {
+    ui.heading("Latency");
+    if let Some(e) = app.live.engine() {
+        let l = e.info().latency;
+        ui.label(format!(
+            "Reported: input {} + output {} + bridge {} = {} frames ({:.2} ms) round trip",
+            l.input,
+            l.output,
+            l.bridge,
+            l.round_trip(),
+            ms(l.round_trip(), rate)
+        ));
+        let measured = latency::find_stored(&app.settings.latency, e.info());
+        match measured {
+            Some(m) => ui.label(format!(
+                "Measured: {} frames ({:.2} ms), output {} to input {}",
+                m.frames,
+                ms(m.frames, rate),
+                m.out_channel,
+                m.in_channel
+            )),
+            None => ui.label("Measured: not yet for this device, rate and buffer size"),
+        };
+        let (used, from) = app.live.latency();
+        ui.label(format!("Takes are moved back by {used} frames ({from})."));
+    }
+    ui.horizontal(|ui| {
+        ui.label("Cable output");
+        ui.add(egui::DragValue::new(&mut app.audio.out_channel).range(1..=64));
+        ui.label("to input");
+        ui.add(egui::DragValue::new(&mut app.audio.in_channel).range(1..=64));
+        let measuring = app.audio.measure.is_some();
+        if measuring {
+            ui.spinner();
+            ui.label("measuring…");
+        } else if ui.button("Measure").clicked() {
+            start_measure(app);
+        }
+    });
+    if let Some(m) = &app.audio.last {
+        ui.label(m);
+    }
+}
+
+fn start_measure(app: &mut OverdubApp) {
+    let req = app.live.request().clone();
+    let opts = LatencyOptions {
+        in_channel: app.audio.in_channel.saturating_sub(1),
+        out_channel: app.audio.out_channel.saturating_sub(1),
+    };
+    // The measurement opens the device itself.
+    app.live.close_stream();
+    let r = req.clone();
+    match std::thread::Builder::new()
+        .name("overdub-measure".into())
+        .spawn(move || latency::measure(&r, &opts))
+    {
+        Ok(h) => app.audio.measure = Some((req, h)),
+        Err(e) => app.tell(format!("cannot start the measurement: {e}")),
+    }
+}
+
+fn finish_measure(app: &mut OverdubApp) {
+    if !app
+        .audio
+        .measure
+        .as_ref()
+        .is_some_and(|(_, h)| h.is_finished())
+    {
+        return;
+    }
+    let Some((req, h)) = app.audio.measure.take() else {
+        return;
+    };
+    let msg = match h.join() {
+        Ok(Ok(m)) => {
+            let opts = LatencyOptions {
+                in_channel: app.audio.in_channel.saturating_sub(1),
+                out_channel: app.audio.out_channel.saturating_sub(1),
+            };
+            latency::remember(&mut app.settings.latency, m.stored(&opts));
+            let _ = app.save_settings();
+            let mut text = format!(
+                "Measured {} frames round trip (the driver reports {}).",
+                m.analysis.frames,
+                m.reported.round_trip()
+            );
+            for w in m.analysis.warnings() {
+                text.push_str("\nWarning: ");
+                text.push_str(&w);
+            }
+            text
+        }
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => "the measurement failed".into(),
+    };
+    app.audio.last = Some(msg);
+    app.live.set_measured(app.settings.latency.clone());
+    if let Err(e) = app.live.set_stream(req) {
+        app.tell(e.to_string());
+    }
+}

@@ -1,0 +1,384 @@
+//! The timeline: a ruler, one lane per track with its clips drawn from the peak cache, the
+//! playhead, the take being recorded growing on its lanes. Click to locate, drag clips to move
+//! them (onto another lane too), drag their edges to trim, scroll and zoom.
+
+use egui::{Color32, CornerRadius, Rect, Sense, Stroke, StrokeKind, Vec2, pos2};
+use overdub_engine::live::Transport;
+use overdub_engine::session::{Clip, Edit};
+
+use crate::app::OverdubApp;
+
+/// Height of one track lane (and its header), points.
+pub const LANE_HEIGHT: f32 = 78.0;
+/// Height of the ruler, points.
+pub const RULER_HEIGHT: f32 = 22.0;
+/// Grab distance for a clip edge, points.
+const EDGE: f32 = 6.0;
+
+/// Zoom and scroll.
+pub struct TimelineView {
+    /// Frames per point.
+    pub frames_per_px: f64,
+    /// Timeline frame at the left edge.
+    pub scroll: f64,
+    drag: Option<Drag>,
+}
+
+impl Default for TimelineView {
+    fn default() -> Self {
+        Self {
+            frames_per_px: 400.0,
+            scroll: 0.0,
+            drag: None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum DragKind {
+    Move,
+    TrimStart,
+    TrimEnd,
+}
+
+#[derive(Clone, Debug)]
+struct Drag {
+    clip: Clip,
+    lane: usize,
+    kind: DragKind,
+    grab_frames: f64,
+    /// Where the drag would put it now: (lane, start, end).
+    now: (usize, u64, u64),
+}
+
+impl TimelineView {
+    /// Zoom by a factor (below 1 zooms in).
+    pub fn zoom(&mut self, factor: f64) {
+        self.frames_per_px = (self.frames_per_px * factor).clamp(2.0, 200_000.0);
+    }
+
+    fn x(&self, rect: Rect, frame: f64) -> f32 {
+        rect.left() + ((frame - self.scroll) / self.frames_per_px) as f32
+    }
+
+    fn frame(&self, rect: Rect, x: f32) -> f64 {
+        (self.scroll + f64::from(x - rect.left()) * self.frames_per_px).max(0.0)
+    }
+}
+
+pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
+    let session = app.live.editor().session().clone();
+    let rate = session.rate;
+    let lanes = session.tracks.len();
+    let size = Vec2::new(
+        ui.available_width().max(200.0),
+        RULER_HEIGHT + LANE_HEIGHT * lanes.max(1) as f32,
+    );
+    let (rect, resp) = ui.allocate_exact_size(size, Sense::click_and_drag());
+    let painter = ui.painter_at(rect);
+    let visuals = ui.visuals().clone();
+    painter.rect_filled(rect, 0.0, visuals.extreme_bg_color);
+
+    // Zoom with Ctrl+wheel around the pointer, scroll with the wheel.
+    if resp.hovered() {
+        let (scroll, zoom, pointer) =
+            ui.input(|i| (i.smooth_scroll_delta, i.zoom_delta(), i.pointer.hover_pos()));
+        if zoom != 1.0
+            && let Some(p) = pointer
+        {
+            let anchor = app.view.frame(rect, p.x);
+            app.view.zoom(1.0 / f64::from(zoom));
+            app.view.scroll =
+                (anchor - f64::from(p.x - rect.left()) * app.view.frames_per_px).max(0.0);
+        }
+        let dx = if scroll.x != 0.0 { scroll.x } else { 0.0 };
+        app.view.scroll = (app.view.scroll - f64::from(dx) * app.view.frames_per_px).max(0.0);
+    }
+
+    let ruler = Rect::from_min_size(rect.min, Vec2::new(rect.width(), RULER_HEIGHT));
+    draw_ruler(app, &painter, ruler, rate);
+    let lane_rect = |i: usize| {
+        Rect::from_min_size(
+            pos2(
+                rect.left(),
+                rect.top() + RULER_HEIGHT + LANE_HEIGHT * i as f32,
+            ),
+            Vec2::new(rect.width(), LANE_HEIGHT),
+        )
+    };
+    for i in 0..lanes {
+        let r = lane_rect(i);
+        if i % 2 == 1 {
+            painter.rect_filled(r, 0.0, visuals.faint_bg_color);
+        }
+        painter.line_segment(
+            [r.left_bottom(), r.right_bottom()],
+            Stroke::new(1.0, visuals.widgets.noninteractive.bg_stroke.color),
+        );
+    }
+
+    // Clips, with their waveforms. Each clip is a widget of its own (named for screen readers and
+    // tests), so it can be clicked and dragged.
+    let dir = app.live.editor().dir().clone();
+    let ctx = ui.ctx().clone();
+    let mut clip_widgets: Vec<(usize, Clip, Rect)> = Vec::new();
+    for (i, t) in session.tracks.iter().enumerate() {
+        let lane = lane_rect(i);
+        for c in &t.clips {
+            let dragging = app.view.drag.as_ref().is_some_and(|d| d.clip.id == c.id);
+            let (li, start, end) = match (&app.view.drag, dragging) {
+                (Some(d), true) => d.now,
+                _ => (i, c.position, c.end()),
+            };
+            let lane = if li == i { lane } else { lane_rect(li) };
+            let r = Rect::from_min_max(
+                pos2(app.view.x(rect, start as f64), lane.top() + 3.0),
+                pos2(app.view.x(rect, end as f64), lane.bottom() - 3.0),
+            );
+            if r.right() < rect.left() || r.left() > rect.right() {
+                continue;
+            }
+            if !dragging {
+                clip_widgets.push((i, c.clone(), r.intersect(rect)));
+            }
+            let selected = app.selected_clip == Some(c.id);
+            let fill = if selected {
+                Color32::from_rgb(70, 110, 170)
+            } else {
+                Color32::from_rgb(55, 80, 120)
+            };
+            painter.rect_filled(r, CornerRadius::same(3), fill);
+            let offset = c.offset + start.saturating_sub(c.position).min(c.length);
+            let shown_offset = if dragging
+                && app
+                    .view
+                    .drag
+                    .as_ref()
+                    .is_some_and(|d| d.kind == DragKind::TrimStart)
+            {
+                (c.offset + start).saturating_sub(c.position)
+            } else if dragging {
+                c.offset
+            } else {
+                offset
+            };
+            if let Some(p) = app.peaks.get(&dir, &c.file, &ctx) {
+                let mid = r.center().y;
+                let half = r.height() * 0.45;
+                let left = r.left().max(rect.left()) as i32;
+                let right = r.right().min(rect.right()) as i32;
+                for x in left..right {
+                    let f0 =
+                        app.view.frame(rect, x as f32) as i64 - start as i64 + shown_offset as i64;
+                    let f1 = f0 + app.view.frames_per_px.ceil() as i64;
+                    if f1 <= 0 {
+                        continue;
+                    }
+                    let (lo, hi) = p.range(f0.max(0) as u64, f1 as u64);
+                    painter.line_segment(
+                        [
+                            pos2(x as f32, mid - hi * half),
+                            pos2(x as f32, mid - lo * half),
+                        ],
+                        Stroke::new(1.0, Color32::from_rgb(190, 215, 240)),
+                    );
+                }
+            }
+            painter.rect_stroke(
+                r,
+                CornerRadius::same(3),
+                Stroke::new(
+                    if selected { 2.0 } else { 1.0 },
+                    Color32::from_rgb(150, 180, 220),
+                ),
+                StrokeKind::Inside,
+            );
+            painter.text(
+                r.left_top() + Vec2::new(4.0, 2.0),
+                egui::Align2::LEFT_TOP,
+                &c.file,
+                egui::FontId::proportional(11.0),
+                Color32::from_gray(230),
+            );
+        }
+    }
+
+    // The take being recorded grows on its lanes.
+    if let Some((start, now, tracks)) = app.live.live_take() {
+        for (i, t) in session.tracks.iter().enumerate() {
+            if tracks.contains(&t.id) {
+                let lane = lane_rect(i);
+                let r = Rect::from_min_max(
+                    pos2(app.view.x(rect, start as f64), lane.top() + 3.0),
+                    pos2(app.view.x(rect, now as f64), lane.bottom() - 3.0),
+                );
+                painter.rect_filled(r, 3.0, Color32::from_rgba_unmultiplied(200, 50, 50, 120));
+            }
+        }
+    }
+
+    // Playhead; the view follows it while rolling.
+    let pos = app.live.position();
+    let mut px = app.view.x(rect, pos as f64);
+    if app.live.transport() != Transport::Stopped && px > rect.right() - 20.0 {
+        app.view.scroll = pos as f64 - 20.0 * app.view.frames_per_px;
+        px = app.view.x(rect, pos as f64);
+    }
+    painter.line_segment(
+        [pos2(px, rect.top()), pos2(px, rect.bottom())],
+        Stroke::new(1.5, Color32::from_rgb(255, 90, 90)),
+    );
+
+    let mut seen = Vec::new();
+    for (lane, clip, r) in clip_widgets {
+        seen.push(clip.id);
+        let id = ui.scope_id().with(("clip", clip.id));
+        let cr = ui.interact(r, id, Sense::click_and_drag());
+        let cr = crate::widgets::named(
+            cr,
+            egui::Role::Button,
+            &format!("Clip {} on {}", clip.file, session.tracks[lane].name),
+        );
+        clip_interact(app, rect, &cr, lane, clip, r, lanes);
+    }
+    if let Some(d) = &app.view.drag
+        && !seen.contains(&d.clip.id)
+    {
+        // Keep following a drag whose clip widget moved away from under the pointer.
+        let cr = ui.interact(
+            Rect::NOTHING,
+            ui.scope_id().with(("clip", d.clip.id)),
+            Sense::click_and_drag(),
+        );
+        let (lane, clip) = (d.lane, d.clip.clone());
+        clip_interact(app, rect, &cr, lane, clip, Rect::NOTHING, lanes);
+    }
+    if resp.clicked()
+        && let Some(p) = resp.interact_pointer_pos()
+    {
+        app.selected_clip = None;
+        app.live.locate(app.view.frame(rect, p.x) as u64);
+    }
+    let _ = lane_rect;
+}
+
+fn draw_ruler(app: &OverdubApp, painter: &egui::Painter, ruler: Rect, rate: u32) {
+    painter.rect_filled(ruler, 0.0, Color32::from_gray(40));
+    let secs_per_px = app.view.frames_per_px / f64::from(rate);
+    let step = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0]
+        .into_iter()
+        .find(|s| s / secs_per_px >= 70.0)
+        .unwrap_or(600.0);
+    let first = (app.view.scroll / f64::from(rate) / step).floor() * step;
+    let mut t = first;
+    while app.view.x(ruler, t * f64::from(rate)) < ruler.right() {
+        let x = app.view.x(ruler, t * f64::from(rate));
+        painter.line_segment(
+            [pos2(x, ruler.bottom() - 6.0), pos2(x, ruler.bottom())],
+            Stroke::new(1.0, Color32::from_gray(160)),
+        );
+        painter.text(
+            pos2(x + 3.0, ruler.top() + 3.0),
+            egui::Align2::LEFT_TOP,
+            format!("{}:{:04.1}", (t / 60.0) as u64, t % 60.0),
+            egui::FontId::monospace(10.0),
+            Color32::from_gray(190),
+        );
+        t += step;
+    }
+}
+
+fn clip_interact(
+    app: &mut OverdubApp,
+    rect: Rect,
+    cr: &egui::Response,
+    lane: usize,
+    clip: Clip,
+    r: Rect,
+    lanes: usize,
+) {
+    let session_tracks: Vec<u32> = app
+        .live
+        .editor()
+        .session()
+        .tracks
+        .iter()
+        .map(|t| t.id)
+        .collect();
+    let wide = r.width() > 3.0 * EDGE;
+    if let Some(p) = cr.hover_pos()
+        && wide
+        && ((p.x - r.left()).abs() <= EDGE || (p.x - r.right()).abs() <= EDGE)
+    {
+        cr.ctx.set_cursor_icon(egui::CursorIcon::ResizeHorizontal);
+    }
+    if cr.drag_started()
+        && let Some(p) = cr.interact_pointer_pos()
+    {
+        let kind = if wide && (p.x - r.left()).abs() <= EDGE {
+            DragKind::TrimStart
+        } else if wide && (p.x - r.right()).abs() <= EDGE {
+            DragKind::TrimEnd
+        } else {
+            DragKind::Move
+        };
+        app.selected_clip = Some(clip.id);
+        let grab = app.view.frame(rect, p.x) - clip.position as f64;
+        app.view.drag = Some(Drag {
+            now: (lane, clip.position, clip.end()),
+            clip: clip.clone(),
+            lane,
+            kind,
+            grab_frames: grab,
+        });
+    }
+    let pointer = cr.interact_pointer_pos();
+    let f = pointer.map(|p| app.view.frame(rect, p.x)).unwrap_or(0.0);
+    if cr.dragged()
+        && let (Some(d), Some(p)) = (app.view.drag.as_mut(), pointer)
+        && d.clip.id == clip.id
+    {
+        let c = &d.clip;
+        d.now = match d.kind {
+            DragKind::Move => {
+                let l = ((p.y - rect.top() - RULER_HEIGHT) / LANE_HEIGHT)
+                    .floor()
+                    .max(0.0) as usize;
+                let start = (f - d.grab_frames).max(0.0) as u64;
+                (l.min(lanes.saturating_sub(1)), start, start + c.length)
+            }
+            DragKind::TrimStart => {
+                let earliest = c.position.saturating_sub(c.offset);
+                let start = (f as u64).clamp(earliest, c.end().saturating_sub(1));
+                (d.lane, start, c.end())
+            }
+            DragKind::TrimEnd => (d.lane, c.position, (f as u64).max(c.position + 1)),
+        };
+    }
+    if cr.drag_stopped()
+        && app.view.drag.as_ref().is_some_and(|d| d.clip.id == clip.id)
+        && let Some(d) = app.view.drag.take()
+    {
+        let (l, start, end) = d.now;
+        let edit = match d.kind {
+            DragKind::Move => Edit::MoveClip {
+                clip: d.clip.id,
+                position: start,
+                track: (l != d.lane)
+                    .then(|| session_tracks.get(l).copied())
+                    .flatten(),
+            },
+            _ => Edit::TrimClip {
+                clip: d.clip.id,
+                start,
+                end,
+            },
+        };
+        if (start, end, l) != (d.clip.position, d.clip.end(), d.lane) {
+            app.edit(edit);
+        }
+    }
+    if cr.clicked() {
+        app.selected_clip = Some(clip.id);
+    }
+}

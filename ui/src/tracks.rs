@@ -1,0 +1,254 @@
+//! The track list beside the timeline: name, arm, input, monitor mode, mute, solo, gain, pan and
+//! a peak meter with hold and clip indicator; add and remove tracks.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use egui::{Color32, Rect, Role, Sense, Stroke, Vec2};
+use overdub_engine::rt::MonitorMode;
+use overdub_engine::session::{Edit, Track};
+
+use crate::app::OverdubApp;
+use crate::timeline::{self, LANE_HEIGHT, RULER_HEIGHT};
+use crate::widgets::named;
+
+/// Width of the track header column, points.
+pub const HEADER_WIDTH: f32 = 330.0;
+/// How long a meter's peak hold stays.
+const HOLD: Duration = Duration::from_millis(1500);
+
+/// Peak hold and clip state per track, kept between frames.
+#[derive(Default)]
+pub struct MeterHolds(HashMap<u32, (f32, Instant, f32, bool)>);
+
+pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        ui.horizontal_top(|ui| {
+            ui.vertical(|ui| {
+                ui.set_width(HEADER_WIDTH);
+                ui.allocate_space(Vec2::new(HEADER_WIDTH, RULER_HEIGHT));
+                let tracks = app.live.editor().session().tracks.clone();
+                for (i, t) in tracks.iter().enumerate() {
+                    header(app, ui, i, t);
+                }
+                ui.horizontal(|ui| {
+                    if ui.button("+ Mono track").clicked() {
+                        app.edit(Edit::AddTrack {
+                            name: None,
+                            channels: 1,
+                        });
+                    }
+                    if ui.button("+ Stereo track").clicked() {
+                        app.edit(Edit::AddTrack {
+                            name: None,
+                            channels: 2,
+                        });
+                    }
+                });
+            });
+            timeline::show(app, ui);
+        });
+    });
+}
+
+fn header(app: &mut OverdubApp, ui: &mut egui::Ui, index: usize, t: &Track) {
+    let (rect, _) = ui.allocate_exact_size(Vec2::new(HEADER_WIDTH, LANE_HEIGHT), Sense::hover());
+    ui.painter()
+        .rect_filled(rect.shrink(1.0), 3.0, ui.visuals().faint_bg_color);
+    let mut child = ui.new_child(egui::UiBuilder::new().max_rect(rect.shrink(4.0)));
+    let ui = &mut child;
+    let id = t.id;
+    let name = t.name.clone();
+    ui.horizontal(|ui| {
+        let mut text = t.name.clone();
+        let r = ui.add(
+            egui::TextEdit::singleline(&mut text)
+                .desired_width(110.0)
+                .id_salt(("name", id)),
+        );
+        let r = named(r, Role::TextInput, &format!("Name of track {}", index + 1));
+        if r.lost_focus() && text != t.name && !text.trim().is_empty() {
+            app.edit(Edit::RenameTrack(id, text));
+        }
+        let arm = egui::Button::new("R").selected(t.armed).fill(if t.armed {
+            Color32::from_rgb(190, 40, 40)
+        } else {
+            ui.visuals().widgets.inactive.weak_bg_fill
+        });
+        if named(ui.add(arm), Role::Button, &format!("Arm {name}"))
+            .on_hover_text("Arm for recording")
+            .clicked()
+        {
+            app.edit(Edit::SetArmed(id, !t.armed));
+        }
+        if named(
+            ui.add(egui::Button::new("M").selected(t.mute)),
+            Role::Button,
+            &format!("Mute {name}"),
+        )
+        .clicked()
+        {
+            app.edit(Edit::SetMute(id, !t.mute));
+        }
+        if named(
+            ui.add(egui::Button::new("S").selected(t.solo)),
+            Role::Button,
+            &format!("Solo {name}"),
+        )
+        .clicked()
+        {
+            app.edit(Edit::SetSolo(id, !t.solo));
+        }
+        let mut monitor = t.monitor;
+        let combo = egui::ComboBox::from_id_salt(("monitor", id))
+            .width(56.0)
+            .selected_text(match monitor {
+                MonitorMode::Off => "Off",
+                MonitorMode::Auto => "Auto",
+                MonitorMode::Input => "In",
+            })
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut monitor, MonitorMode::Off, "Off (disk only)");
+                ui.selectable_value(&mut monitor, MonitorMode::Auto, "Auto (input while armed)");
+                ui.selectable_value(&mut monitor, MonitorMode::Input, "Input (always)");
+            })
+            .response;
+        named(combo, Role::ComboBox, &format!("Monitoring of {name}"))
+            .on_hover_text("Input monitoring");
+        if monitor != t.monitor {
+            app.edit(Edit::SetMonitor(id, monitor));
+        }
+        if named(
+            ui.small_button("x"),
+            Role::Button,
+            &format!("Remove {name}"),
+        )
+        .on_hover_text("Remove the track (its files stay)")
+        .clicked()
+        {
+            app.edit(Edit::RemoveTrack(id));
+        }
+    });
+    ui.horizontal(|ui| {
+        let inputs = app.live.engine().map_or(8, |e| e.info().in_channels.max(1));
+        let mut input = t.input;
+        let label = |i: u16| {
+            if t.channels == 2 {
+                format!("In {}-{}", i + 1, i + 2)
+            } else {
+                format!("In {}", i + 1)
+            }
+        };
+        let combo = egui::ComboBox::from_id_salt(("input", id))
+            .width(64.0)
+            .selected_text(label(input))
+            .show_ui(ui, |ui| {
+                for i in 0..inputs as u16 {
+                    ui.selectable_value(&mut input, i, label(i));
+                }
+            })
+            .response;
+        named(combo, Role::ComboBox, &format!("Input of {name}"));
+        if input != t.input {
+            app.edit(Edit::SetInput(id, input));
+        }
+        let mut gain = t.gain_db;
+        let g = ui.add(
+            egui::Slider::new(&mut gain, -60.0..=12.0)
+                .suffix(" dB")
+                .fixed_decimals(1),
+        );
+        let g = named(g, Role::Slider, &format!("Gain {name}"));
+        if g.dragged() && g.changed() {
+            // While dragging, the fader moves the sound live; one undo step when it is let go.
+            app.live.preview(&Edit::SetGain(id, gain));
+            app.dragging_gain = Some((id, gain));
+        } else if g.changed() {
+            app.edit(Edit::SetGain(id, gain));
+        }
+        if g.drag_stopped()
+            && let Some((tid, db)) = app.dragging_gain.take()
+            && tid == id
+        {
+            app.edit(Edit::SetGain(id, db));
+        }
+    });
+    ui.horizontal(|ui| {
+        let mut pan = t.pan;
+        let p = ui.add(
+            egui::Slider::new(&mut pan, -1.0..=1.0)
+                .fixed_decimals(2)
+                .text("Pan"),
+        );
+        if named(p, Role::Slider, &format!("Pan {name}")).changed() {
+            app.edit(Edit::SetPan(id, pan));
+        }
+        meter(app, ui, id);
+    });
+}
+
+/// A horizontal peak meter, -60..+6 dBFS, with a 1.5 s hold and a clip light.
+fn meter(app: &mut OverdubApp, ui: &mut egui::Ui, id: u32) {
+    let (rect, resp) = ui.allocate_exact_size(Vec2::new(110.0, 10.0), Sense::click());
+    let now = Instant::now();
+    let (peak, clipped) = app.live.meter(id).map_or((0.0, false), |m| {
+        (m.peak.take(), m.clipped.load(Ordering::Relaxed))
+    });
+    let holds = &mut app.meters;
+    let e = holds.0.entry(id).or_insert((0.0, now, 0.0, false));
+    // Fall back smoothly; hold the highest peak for a while.
+    e.2 = peak.max(e.2 * 0.85);
+    if peak >= e.0 || now.duration_since(e.1) > HOLD {
+        e.0 = peak;
+        e.1 = now;
+    }
+    e.3 |= clipped;
+    if resp.clicked() {
+        e.3 = false;
+        if let Some(m) = app.live.meter(id) {
+            m.clipped.store(false, Ordering::Relaxed);
+        }
+    }
+    let x = |level: f32| {
+        let db = if level > 1e-6 {
+            20.0 * level.log10()
+        } else {
+            -60.0
+        };
+        rect.left() + rect.width() * ((db.clamp(-60.0, 6.0) + 60.0) / 66.0)
+    };
+    let p = ui.painter();
+    p.rect_filled(rect, 2.0, Color32::from_gray(25));
+    let level = Rect::from_min_max(rect.min, egui::pos2(x(e.2), rect.max.y));
+    let colour = if e.2 >= 1.0 {
+        Color32::from_rgb(230, 60, 60)
+    } else if e.2 > 0.5 {
+        Color32::from_rgb(220, 200, 60)
+    } else {
+        Color32::from_rgb(80, 200, 100)
+    };
+    p.rect_filled(level, 2.0, colour);
+    let hx = x(e.0);
+    p.line_segment(
+        [egui::pos2(hx, rect.top()), egui::pos2(hx, rect.bottom())],
+        Stroke::new(1.5, Color32::WHITE),
+    );
+    let light = Rect::from_min_size(
+        egui::pos2(rect.right() - 6.0, rect.top()),
+        Vec2::new(6.0, rect.height()),
+    );
+    p.rect_filled(
+        light,
+        1.0,
+        if e.3 {
+            Color32::RED
+        } else {
+            Color32::from_gray(50)
+        },
+    );
+    resp.on_hover_text(format!(
+        "peak {} dBFS (click to clear the clip light)",
+        crate::widgets::db(e.0)
+    ));
+}
