@@ -43,6 +43,25 @@ pub enum Notice {
     Disk(DiskEvent),
 }
 
+/// Playback rings being filled by the disk thread (see [`Engine::begin_playback`]).
+pub struct PlaybackLoad {
+    consumers: Vec<(TrackId, rtrb::Consumer<f32>)>,
+    ready_rx: mpsc::Receiver<TrackId>,
+    remaining: usize,
+    from: u64,
+    looping: Option<(u64, u64)>,
+}
+
+impl PlaybackLoad {
+    /// True once every ring is full. Never blocks.
+    pub fn ready(&mut self) -> bool {
+        while self.remaining > 0 && self.ready_rx.try_recv().is_ok() {
+            self.remaining -= 1;
+        }
+        self.remaining == 0
+    }
+}
+
 /// How long past its expected end a run may take before the device is declared stalled.
 pub const STALL_GRACE: Duration = Duration::from_secs(5);
 
@@ -210,6 +229,30 @@ impl Engine {
         tracks: &[TrackId],
         from: u64,
     ) -> Result<()> {
+        let load = self.begin_playback(dir, session, tracks, from, None)?;
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let mut load = load;
+        while !load.ready() {
+            if std::time::Instant::now() > deadline {
+                return Err(Error::Device(
+                    "the disk thread did not fill playback in time".into(),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        self.attach_playback(load)
+    }
+
+    /// Ask the disk thread to fill playback rings for `tracks` from `from` (looping `looping`,
+    /// if given) without waiting: poll [`PlaybackLoad::ready`], then [`Engine::attach_playback`].
+    pub fn begin_playback(
+        &mut self,
+        dir: &SessionDir,
+        session: &Session,
+        tracks: &[TrackId],
+        from: u64,
+        looping: Option<(u64, u64)>,
+    ) -> Result<PlaybackLoad> {
         let (ready_tx, ready_rx) = mpsc::channel();
         let mut consumers = Vec::new();
         for &id in tracks {
@@ -230,21 +273,27 @@ impl Engine {
             let (tx, rx) = RingBuffer::new((self.rate * PLAYBACK_RING_SECONDS) as usize * ch);
             self.disk.send(DiskCommand::Playback {
                 track: id,
-                reader: crate::disk::TrackReader::new(clips, from, ch),
+                reader: crate::disk::TrackReader::new(clips, from, ch).with_loop(looping),
                 ring: tx,
                 ready: ready_tx.clone(),
             })?;
             consumers.push((id, rx));
         }
-        for _ in 0..consumers.len() {
-            ready_rx
-                .recv_timeout(Duration::from_secs(30))
-                .map_err(|_| {
-                    Error::Device("the disk thread did not fill playback in time".into())
-                })?;
-        }
-        self.send(Command::Locate(from))?;
-        for (id, rx) in consumers {
+        Ok(PlaybackLoad {
+            remaining: consumers.len(),
+            consumers,
+            ready_rx,
+            from,
+            looping,
+        })
+    }
+
+    /// Hand filled playback rings to the audio thread, with the playhead and loop they were
+    /// filled for. Only while stopped.
+    pub fn attach_playback(&mut self, load: PlaybackLoad) -> Result<()> {
+        self.send(Command::Locate(load.from))?;
+        self.send(Command::SetLoop(load.looping))?;
+        for (id, rx) in load.consumers {
             self.send(Command::SetPlayback(id, rx))?;
         }
         Ok(())

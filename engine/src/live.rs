@@ -9,14 +9,14 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crate::disk::{DiskEvent, MAX_PART_BYTES, TakeFormat};
-use crate::engine::{Engine, Notice, take_path};
+use crate::engine::{Engine, Notice, PlaybackLoad, take_path};
 use crate::error::{Error, Result};
 use crate::io::StreamRequest;
 use crate::latency::{StoredLatency, find_stored};
 use crate::rt::{Command, EngineStatus, TrackId, TrackMeter};
 use crate::session::{
-    AUTOSAVE_INTERVAL, Autosave, Clip, Edit, Editor, JournalEntry, SessionDir, TakeJournal,
-    clear_journal, clips_for_take, recover, write_journal,
+    AUTOSAVE_INTERVAL, Autosave, Clip, Edit, Editor, JournalEntry, SaveJob, SaveResult, Saver,
+    SessionDir, TakeJournal, clear_journal, clips_for_take, recover, write_journal,
 };
 
 /// What the transport is doing.
@@ -24,6 +24,8 @@ use crate::session::{
 pub enum Transport {
     /// Stopped at the playhead.
     Stopped,
+    /// Filling playback buffers before rolling (a few milliseconds).
+    Starting,
     /// Playing.
     Playing,
     /// Recording the armed tracks (counting in first, if asked).
@@ -87,6 +89,10 @@ pub struct Live {
     metronome: Metronome,
     lost_since: Option<Instant>,
     last_try: Option<Instant>,
+    starting: Option<(PlaybackLoad, bool)>,
+    saver: Option<Saver>,
+    loop_on: bool,
+    loop_range: Option<(u64, u64)>,
 }
 
 impl Live {
@@ -125,7 +131,12 @@ impl Live {
             metronome: Metronome::default(),
             lost_since: None,
             last_try: None,
+            starting: None,
+            saver: None,
+            loop_on: false,
+            loop_range: None,
         };
+        live.saver = Saver::start(live.editor.dir().clone()).ok();
         let req = live.req.clone();
         if let Err(e) = live.set_stream(req) {
             live.messages.push(e.to_string());
@@ -308,8 +319,12 @@ impl Live {
             ));
         };
         let all: Vec<TrackId> = session.tracks.iter().map(|t| t.id).collect();
-        engine.load_playback(&dir, &session, &all, self.playhead)?;
-        engine.send(Command::SetRecording(recording))?;
+        let looping = if recording {
+            None
+        } else {
+            self.loop_range.filter(|_| self.loop_on)
+        };
+        let load = engine.begin_playback(&dir, &session, &all, self.playhead, looping)?;
         if recording {
             let armed: Vec<_> = session.tracks.iter().filter(|t| t.armed).collect();
             if armed.is_empty() {
@@ -336,22 +351,64 @@ impl Live {
                 });
             }
             write_journal(&dir, &journal)?;
-            let m = self.metronome;
-            if m.count_in_bars > 0 {
-                let beat = f64::from(session.rate) * 60.0 / f64::from(m.bpm.clamp(20.0, 400.0));
-                let frames = beat * f64::from(m.beats_per_bar * m.count_in_bars);
-                engine.send(Command::CountIn(frames.round() as u64))?;
-            }
             self.capture_start = self.playhead;
             self.stop_requested_at = None;
         }
-        engine.send(Command::Start)?;
-        self.transport = if recording {
-            Transport::Recording
-        } else {
-            Transport::Playing
-        };
+        // The rings fill on the disk thread; `poll` starts the transport when they are full.
+        self.starting = Some((load, recording));
+        self.transport = Transport::Starting;
         Ok(())
+    }
+
+    /// Roll once the playback rings are full.
+    fn poll_start(&mut self) {
+        if !self.starting.as_mut().is_some_and(|(l, _)| l.ready()) {
+            return;
+        }
+        let Some((load, recording)) = self.starting.take() else {
+            return;
+        };
+        let rate = self.editor.session().rate;
+        let m = self.metronome;
+        let Some(engine) = self.engine.as_mut() else {
+            self.transport = Transport::Stopped;
+            return;
+        };
+        let count_in = if recording && m.count_in_bars > 0 {
+            let beat = f64::from(rate) * 60.0 / f64::from(m.bpm.clamp(20.0, 400.0));
+            (beat * f64::from(m.beats_per_bar * m.count_in_bars)).round() as u64
+        } else {
+            0
+        };
+        let r = engine
+            .attach_playback(load)
+            .and_then(|()| engine.send(Command::SetRecording(recording)))
+            .and_then(|()| engine.send(Command::CountIn(count_in)))
+            .and_then(|()| engine.send(Command::Start));
+        match r {
+            Ok(()) => {
+                self.transport = if recording {
+                    Transport::Recording
+                } else {
+                    Transport::Playing
+                };
+            }
+            Err(e) => {
+                self.messages.push(e.to_string());
+                self.transport = Transport::Stopped;
+            }
+        }
+    }
+
+    /// Loop playback between two timeline frames (not while recording).
+    pub fn set_loop(&mut self, on: bool, range: Option<(u64, u64)>) {
+        self.loop_on = on;
+        self.loop_range = range.filter(|(a, b)| b > a);
+    }
+
+    /// Whether looping is on, and the loop range.
+    pub fn looping(&self) -> (bool, Option<(u64, u64)>) {
+        (self.loop_on, self.loop_range)
     }
 
     /// Stop. A recording runs on by the round trip so the last notes are kept, then its takes
@@ -428,16 +485,59 @@ impl Live {
         l
     }
 
-    /// Save the session.
+    /// Save the session (on the saving thread; a failure comes back as a message).
     pub fn save(&mut self) -> Result<()> {
+        self.queue_save(false)
+    }
+
+    /// Save now, on this thread, and wait (for leaving the program).
+    pub fn save_now(&mut self) -> Result<()> {
+        if let Some(s) = self.saver.take() {
+            for r in s.flush() {
+                self.saver_result(r);
+            }
+            self.saver = Saver::start(self.editor.dir().clone()).ok();
+        }
         self.editor.save()
+    }
+
+    fn queue_save(&mut self, clear_journal_after: bool) -> Result<()> {
+        let job = SaveJob::Save {
+            session: self.editor.session().clone(),
+            clear_journal: clear_journal_after,
+        };
+        let generation = self.editor.generation();
+        match &self.saver {
+            Some(s) if s.send(job, generation) => Ok(()),
+            _ => {
+                self.editor.save()?;
+                if clear_journal_after {
+                    clear_journal(self.editor.dir())?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn saver_result(&mut self, r: SaveResult) {
+        match r {
+            SaveResult::Saved {
+                backup: false,
+                generation,
+            } => self.editor.saved(generation),
+            SaveResult::Saved { backup: true, .. } => {}
+            SaveResult::Failed(e) => self.messages.push(format!(
+                "could not save ({e}); the last good save is untouched and recorded takes will \
+                 be recovered at the next start"
+            )),
+        }
     }
 
     /// Load `session.json` again (after an import wrote it).
     pub fn reload(&mut self) -> Result<()> {
         let s = self.editor.dir().load()?;
         self.editor.replace(s);
-        self.editor.save()?;
+        self.queue_save(false)?;
         self.sync_engine();
         Ok(())
     }
@@ -514,6 +614,11 @@ impl Live {
                 _ => {}
             }
         }
+        self.poll_start();
+        let results = self.saver.as_ref().map(Saver::results).unwrap_or_default();
+        for r in results {
+            self.saver_result(r);
+        }
         if self.transport == Transport::Finishing
             && !self.pending.is_empty()
             && self.pending.iter().all(|p| p.result.is_some())
@@ -521,16 +626,19 @@ impl Live {
             self.place_takes();
         }
         self.watch_device();
-        let recording = matches!(self.transport, Transport::Recording | Transport::Finishing);
-        let dirty = self.editor.is_dirty();
-        if let Err(e) = self.autosave.tick(
-            self.editor.dir(),
-            self.editor.session(),
-            dirty,
-            recording,
-            Instant::now(),
-        ) {
-            self.messages.push(format!("autosave failed: {e}"));
+        let recording = matches!(
+            self.transport,
+            Transport::Recording | Transport::Finishing | Transport::Starting
+        );
+        if self
+            .autosave
+            .due(self.editor.is_dirty(), recording, Instant::now())
+            && let Some(s) = &self.saver
+        {
+            s.send(
+                SaveJob::Backup(self.editor.session().clone()),
+                self.editor.generation(),
+            );
         }
     }
 
@@ -580,14 +688,12 @@ impl Live {
         {
             self.messages.push(e.to_string());
         }
-        match self.editor.save() {
-            Ok(()) => {
-                let _ = clear_journal(self.editor.dir());
-            }
-            Err(e) => self.messages.push(format!(
+        // The journal goes once the save is done (on the saving thread).
+        if let Err(e) = self.queue_save(true) {
+            self.messages.push(format!(
                 "the takes are recorded but the session could not be saved ({e}); they will be \
                  recovered at the next start"
-            )),
+            ));
         }
         self.transport = Transport::Stopped;
         self.stop_requested_at = None;

@@ -13,6 +13,11 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("Ctrl+E", "Export"),
     ("S", "Split the selected clip at the playhead"),
     ("Delete", "Delete the selected clip"),
+    ("Drag on the ruler", "Set the loop range (Loop turns it on)"),
+    (
+        "Drag a clip / its edges",
+        "Move it (onto another track too) / trim it",
+    ),
     ("F1", "This help"),
 ];
 

@@ -22,6 +22,7 @@ pub struct TimelineView {
     /// Timeline frame at the left edge.
     pub scroll: f64,
     drag: Option<Drag>,
+    loop_drag: Option<(u64, u64)>,
 }
 
 impl Default for TimelineView {
@@ -30,6 +31,7 @@ impl Default for TimelineView {
             frames_per_px: 400.0,
             scroll: 0.0,
             drag: None,
+            loop_drag: None,
         }
     }
 }
@@ -97,6 +99,35 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
 
     let ruler = Rect::from_min_size(rect.min, Vec2::new(rect.width(), RULER_HEIGHT));
     draw_ruler(app, &painter, ruler, rate);
+    // Drag along the ruler to set the loop.
+    if resp.drag_started()
+        && let Some(p) = resp.interact_pointer_pos()
+        && ruler.contains(p)
+    {
+        let f = app.view.frame(rect, p.x) as u64;
+        app.view.loop_drag = Some((f, f));
+    }
+    if let (Some((a, _)), Some(p)) = (app.view.loop_drag, resp.interact_pointer_pos())
+        && resp.dragged()
+    {
+        app.view.loop_drag = Some((a, app.view.frame(rect, p.x) as u64));
+    }
+    if resp.drag_stopped()
+        && let Some((a, b)) = app.view.loop_drag.take()
+        && a != b
+    {
+        app.live.set_loop(true, Some((a.min(b), a.max(b))));
+    }
+    let (loop_on, loop_range) = app.live.looping();
+    if let Some((a, b)) = app.view.loop_drag.or(loop_range) {
+        let (a, b) = (a.min(b), a.max(b));
+        let r = Rect::from_min_max(
+            pos2(app.view.x(rect, a as f64), ruler.top()),
+            pos2(app.view.x(rect, b as f64), ruler.bottom()),
+        );
+        let alpha = if loop_on { 140 } else { 60 };
+        painter.rect_filled(r, 0.0, Color32::from_rgba_unmultiplied(80, 200, 120, alpha));
+    }
     let lane_rect = |i: usize| {
         Rect::from_min_size(
             pos2(

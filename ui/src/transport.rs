@@ -51,6 +51,19 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
                 app.live.record();
             }
         }
+        let (mut looping, range) = app.live.looping();
+        if ui
+            .toggle_value(&mut looping, "Loop")
+            .on_hover_text("Loop playback (drag along the ruler to set the range)")
+            .changed()
+        {
+            let rate = u64::from(app.live.editor().session().rate);
+            // With no range yet, loop the first four bars at the tempo.
+            let m = app.live.metronome();
+            let bars =
+                (rate as f64 * 60.0 / f64::from(m.bpm) * f64::from(m.beats_per_bar) * 4.0) as u64;
+            app.live.set_loop(looping, range.or(Some((0, bars))));
+        }
         ui.separator();
 
         let pos = app.live.position();

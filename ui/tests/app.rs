@@ -114,7 +114,18 @@ fn arm_a_track_record_and_the_take_appears_on_its_track() {
     assert!(s.tracks[1].clips.is_empty());
     let len = s.tracks[0].clips[0].length;
     assert!((48_000..96_000).contains(&len), "about a second: {len}");
-    // It was saved, and the clip is a widget on the timeline.
+    // It was saved (on the saving thread), and the clip is a widget on the timeline.
+    assert!(
+        run_until(&mut h, Duration::from_secs(5), |a| !a
+            .live()
+            .editor()
+            .is_dirty()),
+        "the session is saved"
+    );
+    assert!(
+        !h.state().live().editor().dir().journal().exists(),
+        "the take journal is gone"
+    );
     let saved = h.state().live().editor().dir().load().expect("saved");
     assert_eq!(saved.tracks[0].clips.len(), 1);
     let file = s.tracks[0].clips[0].file.clone();
@@ -212,4 +223,27 @@ fn a_clip_dragged_along_the_timeline_moves_and_ctrl_z_undoes_it() {
         "redone"
     );
     let _ = Path::new("");
+}
+
+#[test]
+fn play_loops_inside_the_loop_range() {
+    let (_tmp, mut h) = app(1, |dir, s| write_clip(dir, s, "a.wav", 48_000 * 4));
+    h.state_mut().live_mut().set_loop(true, Some((0, 12_000)));
+    h.get_by_label("Play").click();
+    let mut furthest = 0;
+    let mut wrapped = false;
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_millis(1200) {
+        h.step();
+        let p = h.state().live().position();
+        wrapped |= p < furthest;
+        furthest = furthest.max(p);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(h.state().live().transport(), Transport::Playing);
+    assert!(furthest < 12_000, "never past the loop end: {furthest}");
+    assert!(wrapped, "went round the loop");
+    h.get_by_label("Stop").click();
+    h.run_steps(2);
+    assert_eq!(h.state().live().transport(), Transport::Stopped);
 }

@@ -36,6 +36,7 @@ pub struct TrackReader {
     open: Vec<Option<OpenFile>>,
     position: u64,
     channels: usize,
+    looping: Option<(u64, u64)>,
     scratch: Vec<f32>,
 }
 
@@ -50,8 +51,16 @@ impl TrackReader {
             open,
             position: from,
             channels: channels.clamp(1, 2),
+            looping: None,
             scratch: Vec::new(),
         }
+    }
+
+    /// Loop `start..end` (timeline frames): reading past `end` goes on from `start`, exactly as
+    /// the audio thread's playhead does. Only if the reader starts before `end`.
+    pub fn with_loop(mut self, range: Option<(u64, u64)>) -> Self {
+        self.looping = range.filter(|&(a, b)| b > a && self.position < b);
+        self
     }
 
     /// Channels per frame.
@@ -64,10 +73,30 @@ impl TrackReader {
         self.position
     }
 
-    /// Fill `out` with the next `out.len() / channels` timeline frames. A clip whose file cannot
-    /// be read plays as silence and the error is returned after the whole buffer is filled, so
-    /// playback keeps its place.
+    /// Fill `out` with the next `out.len() / channels` timeline frames (wrapping round the loop,
+    /// if one is set). A clip whose file cannot be read plays as silence and the error is
+    /// returned after the whole buffer is filled, so playback keeps its place.
     pub fn read(&mut self, out: &mut [f32]) -> Result<()> {
+        let Some((a, b)) = self.looping else {
+            return self.read_linear(out);
+        };
+        let ch = self.channels;
+        let mut done = 0;
+        let mut first_error = None;
+        while done < out.len() {
+            let room = ((b - self.position) as usize * ch).min(out.len() - done);
+            if let Err(e) = self.read_linear(&mut out[done..done + room]) {
+                first_error.get_or_insert(e);
+            }
+            done += room;
+            if self.position >= b {
+                self.position = a;
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    fn read_linear(&mut self, out: &mut [f32]) -> Result<()> {
         out.fill(0.0);
         let ch = self.channels;
         let start = self.position;

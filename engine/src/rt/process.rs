@@ -66,6 +66,7 @@ pub struct Process {
     count_in_left: u64,
     count_in_pos: u64,
     tone: bool,
+    looping: Option<(u64, u64)>,
     buf_in: Vec<f32>,
     buf_play: Vec<f32>,
     mix_l: Vec<f32>,
@@ -97,6 +98,7 @@ impl Process {
             count_in_left: 0,
             count_in_pos: 0,
             tone: false,
+            looping: None,
             buf_in: vec![0.0; max_block * 2],
             buf_play: vec![0.0; max_block * 2],
             mix_l: vec![0.0; max_block],
@@ -151,6 +153,10 @@ impl Process {
             if self.rolling && self.count_in_left > 0 {
                 n = n.min(self.count_in_left.try_into().unwrap_or(usize::MAX));
             }
+            let looped = self.active_loop();
+            if let Some((_, b)) = looped {
+                n = n.min((b - self.position).try_into().unwrap_or(usize::MAX));
+            }
             let io = BlockIo {
                 input,
                 in_channels,
@@ -163,6 +169,11 @@ impl Process {
                 self.run_count_in(&io, output);
             } else {
                 self.run(&io, output);
+            }
+            if let Some((a, b)) = looped
+                && self.position >= b
+            {
+                self.position = a;
             }
             done += n;
         }
@@ -252,6 +263,12 @@ impl Process {
         }
     }
 
+    /// The loop, while it applies: rolling, not recording, the playhead inside it.
+    fn active_loop(&self) -> Option<(u64, u64)> {
+        self.looping
+            .filter(|&(a, b)| self.rolling && !self.capturing && b > a && self.position < b)
+    }
+
     /// A stretch of the count-in: clicks (and the test tone) only; the playhead waits.
     fn run_count_in(&mut self, io: &BlockIo<'_>, output: &mut [f32]) {
         let n = io.frames;
@@ -309,6 +326,7 @@ impl Process {
                 }
             }
             Command::TestTone(on) => self.tone = on,
+            Command::SetLoop(range) => self.looping = range,
             Command::Stop => self.stop(),
             Command::StopAt(frame) => self.stop_at = Some(frame),
             Command::Locate(frame) => {

@@ -507,3 +507,20 @@ fn the_click_marks_every_beat_and_the_test_tone_plays_while_stopped() {
     let peak = r.output.iter().fold(0.0f32, |m, s| m.max(s.abs()));
     assert!((peak - 0.125).abs() < 0.01, "test tone at -18 dBFS: {peak}");
 }
+
+#[test]
+fn a_loop_jumps_back_to_its_start_while_playing() {
+    let mut r = Rig::new();
+    r.add(1, 0, |_| {});
+    r.send(Command::SetLoop(Some((10, 50))));
+    r.send(Command::Locate(20));
+    r.send(Command::Start);
+    r.silent_block();
+    // 30 frames to the loop end, then 34 more from frame 10.
+    assert_eq!(
+        r.h.status.position.load(Ordering::Relaxed),
+        10 + (BLOCK as u64 - 30)
+    );
+    r.silent_block();
+    assert!(r.h.status.position.load(Ordering::Relaxed) < 50);
+}

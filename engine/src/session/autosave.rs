@@ -30,6 +30,16 @@ impl Autosave {
         }
     }
 
+    /// Whether a backup is due now (and, if so, counts it as written): it is time, the session
+    /// has unsaved changes and nothing is recording.
+    pub fn due(&mut self, dirty: bool, recording: bool, now: Instant) -> bool {
+        if !dirty || recording || now.duration_since(self.last) < self.interval {
+            return false;
+        }
+        self.last = now;
+        true
+    }
+
     /// Write a backup if it is time, the session has unsaved changes and nothing is recording.
     /// Returns the backup written, if any.
     pub fn tick(
@@ -40,10 +50,9 @@ impl Autosave {
         recording: bool,
         now: Instant,
     ) -> Result<Option<PathBuf>> {
-        if !dirty || recording || now.duration_since(self.last) < self.interval {
+        if !self.due(dirty, recording, now) {
             return Ok(None);
         }
-        self.last = now;
         backup(dir, session).map(Some)
     }
 }

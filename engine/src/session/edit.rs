@@ -105,6 +105,7 @@ pub struct Editor {
     undo: Vec<(&'static str, Session)>,
     redo: Vec<(&'static str, Session)>,
     dirty: bool,
+    generation: u64,
 }
 
 fn invalid(msg: impl Into<String>) -> Error {
@@ -120,6 +121,7 @@ impl Editor {
             undo: Vec::new(),
             redo: Vec::new(),
             dirty: false,
+            generation: 0,
         }
     }
 
@@ -151,11 +153,24 @@ impl Editor {
         Ok(())
     }
 
+    /// Count of changes so far: a save of generation N covers every change up to N.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// A save of `generation` finished: the session is clean if nothing changed since.
+    pub fn saved(&mut self, generation: u64) {
+        if generation == self.generation {
+            self.dirty = false;
+        }
+    }
+
     /// Replace the session without an undo step (after recording or importing, which bring their
     /// own files).
     pub fn replace(&mut self, session: Session) {
         self.session = session;
         self.dirty = true;
+        self.generation += 1;
     }
 
     /// What undo would undo.
@@ -180,6 +195,7 @@ impl Editor {
         }
         self.redo.clear();
         self.dirty = true;
+        self.generation += 1;
         Ok(created)
     }
 
@@ -189,6 +205,7 @@ impl Editor {
         let after = std::mem::replace(&mut self.session, before);
         self.redo.push((label, after));
         self.dirty = true;
+        self.generation += 1;
         Some(label)
     }
 
@@ -198,6 +215,7 @@ impl Editor {
         let before = std::mem::replace(&mut self.session, after);
         self.undo.push((label, before));
         self.dirty = true;
+        self.generation += 1;
         Some(label)
     }
 }

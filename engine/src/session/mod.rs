@@ -4,6 +4,7 @@ mod autosave;
 mod edit;
 mod journal;
 mod model;
+mod saver;
 mod store;
 
 pub use autosave::{
@@ -16,4 +17,5 @@ pub use journal::{
     write_journal,
 };
 pub use model::{Clip, SESSION_VERSION, Session, Track, db_to_gain};
+pub use saver::{SaveJob, SaveResult, Saver};
 pub use store::{SessionDir, write_atomic};
