@@ -311,6 +311,14 @@ impl Engine {
     ) -> Result<()> {
         let ch = track.channels.clamp(1, 2);
         let writer = Take::create(path, self.rate, u16::from(ch), format, part_bytes)?;
+        self.attach_take(track, writer)
+    }
+
+    /// Hand an already created take file to the disk thread and its capture ring to the audio
+    /// thread (the file can be created on another thread, so the caller never waits on the
+    /// disk).
+    pub fn attach_take(&mut self, track: &Track, writer: Take) -> Result<()> {
+        let ch = track.channels.clamp(1, 2);
         let frames = (self.rate * CAPTURE_RING_SECONDS) as usize;
         let (tx, rx) = RingBuffer::new(frames * usize::from(ch));
         self.disk.send(DiskCommand::Take {

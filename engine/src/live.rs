@@ -4,11 +4,11 @@
 //! device) happens on the disk and audio threads. Not on the audio thread.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
-use crate::disk::{DiskEvent, MAX_PART_BYTES, TakeFormat};
+use crate::disk::{DiskEvent, MAX_PART_BYTES, Take, TakeFormat};
 use crate::engine::{Engine, Notice, PlaybackLoad, take_path};
 use crate::error::{Error, Result};
 use crate::io::StreamRequest;
@@ -16,7 +16,7 @@ use crate::latency::{StoredLatency, find_stored};
 use crate::rt::{Command, EngineStatus, TrackId, TrackMeter};
 use crate::session::{
     AUTOSAVE_INTERVAL, Autosave, Clip, Edit, Editor, JournalEntry, SaveJob, SaveResult, Saver,
-    SessionDir, TakeJournal, clear_journal, clips_for_take, recover, write_journal,
+    SessionDir, TakeJournal, Track, clear_journal, clips_for_take, recover, write_journal,
 };
 
 /// What the transport is doing.
@@ -90,6 +90,7 @@ pub struct Live {
     lost_since: Option<Instant>,
     last_try: Option<Instant>,
     starting: Option<(PlaybackLoad, bool)>,
+    preparing: Option<mpsc::Receiver<Result<Vec<(Track, PathBuf, Take)>>>>,
     saver: Option<Saver>,
     loop_on: bool,
     loop_range: Option<(u64, u64)>,
@@ -132,6 +133,7 @@ impl Live {
             lost_since: None,
             last_try: None,
             starting: None,
+            preparing: None,
             saver: None,
             loop_on: false,
             loop_range: None,
@@ -324,33 +326,29 @@ impl Live {
         } else {
             self.loop_range.filter(|_| self.loop_on)
         };
+        let armed: Vec<Track> = session.tracks.iter().filter(|t| t.armed).cloned().collect();
+        if recording && armed.is_empty() {
+            return Err(Error::InvalidSetting("arm a track to record on".into()));
+        }
         let load = engine.begin_playback(&dir, &session, &all, self.playhead, looping)?;
+        self.preparing = None;
         if recording {
-            let armed: Vec<_> = session.tracks.iter().filter(|t| t.armed).collect();
-            if armed.is_empty() {
-                return Err(Error::InvalidSetting("arm a track to record on".into()));
-            }
-            let mut journal = TakeJournal::default();
-            for t in armed {
-                let path = take_path(&dir.audio(), t);
-                engine.prepare_take(t, &path, self.format, MAX_PART_BYTES)?;
-                journal.takes.push(JournalEntry {
-                    track: t.id,
-                    file: path
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_default(),
-                    position: self.playhead,
-                    offset: u64::from(self.latency.0),
-                    length: None,
-                });
-                self.pending.push(Pending {
-                    track: t.id,
-                    path,
-                    result: None,
-                });
-            }
-            write_journal(&dir, &journal)?;
+            // Take files and the journal are written on a thread of their own: the window never
+            // waits on the disk.
+            let (tx, rx) = mpsc::channel();
+            let (rate, format, at, offset) = (
+                session.rate,
+                self.format,
+                self.playhead,
+                u64::from(self.latency.0),
+            );
+            std::thread::Builder::new()
+                .name("overdub-prepare".into())
+                .spawn(move || {
+                    let _ = tx.send(prepare_takes(&dir, &armed, rate, format, at, offset));
+                })
+                .map_err(|e| Error::Device(format!("cannot prepare the takes: {e}")))?;
+            self.preparing = Some(rx);
             self.capture_start = self.playhead;
             self.stop_requested_at = None;
         }
@@ -360,14 +358,48 @@ impl Live {
         Ok(())
     }
 
-    /// Roll once the playback rings are full.
+    /// Roll once the playback rings are full and the take files are ready.
     fn poll_start(&mut self) {
         if !self.starting.as_mut().is_some_and(|(l, _)| l.ready()) {
             return;
         }
+        let prepared = match &self.preparing {
+            None => None,
+            Some(rx) => match rx.try_recv() {
+                Ok(r) => Some(r),
+                Err(mpsc::TryRecvError::Empty) => return,
+                Err(mpsc::TryRecvError::Disconnected) => Some(Err(Error::Device(
+                    "the take files could not be prepared".into(),
+                ))),
+            },
+        };
+        self.preparing = None;
         let Some((load, recording)) = self.starting.take() else {
             return;
         };
+        if let Some(prepared) = prepared {
+            let attached = prepared.and_then(|takes| {
+                let engine = self
+                    .engine
+                    .as_mut()
+                    .ok_or_else(|| Error::Device("no audio device is open".into()))?;
+                for (t, path, take) in takes {
+                    engine.attach_take(&t, take)?;
+                    self.pending.push(Pending {
+                        track: t.id,
+                        path,
+                        result: None,
+                    });
+                }
+                Ok(())
+            });
+            if let Err(e) = attached {
+                self.messages.push(e.to_string());
+                self.transport = Transport::Stopped;
+                self.finish_now();
+                return;
+            }
+        }
         let rate = self.editor.session().rate;
         let m = self.metronome;
         let Some(engine) = self.engine.as_mut() else {
@@ -734,6 +766,42 @@ impl Live {
             }
         }
     }
+}
+
+/// Create the take files for the armed tracks and write the take journal (on a helper thread).
+fn prepare_takes(
+    dir: &SessionDir,
+    armed: &[Track],
+    rate: u32,
+    format: TakeFormat,
+    position: u64,
+    offset: u64,
+) -> Result<Vec<(Track, PathBuf, Take)>> {
+    let mut out = Vec::new();
+    let mut journal = TakeJournal::default();
+    for t in armed {
+        let path = take_path(&dir.audio(), t);
+        let take = Take::create(
+            &path,
+            rate,
+            u16::from(t.channels.clamp(1, 2)),
+            format,
+            MAX_PART_BYTES,
+        )?;
+        journal.takes.push(JournalEntry {
+            track: t.id,
+            file: path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            position,
+            offset,
+            length: None,
+        });
+        out.push((t.clone(), path, take));
+    }
+    write_journal(dir, &journal)?;
+    Ok(out)
 }
 
 fn sync_track(
