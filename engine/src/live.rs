@@ -58,6 +58,9 @@ impl Default for Metronome {
     }
 }
 
+/// A take file created ahead of recording: its track, path and open writer.
+type Prepared = (Track, PathBuf, Take);
+
 /// A closed take: its parts with their frames, and the error that cut it short, if any.
 type TakeParts = (Vec<(PathBuf, u64)>, Option<String>);
 
@@ -90,7 +93,7 @@ pub struct Live {
     lost_since: Option<Instant>,
     last_try: Option<Instant>,
     starting: Option<(PlaybackLoad, bool)>,
-    preparing: Option<mpsc::Receiver<Result<Vec<(Track, PathBuf, Take)>>>>,
+    preparing: Option<mpsc::Receiver<Result<Vec<Prepared>>>>,
     saver: Option<Saver>,
     loop_on: bool,
     loop_range: Option<(u64, u64)>,
@@ -776,7 +779,7 @@ fn prepare_takes(
     format: TakeFormat,
     position: u64,
     offset: u64,
-) -> Result<Vec<(Track, PathBuf, Take)>> {
+) -> Result<Vec<Prepared>> {
     let mut out = Vec::new();
     let mut journal = TakeJournal::default();
     for t in armed {
