@@ -30,10 +30,18 @@ best() { # best wall time of 3 runs of "$@", seconds
 ours=$(best "$bin" export "$work/s" --out "$work/out" --mix --format 32f)
 theirs=$(best sox -m "$work"/in/*.wav -e floating-point -b 32 "$work/sox-mix.wav")
 stems=$(best "$bin" export "$work/s" --out "$work/stems" --stems --format 32f)
+eca=""
+if command -v ecasound >/dev/null; then
+  chain=()
+  for f in "$work"/in/*.wav; do chain+=(-a:"$(basename "$f" .wav)" -i "$f"); done
+  all=$(cd "$work/in" && ls *.wav | sed 's/\.wav$//' | paste -sd, -)
+  eca=$(best ecasound -q -f:f32_le,2,48000 "${chain[@]}" -a:"$all" -o "$work/eca-mix.wav")
+fi
 ts=$((tracks * seconds))
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "input: $tracks mono tracks x $seconds s at 48 kHz, 32-bit float"
 printf 'overdub export --mix:    %6.3f s  (%.0f track-seconds per second)\n' "$ours" "$(echo "$ts / $ours" | bc -l)"
 printf 'sox -m (same files):     %6.3f s  (%.0f track-seconds per second)\n' "$theirs" "$(echo "$ts / $theirs" | bc -l)"
 printf 'overdub export --stems:  %6.3f s  (%.0f track-seconds per second)\n' "$stems" "$(echo "$ts / $stems" | bc -l)"
+[ -n "$eca" ] && printf 'ecasound mixdown:        %6.3f s  (%.0f track-seconds per second)\n' "$eca" "$(echo "$ts / $eca" | bc -l)"
 printf 'mix: overdub is %.2fx the speed of sox -m\n' "$(echo "$theirs / $ours" | bc -l)"

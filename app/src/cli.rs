@@ -65,6 +65,44 @@ pub enum Command {
         /// A file from DIR/backups/ (default: the newest good one).
         backup: Option<PathBuf>,
     },
+    /// Time the real process function offline over N playing and M recording tracks, and the
+    /// disk thread's writing: the cost per block and what it means as DSP load.
+    Bench {
+        /// Tracks playing.
+        #[arg(long, default_value_t = 64)]
+        tracks: usize,
+        /// Tracks recording (monitoring on).
+        #[arg(long, default_value_t = 16)]
+        record: usize,
+        /// Buffer size, frames.
+        #[arg(long, default_value_t = 64)]
+        buffer: usize,
+        /// Sample rate, Hz.
+        #[arg(long, default_value_t = 48_000)]
+        rate: u32,
+        /// Seconds of audio to process.
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Find the smallest buffer size that runs clean on the device: tries each size from 512
+    /// down for a few seconds with a real load, counting xruns and DSP load.
+    Tune {
+        /// Run this session's tracks as the load (default: 16 monitored inputs).
+        #[arg(long)]
+        session: Option<PathBuf>,
+        /// Seconds per size.
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
+        /// Audio device choice.
+        #[command(flatten)]
+        audio: AudioArgs,
+    },
     /// Edit tracks: add, remove, rename, gain, pan, mute, solo, monitoring, input, channels.
     Track(TrackArgs),
     /// Edit clips: move, trim, split, delete.

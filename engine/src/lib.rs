@@ -2,6 +2,7 @@
 //! (`disk`), the session model (`session`), settings, and the control-side [`Engine`] that ties
 //! them together for the command line and the GUI. No GUI code.
 
+pub mod bench;
 pub mod disk;
 pub mod engine;
 pub mod error;
@@ -15,12 +16,13 @@ pub mod recorder;
 pub mod rt;
 pub mod session;
 pub mod settings;
+pub mod tune;
 
 pub use engine::Engine;
 pub use error::{Error, Result};
 
 // The engine's own tests run every realtime path under `assert_no_alloc`: any allocation inside
 // an `assert_no_alloc` block aborts the test binary.
-#[cfg(test)]
+#[cfg(all(test, debug_assertions))]
 #[global_allocator]
 static ALLOC: assert_no_alloc::AllocDisabler = assert_no_alloc::AllocDisabler;

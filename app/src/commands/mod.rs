@@ -1,5 +1,6 @@
 //! One file per command.
 
+mod bench;
 mod devices;
 mod edit;
 mod export;
@@ -34,6 +35,20 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Export(a) => export::run(&a),
         Command::Recover { dir } => recover::run(&dir),
         Command::Restore { dir, backup } => recover::restore(&dir, backup.as_deref()),
+        Command::Bench {
+            tracks,
+            record,
+            buffer,
+            rate,
+            seconds,
+            json,
+        } => bench::bench(tracks, record, buffer, rate, seconds, json),
+        Command::Tune {
+            session,
+            seconds,
+            json,
+            audio,
+        } => bench::tune(session.as_deref(), seconds, json, &audio),
         Command::Track(a) => edit::track(&a),
         Command::Clip(a) => edit::clip(&a),
     }

@@ -1,0 +1,177 @@
+//! What `overdub bench` measures: the real process function run offline over N playing and M
+//! recording tracks (monitoring on), timed block by block, and the disk thread's write speed.
+//! Numbers for choosing a buffer size, not a test. Not on the audio thread.
+
+use std::time::{Duration, Instant};
+
+use rtrb::RingBuffer;
+use serde::Serialize;
+
+use crate::disk::{MAX_PART_BYTES, Take, TakeFormat};
+use crate::error::{Error, Result};
+use crate::rt::{Command, MonitorMode, Process, ProcessConfig, TrackRt};
+
+/// What to run.
+#[derive(Clone, Copy, Debug)]
+pub struct BenchOptions {
+    /// Tracks playing back.
+    pub tracks: usize,
+    /// Tracks recording (with input monitoring on).
+    pub record: usize,
+    /// Block size, frames.
+    pub buffer: usize,
+    /// Sample rate, Hz.
+    pub rate: u32,
+    /// Seconds of audio to process.
+    pub seconds: f64,
+}
+
+/// The figures.
+#[derive(Clone, Debug, Serialize)]
+pub struct BenchReport {
+    /// Tracks playing.
+    pub tracks: usize,
+    /// Tracks recording.
+    pub record: usize,
+    /// Block size, frames.
+    pub buffer: usize,
+    /// Sample rate, Hz.
+    pub rate: u32,
+    /// Blocks processed.
+    pub blocks: usize,
+    /// Block period, microseconds.
+    pub period_us: f64,
+    /// Mean time in the process function per block, microseconds.
+    pub mean_us: f64,
+    /// 99th percentile, microseconds.
+    pub p99_us: f64,
+    /// Slowest block, microseconds.
+    pub max_us: f64,
+    /// Mean time as DSP load: share of the block period, percent.
+    pub load_mean_pct: f64,
+    /// 99th percentile as DSP load, percent.
+    pub load_p99_pct: f64,
+    /// The disk thread's take writing: megabytes per second.
+    pub disk_write_mb_s: f64,
+    /// How many times real time the disk writes the recording tracks.
+    pub disk_write_x_realtime: f64,
+}
+
+/// Run the benchmark.
+pub fn run(o: &BenchOptions) -> Result<BenchReport> {
+    if o.buffer == 0 || o.rate == 0 || !(o.seconds > 0.0) || o.tracks + o.record == 0 {
+        return Err(Error::InvalidSetting(
+            "bench needs a buffer, a rate, some seconds and at least one track".into(),
+        ));
+    }
+    let (mut process, mut handle) = Process::new(ProcessConfig {
+        rate: o.rate,
+        max_block: o.buffer,
+    });
+    let mut players = Vec::new();
+    let mut captures = Vec::new();
+    let send = |h: &mut crate::rt::ProcessHandle, c| {
+        h.commands
+            .push(c)
+            .map_err(|_| Error::InvalidSetting("too many tracks".into()))
+    };
+    for i in 0..o.tracks {
+        let id = i as u32 + 1;
+        let mut t = TrackRt::new(id, 0);
+        t.monitor = MonitorMode::Off;
+        t.pan = (i % 7) as f32 / 7.0 - 0.4;
+        let (tx, rx) = RingBuffer::new(o.buffer * 4);
+        send(&mut handle, Command::AddTrack(Box::new(t)))?;
+        send(&mut handle, Command::SetPlayback(id, rx))?;
+        players.push(tx);
+    }
+    for i in 0..o.record {
+        let id = (o.tracks + i) as u32 + 1;
+        let mut t = TrackRt::new(id, (i % 8) as u16);
+        t.armed = true;
+        t.monitor = MonitorMode::Input;
+        let (tx, rx) = RingBuffer::new(o.buffer * 4);
+        send(&mut handle, Command::AddTrack(Box::new(t)))?;
+        send(&mut handle, Command::SetCapture(id, tx))?;
+        captures.push(rx);
+    }
+    send(&mut handle, Command::SetRecording(true))?;
+    send(&mut handle, Command::Start)?;
+
+    let in_ch = 8;
+    let input: Vec<f32> = (0..o.buffer * in_ch)
+        .map(|i| ((i * 7919) % 1000) as f32 / 2000.0 - 0.25)
+        .collect();
+    let mut output = vec![0.0f32; o.buffer * 2];
+    let feed: Vec<f32> = (0..o.buffer)
+        .map(|i| (i as f32 * 0.01).sin() * 0.3)
+        .collect();
+    let blocks = ((o.seconds * f64::from(o.rate)) / o.buffer as f64)
+        .ceil()
+        .max(1.0) as usize;
+    let mut times = Vec::with_capacity(blocks);
+    for _ in 0..blocks {
+        for p in &mut players {
+            let _ = p.push_entire_slice(&feed);
+        }
+        let t0 = Instant::now();
+        process.process(&input, in_ch, &mut output, 2, o.buffer);
+        times.push(t0.elapsed());
+        for c in &mut captures {
+            let n = c.slots();
+            if let Ok(chunk) = c.read_chunk(n) {
+                chunk.commit_all();
+            }
+        }
+    }
+    times.sort_unstable();
+    let us = |d: Duration| d.as_secs_f64() * 1e6;
+    let mean = times.iter().map(|d| us(*d)).sum::<f64>() / times.len() as f64;
+    let p99 = us(times[(times.len() * 99 / 100).min(times.len() - 1)]);
+    let max = us(*times.last().unwrap_or(&Duration::ZERO));
+    let period = o.buffer as f64 / f64::from(o.rate) * 1e6;
+
+    let (mb_s, x) = disk_write(o)?;
+    Ok(BenchReport {
+        tracks: o.tracks,
+        record: o.record,
+        buffer: o.buffer,
+        rate: o.rate,
+        blocks,
+        period_us: period,
+        mean_us: mean,
+        p99_us: p99,
+        max_us: max,
+        load_mean_pct: mean / period * 100.0,
+        load_p99_pct: p99 / period * 100.0,
+        disk_write_mb_s: mb_s,
+        disk_write_x_realtime: x,
+    })
+}
+
+/// Write the recording tracks' worth of takes (at least one track) through the take writer to a
+/// temporary folder, fsync included; megabytes per second and times real time.
+fn disk_write(o: &BenchOptions) -> Result<(f64, f64)> {
+    let tracks = o.record.max(1);
+    let dir = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    let frames = (o.seconds * f64::from(o.rate)) as usize;
+    let block: Vec<f32> = (0..4096).map(|i| (i as f32 * 0.01).sin() * 0.3).collect();
+    let t0 = Instant::now();
+    for t in 0..tracks {
+        let path = dir.path().join(format!("t{t}.wav"));
+        let mut take = Take::create(&path, o.rate, 1, TakeFormat::F32, MAX_PART_BYTES)?;
+        let mut left = frames;
+        while left > 0 {
+            let n = left.min(block.len());
+            take.write(&block[..n])?;
+            left -= n;
+        }
+        take.finish()?;
+    }
+    let secs = t0.elapsed().as_secs_f64().max(1e-9);
+    let bytes = (tracks * frames * 4) as f64;
+    Ok((
+        bytes / secs / 1e6,
+        (tracks as f64 * o.seconds) / secs / tracks as f64,
+    ))
+}

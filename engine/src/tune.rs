@@ -1,0 +1,163 @@
+//! The buffer-size advisor (`overdub tune`, the settings page): what interface guides tell users
+//! to do by hand (start at 512, go down until it crackles) done for them. It runs a real load on
+//! the real device at each buffer size for a few seconds, counts xruns and DSP load, and
+//! recommends the smallest size that ran clean. Not on the audio thread.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::io::{self, BufferSizes, Direction, StreamRequest};
+use crate::rt::{Command, MonitorMode, TrackRt};
+use crate::session::{Session, SessionDir};
+
+/// Largest size tried first, frames: where the guides say to start.
+pub const START_AT: u32 = 512;
+/// Peak DSP load above which a size does not count as clean, however few xruns.
+pub const MAX_CLEAN_LOAD: f32 = 0.8;
+/// Tracks of synthetic load (input monitoring) when no session is given.
+pub const DEFAULT_LOAD_TRACKS: usize = 16;
+
+/// One size tried.
+#[derive(Clone, Debug, Serialize)]
+pub struct TuneStep {
+    /// Buffer size, frames.
+    pub buffer: u32,
+    /// One buffer in milliseconds.
+    pub buffer_ms: f64,
+    /// Xruns while it ran.
+    pub xruns: u64,
+    /// Peak DSP load, percent.
+    pub dsp_peak_pct: f32,
+    /// No xruns and the load under [`MAX_CLEAN_LOAD`].
+    pub clean: bool,
+    /// Why it could not run, if it could not.
+    pub error: Option<String>,
+}
+
+/// The advice.
+#[derive(Clone, Debug, Serialize)]
+pub struct TuneReport {
+    /// Every size tried, largest first.
+    pub steps: Vec<TuneStep>,
+    /// The smallest size that ran clean.
+    pub recommended: Option<u32>,
+    /// Anything the user should know (a server that fixes the size).
+    pub note: Option<String>,
+}
+
+/// Sizes to try: the device's choices from [`START_AT`] down.
+fn sizes(req: &StreamRequest) -> (Vec<u32>, Option<String>) {
+    let info = io::describe(req.host);
+    let dev = req
+        .output
+        .as_ref()
+        .and_then(|n| info.find(n, Direction::Output).ok())
+        .or_else(|| info.default_device(Direction::Output));
+    match dev.map(|d| d.buffer) {
+        Some(BufferSizes::Fixed { frames }) => (
+            vec![frames],
+            Some(format!(
+                "{} sets the buffer size ({frames} frames); restart it with another size to try \
+                 others",
+                req.host
+            )),
+        ),
+        Some(b) => {
+            let mut v: Vec<u32> = b
+                .choices()
+                .into_iter()
+                .filter(|s| *s <= START_AT && *s >= 16)
+                .collect();
+            v.sort_unstable_by(|a, b| b.cmp(a));
+            (v, None)
+        }
+        None => (
+            Vec::new(),
+            Some(format!("{} has no output device", req.host)),
+        ),
+    }
+}
+
+/// Try each buffer size for `seconds` with the session's tracks playing (or a synthetic load of
+/// [`DEFAULT_LOAD_TRACKS`] monitored inputs).
+pub fn tune(
+    req: &StreamRequest,
+    session: Option<(&SessionDir, &Session)>,
+    seconds: f64,
+) -> Result<TuneReport> {
+    let (list, note) = sizes(req);
+    let mut steps = Vec::new();
+    for buffer in list {
+        let r = StreamRequest {
+            buffer: Some(buffer),
+            ..req.clone()
+        };
+        steps.push(match run_one(&r, session, seconds) {
+            Ok((xruns, peak)) => TuneStep {
+                buffer,
+                buffer_ms: f64::from(buffer) * 1000.0 / f64::from(req.rate.max(1)),
+                xruns,
+                dsp_peak_pct: peak * 100.0,
+                clean: xruns == 0 && peak < MAX_CLEAN_LOAD,
+                error: None,
+            },
+            Err(e) => TuneStep {
+                buffer,
+                buffer_ms: f64::from(buffer) * 1000.0 / f64::from(req.rate.max(1)),
+                xruns: 0,
+                dsp_peak_pct: 0.0,
+                clean: false,
+                error: Some(e.to_string()),
+            },
+        });
+    }
+    let recommended = steps.iter().filter(|s| s.clean).map(|s| s.buffer).min();
+    Ok(TuneReport {
+        steps,
+        recommended,
+        note,
+    })
+}
+
+fn run_one(
+    req: &StreamRequest,
+    session: Option<(&SessionDir, &Session)>,
+    seconds: f64,
+) -> Result<(u64, f32)> {
+    let mut engine = Engine::start(req)?;
+    match session {
+        Some((dir, s)) => {
+            for t in &s.tracks {
+                engine.add_track(t, MonitorMode::Off)?;
+            }
+            let ids: Vec<_> = s.tracks.iter().map(|t| t.id).collect();
+            engine.load_playback(dir, s, &ids, 0)?;
+        }
+        None => {
+            for i in 0..DEFAULT_LOAD_TRACKS {
+                let mut t = TrackRt::new(i as u32 + 1, (i % 8) as u16);
+                t.monitor = MonitorMode::Input;
+                engine.send(Command::AddTrack(Box::new(t)))?;
+            }
+        }
+    }
+    engine.send(Command::Start)?;
+    // Let the stream settle, then measure.
+    std::thread::sleep(Duration::from_millis(300));
+    let status = engine.status().clone();
+    let x0 = status.xruns.load(Ordering::Relaxed);
+    status.dsp_peak.take();
+    std::thread::sleep(Duration::from_secs_f64(seconds));
+    let xruns = status.xruns.load(Ordering::Relaxed) - x0;
+    let peak = status.dsp_peak.take();
+    let lost = engine.device_lost();
+    let _ = engine.shutdown();
+    if lost {
+        return Err(crate::Error::Device("the device went away".into()));
+    }
+    Ok((xruns, peak))
+}
