@@ -28,6 +28,14 @@ fn choose_session(dir: Option<PathBuf>, settings: &Settings) -> Result<PathBuf> 
     }
     let root = Settings::sessions_dir()
         .ok_or_else(|| Error::InvalidSetting("this platform has no data folder".into()))?;
+    // First start: the demo session, so Space plays something right away.
+    if settings.last_session.is_none() {
+        let demo = root.join("Demo");
+        if !demo.join("session.json").exists() {
+            overdub_engine::demo::create_demo(&demo)?;
+        }
+        return Ok(demo);
+    }
     Ok((1..)
         .map(|n| root.join(format!("Session {n}")))
         .find(|p| !p.exists())

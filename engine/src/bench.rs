@@ -59,7 +59,12 @@ pub struct BenchReport {
 
 /// Run the benchmark.
 pub fn run(o: &BenchOptions) -> Result<BenchReport> {
-    if o.buffer == 0 || o.rate == 0 || !o.seconds.is_finite() || o.seconds <= 0.0 || o.tracks + o.record == 0 {
+    if o.buffer == 0
+        || o.rate == 0
+        || !o.seconds.is_finite()
+        || o.seconds <= 0.0
+        || o.tracks + o.record == 0
+    {
         return Err(Error::InvalidSetting(
             "bench needs a buffer, a rate, some seconds and at least one track".into(),
         ));
