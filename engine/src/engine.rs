@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use rtrb::RingBuffer;
 
-use crate::disk::{ClipSource, DiskCommand, DiskEvent, DiskThread, Take, TakeFormat};
+use crate::disk::{DiskCommand, DiskEvent, DiskThread, Take, TakeFormat};
 use crate::error::{Error, Result};
 use crate::io::{self, AudioStream, MAX_BLOCK, StreamInfo, StreamRequest};
 use crate::rt::{
@@ -259,16 +259,7 @@ impl Engine {
             let Some(track) = session.track(id) else {
                 continue;
             };
-            let clips = track
-                .clips
-                .iter()
-                .map(|c| ClipSource {
-                    path: dir.audio().join(&c.file),
-                    position: c.position,
-                    offset: c.offset,
-                    length: c.length,
-                })
-                .collect();
+            let clips = track.clip_sources(&dir.audio());
             let ch = usize::from(track.channels.clamp(1, 2));
             let (tx, rx) = RingBuffer::new((self.rate * PLAYBACK_RING_SECONDS) as usize * ch);
             self.disk.send(DiskCommand::Playback {
@@ -425,11 +416,7 @@ impl Engine {
 
 /// A file name for a new take on `track` that does not exist yet in `audio`.
 pub fn take_path(audio: &Path, track: &Track) -> PathBuf {
-    let base: String = track
-        .name
-        .chars()
-        .map(|c| if c.is_alphanumeric() { c } else { '-' })
-        .collect();
+    let base = crate::session::file_safe(&track.name);
     (1..)
         .map(|n| audio.join(format!("{base}-take{n}.wav")))
         .find(|p| !p.exists())

@@ -224,17 +224,7 @@ fn jobs(session: &Session, opts: &ExportOptions) -> Vec<Job> {
             let mut t = t.clone();
             t.mute = false;
             t.solo = false;
-            let name: String = t
-                .name
-                .chars()
-                .map(|c| {
-                    if c.is_alphanumeric() || c == '-' || c == '_' {
-                        c
-                    } else {
-                        '-'
-                    }
-                })
-                .collect();
+            let name = crate::session::file_safe(&t.name);
             jobs.push(Job {
                 path: opts.out_dir.join(format!("{:02}-{name}.wav", i + 1)),
                 tracks: vec![t],

@@ -5,7 +5,7 @@
 
 use rtrb::{Producer, RingBuffer};
 
-use crate::disk::{ClipSource, TrackReader};
+use crate::disk::TrackReader;
 use crate::error::{Error, Result};
 use crate::io::OfflineDriver;
 use crate::rt::{Command, MonitorMode, Process, ProcessConfig, TrackRt};
@@ -54,16 +54,7 @@ pub fn render(
         let (tx, rx) = RingBuffer::new(RENDER_BLOCK * ch);
         send(Command::AddTrack(Box::new(rt)))?;
         send(Command::SetPlayback(t.id, rx))?;
-        let clips = t
-            .clips
-            .iter()
-            .map(|c| ClipSource {
-                path: sdir.audio().join(&c.file),
-                position: c.position,
-                offset: c.offset,
-                length: c.length,
-            })
-            .collect();
+        let clips = t.clip_sources(&sdir.audio());
         feeds.push(Feed {
             reader: TrackReader::new(clips, from, ch),
             ring: tx,

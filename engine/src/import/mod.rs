@@ -235,16 +235,7 @@ fn write_all(
 
 /// `audio/NAME.wav`, or `NAME-2.wav` and so on if taken.
 fn unique_path(audio: &Path, stem: &str) -> PathBuf {
-    let clean: String = stem
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
+    let clean = crate::session::file_safe(stem);
     std::iter::once(audio.join(format!("{clean}.wav")))
         .chain((2..).map(|n| audio.join(format!("{clean}-{n}.wav"))))
         .find(|p| !p.exists())

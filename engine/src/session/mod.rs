@@ -16,6 +16,6 @@ pub use journal::{
     JournalEntry, Recovered, TakeJournal, clear_journal, clips_for_take, read_journal, recover,
     write_journal,
 };
-pub use model::{Clip, SESSION_VERSION, Session, Track, db_to_gain};
+pub use model::{Clip, SESSION_VERSION, Session, Track, db_to_gain, file_safe};
 pub use saver::{SaveJob, SaveResult, Saver};
 pub use store::{SessionDir, write_atomic};

@@ -146,6 +146,34 @@ impl Session {
     }
 }
 
+/// A name made safe as a file name: letters, digits, `-` and `_` kept, anything else `-`.
+pub fn file_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+impl Track {
+    /// The track's clips as the disk code reads them, with their files in `audio`.
+    pub fn clip_sources(&self, audio: &std::path::Path) -> Vec<crate::disk::ClipSource> {
+        self.clips
+            .iter()
+            .map(|c| crate::disk::ClipSource {
+                path: audio.join(&c.file),
+                position: c.position,
+                offset: c.offset,
+                length: c.length,
+            })
+            .collect()
+    }
+}
+
 fn mono() -> u8 {
     1
 }
