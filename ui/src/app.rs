@@ -102,6 +102,11 @@ impl OverdubApp {
         self.export.result()
     }
 
+    /// The audio settings page's last measurement or tuning result.
+    pub fn audio_result(&self) -> Option<&str> {
+        self.audio.last()
+    }
+
     /// An export is running.
     pub fn exporting(&self) -> bool {
         self.export.running()

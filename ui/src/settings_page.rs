@@ -10,6 +10,7 @@ use overdub_engine::io::{self, Direction, HostId, HostInfo, StreamRequest};
 use overdub_engine::latency::{self, LatencyOptions, Measurement};
 use overdub_engine::live::Live;
 use overdub_engine::settings::Settings;
+use overdub_engine::tune::{self, TuneReport};
 
 use crate::app::OverdubApp;
 
@@ -26,6 +27,10 @@ pub struct SettingsPage {
     measure: Option<(
         StreamRequest,
         JoinHandle<overdub_engine::Result<Measurement>>,
+    )>,
+    tune: Option<(
+        StreamRequest,
+        JoinHandle<overdub_engine::Result<TuneReport>>,
     )>,
     last: Option<String>,
 }
@@ -44,13 +49,19 @@ impl SettingsPage {
             out_channel: 1,
             tone: false,
             measure: None,
+            tune: None,
             last: None,
         }
     }
 
-    /// A measurement is running.
+    /// The last measurement's or tuning run's result, as shown.
+    pub fn last(&self) -> Option<&str> {
+        self.last.as_deref()
+    }
+
+    /// A measurement or a tuning run is going on.
     pub fn measuring(&self) -> bool {
-        self.measure.is_some()
+        self.measure.is_some() || self.tune.is_some()
     }
 
     fn request(&self, app_req: &StreamRequest) -> StreamRequest {
@@ -70,6 +81,7 @@ fn ms(frames: u32, rate: u32) -> f64 {
 
 pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
     finish_measure(app);
+    finish_tune(app);
     let rate = app.live.editor().session().rate;
     ui.heading("Audio settings");
     ui.add_space(6.0);
@@ -157,6 +169,16 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
         if ui.button("Refresh devices").clicked() {
             app.audio.info = io::describe(app.audio.host);
         }
+        if app.audio.tune.is_some() {
+            ui.spinner();
+            ui.label("trying buffer sizes…");
+        } else if ui
+            .button("Find the best buffer size")
+            .on_hover_text("Runs this session on the device at each size from 512 down and picks the smallest that plays clean")
+            .clicked()
+        {
+            start_tune(app);
+        }
         let mut tone = app.audio.tone;
         if ui.toggle_value(&mut tone, "Test tone").changed() {
             app.audio.tone = tone;
@@ -242,6 +264,78 @@ fn latency_section(app: &mut OverdubApp, ui: &mut egui::Ui, rate: u32) {
     });
     if let Some(m) = &app.audio.last {
         ui.label(m);
+    }
+}
+
+/// Seconds each buffer size runs while tuning.
+const TUNE_SECONDS: f64 = 2.0;
+
+fn start_tune(app: &mut OverdubApp) {
+    let req = app.audio.request(app.live.request());
+    let dir = app.live.editor().dir().clone();
+    let session = app.live.editor().session().clone();
+    app.live.close_stream();
+    let r = req.clone();
+    match std::thread::Builder::new()
+        .name("overdub-tune".into())
+        .spawn(move || tune::tune(&r, Some((&dir, &session)), TUNE_SECONDS))
+    {
+        Ok(h) => app.audio.tune = Some((req, h)),
+        Err(e) => app.tell(format!("cannot start tuning: {e}")),
+    }
+}
+
+fn finish_tune(app: &mut OverdubApp) {
+    if !app
+        .audio
+        .tune
+        .as_ref()
+        .is_some_and(|(_, h)| h.is_finished())
+    {
+        return;
+    }
+    let Some((req, h)) = app.audio.tune.take() else {
+        return;
+    };
+    let rate = req.rate;
+    let msg = match h.join() {
+        Ok(Ok(r)) => {
+            let mut lines: Vec<String> = r
+                .steps
+                .iter()
+                .map(|s| match &s.error {
+                    Some(e) => format!("{} frames: could not run ({e})", s.buffer),
+                    None => format!(
+                        "{} frames ({:.1} ms): {} xruns, peak load {:.0}%{}",
+                        s.buffer,
+                        s.buffer_ms,
+                        s.xruns,
+                        s.dsp_peak_pct,
+                        if s.clean { ", clean" } else { "" }
+                    ),
+                })
+                .collect();
+            if let Some(n) = r.note {
+                lines.push(n);
+            }
+            match r.recommended {
+                Some(b) => {
+                    app.audio.buffer = Some(b);
+                    lines.push(format!(
+                        "Recommended: {b} frames ({:.1} ms), the smallest that ran clean. Press Apply to use it.",
+                        ms(b, rate)
+                    ));
+                }
+                None => lines.push("No size ran clean.".into()),
+            }
+            lines.join("\n")
+        }
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => "tuning failed".into(),
+    };
+    app.audio.last = Some(msg);
+    if let Err(e) = app.live.set_stream(app.live.request().clone()) {
+        app.tell(e.to_string());
     }
 }
 

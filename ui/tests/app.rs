@@ -247,3 +247,24 @@ fn play_loops_inside_the_loop_range() {
     h.run_steps(2);
     assert_eq!(h.state().live().transport(), Transport::Stopped);
 }
+
+#[test]
+fn the_buffer_size_advisor_recommends_a_size_and_the_stream_comes_back() {
+    let (_tmp, mut h) = app(1, |_, _| {});
+    h.get_by_label("Audio settings").click();
+    h.run_steps(2);
+    h.get_by_label("Find the best buffer size").click();
+    assert!(
+        run_until(&mut h, Duration::from_secs(60), |a| a
+            .audio_result()
+            .is_some()),
+        "tuning finished"
+    );
+    let text = h.state().audio_result().unwrap_or("").to_string();
+    assert!(text.contains("512 frames"), "it started at 512: {text}");
+    assert!(text.contains("Recommended: "), "{text}");
+    assert!(
+        h.state().live().engine().is_some(),
+        "the stream is open again"
+    );
+}

@@ -23,6 +23,9 @@ pub struct ClipSource {
 
 struct OpenFile {
     reader: hound::WavReader<BufReader<File>>,
+    /// 32-bit float files are read straight from the file: (the file, where the data starts).
+    raw: Option<(File, u64)>,
+    bytes: Vec<u8>,
     channels: usize,
     /// File frame the reader stands at.
     at: u64,
@@ -146,7 +149,21 @@ fn read_file(
     if slot.is_none() {
         let reader = hound::WavReader::open(&clip.path).map_err(|e| Error::wav(&clip.path, e))?;
         let spec = reader.spec();
+        let raw = if spec.sample_format == hound::SampleFormat::Float && spec.bits_per_sample == 32
+        {
+            match super::wav_repair::data_start(&clip.path)? {
+                Some(start) => Some((
+                    File::open(&clip.path).map_err(|e| Error::io(&clip.path, e))?,
+                    start,
+                )),
+                None => None,
+            }
+        } else {
+            None
+        };
         *slot = Some(OpenFile {
+            raw,
+            bytes: Vec::new(),
             channels: usize::from(spec.channels.max(1)),
             float: spec.sample_format == hound::SampleFormat::Float,
             scale: 1.0 / (1u64 << (spec.bits_per_sample.clamp(1, 32) - 1)) as f32,
@@ -161,26 +178,26 @@ fn read_file(
     if frame >= file_len {
         return Ok(());
     }
-    if f.at != frame {
-        let to = u32::try_from(frame).map_err(|_| Error::Session {
-            path: clip.path.clone(),
-            reason: "clip offset beyond what a WAV file can hold".into(),
-        })?;
-        f.reader.seek(to).map_err(|e| Error::io(&clip.path, e))?;
-        f.at = frame;
-    }
     let frames = (dst.len() / out_ch).min((file_len - frame) as usize);
     let ch = f.channels;
     scratch.clear();
-    if f.float {
-        for s in f.reader.samples::<f32>().take(frames * ch) {
-            scratch.push(s.map_err(|e| Error::wav(&clip.path, e))?);
+    if let Some((file, start)) = f.raw.as_mut() {
+        // Fast path: little-endian f32 straight from the file, a block at a time.
+        use std::io::{Read, Seek, SeekFrom};
+        if f.at != frame {
+            file.seek(SeekFrom::Start(*start + frame * (ch as u64) * 4))
+                .map_err(|e| Error::io(&clip.path, e))?;
         }
+        f.bytes.resize(frames * ch * 4, 0);
+        file.read_exact(&mut f.bytes)
+            .map_err(|e| Error::io(&clip.path, e))?;
+        scratch.extend(
+            f.bytes
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        );
     } else {
-        let scale = f.scale;
-        for s in f.reader.samples::<i32>().take(frames * ch) {
-            scratch.push(s.map_err(|e| Error::wav(&clip.path, e))? as f32 * scale);
-        }
+        read_with_hound(f, clip, frame, frames, scratch)?;
     }
     let got = scratch.len() / ch;
     for (d, frame) in dst.chunks_exact_mut(out_ch).zip(scratch.chunks_exact(ch)) {
@@ -192,5 +209,34 @@ fn read_file(
         }
     }
     f.at = frame + got as u64;
+    Ok(())
+}
+
+/// Read `frames` frames from `frame` on through hound (integer and 64-bit files).
+fn read_with_hound(
+    f: &mut OpenFile,
+    clip: &ClipSource,
+    frame: u64,
+    frames: usize,
+    scratch: &mut Vec<f32>,
+) -> Result<()> {
+    let ch = f.channels;
+    if f.at != frame {
+        let to = u32::try_from(frame).map_err(|_| Error::Session {
+            path: clip.path.clone(),
+            reason: "clip offset beyond what a WAV file can hold".into(),
+        })?;
+        f.reader.seek(to).map_err(|e| Error::io(&clip.path, e))?;
+    }
+    if f.float {
+        for s in f.reader.samples::<f32>().take(frames * ch) {
+            scratch.push(s.map_err(|e| Error::wav(&clip.path, e))?);
+        }
+    } else {
+        let scale = f.scale;
+        for s in f.reader.samples::<i32>().take(frames * ch) {
+            scratch.push(s.map_err(|e| Error::wav(&clip.path, e))? as f32 * scale);
+        }
+    }
     Ok(())
 }

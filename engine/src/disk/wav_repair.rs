@@ -92,6 +92,12 @@ fn layout(path: &Path, f: &mut File) -> Result<Option<Layout>> {
     }
 }
 
+/// Where the sample data of a WAV file starts, bytes (None for a file that is not RIFF/WAVE).
+pub(crate) fn data_start(path: &Path) -> Result<Option<u64>> {
+    let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
+    Ok(layout(path, &mut f)?.map(|l| l.data_start))
+}
+
 /// Check a file's header. `Ok(None)` for a file that is not RIFF/WAVE (other formats are left to
 /// the decoder).
 pub fn check(path: &Path) -> Result<Option<HeaderState>> {

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-pub use render::{RENDER_BLOCK, render};
+pub use render::{RENDER_BLOCK, render, render_split};
 pub use writer::{ExportFormat, ExportWriter};
 
 use crate::error::{Error, Result};
@@ -104,6 +104,9 @@ pub fn export(dir: &Path, opts: &ExportOptions, progress: &ExportProgress) -> Re
         ));
     }
     let passes = if opts.normalize.is_some() { 2 } else { 1 };
+    // Fewer files than cores (a mix alone): split each file's time range across the cores.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per_job = (cores / jobs.len()).max(1);
     progress
         .total
         .store(frames * jobs.len() as u64 * passes, Ordering::Relaxed);
@@ -115,14 +118,22 @@ pub fn export(dir: &Path, opts: &ExportOptions, progress: &ExportProgress) -> Re
         Some(db) => {
             let peaks = run_jobs(&jobs, |job| {
                 let mut peak = 0.0f32;
-                render(&sdir, session.rate, &job.tracks, start, frames, |b| {
-                    check_cancel(progress)?;
-                    peak = b.iter().fold(peak, |m, s| m.max(s.abs()));
-                    progress
-                        .done
-                        .fetch_add((b.len() / 2) as u64, Ordering::Relaxed);
-                    Ok(())
-                })?;
+                render_split(
+                    &sdir,
+                    session.rate,
+                    &job.tracks,
+                    start,
+                    frames,
+                    per_job,
+                    |b| {
+                        check_cancel(progress)?;
+                        peak = b.iter().fold(peak, |m, s| m.max(s.abs()));
+                        progress
+                            .done
+                            .fetch_add((b.len() / 2) as u64, Ordering::Relaxed);
+                        Ok(())
+                    },
+                )?;
                 Ok(peak)
             })?;
             // The mix, when exported, is the reference; otherwise the loudest stem.
@@ -141,14 +152,22 @@ pub fn export(dir: &Path, opts: &ExportOptions, progress: &ExportProgress) -> Re
 
     let written = run_jobs(&jobs, |job| {
         let mut w = ExportWriter::create(&job.path, session.rate, opts.format, gain)?;
-        render(&sdir, session.rate, &job.tracks, start, frames, |b| {
-            check_cancel(progress)?;
-            w.write(b)?;
-            progress
-                .done
-                .fetch_add((b.len() / 2) as u64, Ordering::Relaxed);
-            Ok(())
-        })?;
+        render_split(
+            &sdir,
+            session.rate,
+            &job.tracks,
+            start,
+            frames,
+            per_job,
+            |b| {
+                check_cancel(progress)?;
+                w.write(b)?;
+                progress
+                    .done
+                    .fetch_add((b.len() / 2) as u64, Ordering::Relaxed);
+                Ok(())
+            },
+        )?;
         w.finish()?;
         Ok(job.path.clone())
     });
