@@ -90,7 +90,13 @@ fn shoot(w: &World, x: &Xvfb, dir: &Path, page: &str, out: &Path) {
     );
     assert!(shot.success(), "screenshot taken");
     // Not a blank screen: the image has real contrast.
-    let sd = Command::new("convert")
+    // ImageMagick's own convert: some machines put a different `convert` earlier on PATH.
+    let convert = if Path::new("/usr/bin/convert").exists() {
+        "/usr/bin/convert"
+    } else {
+        "convert"
+    };
+    let sd = Command::new(convert)
         .arg(out)
         .args(["-format", "%[fx:standard_deviation]", "info:"])
         .output()
