@@ -100,5 +100,5 @@ pub fn run(dir: Option<PathBuf>, page: &str) -> Result<()> {
             Ok(Box::new(app))
         }),
     )
-    .map_err(|e| Error::Device(format!("cannot open the window: {e}")))
+    .map_err(|e| Error::Window(e.to_string()))
 }

@@ -77,6 +77,9 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// The window could not be opened (no display, no GL). The command line still works.
+    #[error("cannot open the window: {0}")]
+    Window(String),
     /// The user cancelled a long job (export, import).
     #[error("cancelled")]
     Cancelled,
