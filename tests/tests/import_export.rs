@@ -386,3 +386,51 @@ fn an_export_reports_progress_and_can_be_cancelled_leaving_no_files() {
     let left: Vec<_> = std::fs::read_dir(&out).expect("out").collect();
     assert!(left.is_empty(), "cancelled files are removed: {left:?}");
 }
+
+#[test]
+fn a_long_mix_split_across_cores_equals_one_pass_of_the_mixer() {
+    use overdub_engine::export::render;
+    use overdub_engine::session::SessionDir;
+
+    let w = World::new();
+    let dir = new_session(&w, "long", "0");
+    let d = dir.to_string_lossy().to_string();
+    let a = w.path("a.wav");
+    write_source(&a, 48_000, 1, 32, true, 48_000 * 40);
+    w.overdub(&["import", &d, &a.to_string_lossy()]).ok();
+    w.overdub(&["import", &d, &a.to_string_lossy(), "--at", "3.3"])
+        .ok();
+    w.overdub(&["track", &d, "set", "2", "--gain", "-4.5", "--pan", "0.6"])
+        .ok();
+    let out = w.path("out");
+    w.overdub(&[
+        "export",
+        &d,
+        "--out",
+        &out.to_string_lossy(),
+        "--mix",
+        "--format",
+        "32f",
+    ])
+    .ok();
+    let mut r = hound::WavReader::open(out.join("mix.wav")).expect("mix");
+    let exported: Vec<f32> = r.samples::<f32>().map(|s| s.expect("s")).collect();
+
+    let sdir = SessionDir::new(&dir);
+    let session = sdir.load().expect("session");
+    let frames = session.end();
+    let mut one_pass = Vec::new();
+    render(&sdir, session.rate, &session.tracks, 0, frames, |b| {
+        one_pass.extend_from_slice(b);
+        Ok(())
+    })
+    .expect("render");
+    assert_eq!(exported.len(), one_pass.len());
+    assert!(
+        frames > 3 * 15 * 48_000 / 2,
+        "long enough to be split into several stretches"
+    );
+    for (i, (x, y)) in exported.iter().zip(&one_pass).enumerate() {
+        assert_eq!(x, y, "sample {i}");
+    }
+}

@@ -88,9 +88,10 @@ pub fn render(
 const SPLIT_SECONDS: u64 = 15;
 
 /// [`render`] with the range cut into stretches rendered side by side on `workers` threads and
-/// handed to `sink` in order. The output is the same as one [`render`]: every frame of the mix
-/// depends only on that frame (faders are at rest in an export). Memory stays bounded: a few
-/// seconds per worker.
+/// handed to `sink` in order while the next ones render. The output is the same as one
+/// [`render`]: every frame of the mix depends only on that frame (faders are at rest in an
+/// export). Memory stays bounded: worker `k` renders stretches `k`, `k + workers`, ... and holds at
+/// most one finished stretch until `sink` has taken it.
 pub fn render_split(
     sdir: &SessionDir,
     rate: u32,
@@ -100,42 +101,52 @@ pub fn render_split(
     workers: usize,
     mut sink: impl FnMut(&[f32]) -> Result<()>,
 ) -> Result<()> {
-    let workers = workers.max(1);
     let seg = u64::from(rate) * SPLIT_SECONDS;
-    let mut at = from;
-    let end = from + frames;
-    while at < end {
-        let pieces: Vec<(u64, u64)> = (0..workers as u64)
-            .map(|k| at + k * seg)
-            .filter(|s| *s < end)
-            .map(|s| (s, seg.min(end - s)))
-            .collect();
-        let rendered: Vec<Result<Vec<f32>>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = pieces
-                .iter()
-                .map(|&(s, n)| {
-                    scope.spawn(move || {
-                        let mut buf = Vec::with_capacity(n as usize * 2);
-                        render(sdir, rate, tracks, s, n, |b| {
-                            buf.extend_from_slice(b);
-                            Ok(())
-                        })
-                        .map(|()| buf)
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| Err(Error::Device("a render thread failed".into())))
-                })
-                .collect()
-        });
-        for r in rendered {
-            sink(&r?)?;
-        }
-        at += seg * pieces.len() as u64;
+    let count = frames.div_ceil(seg).max(1) as usize;
+    let workers = workers.clamp(1, count);
+    if workers == 1 {
+        return render(sdir, rate, tracks, from, frames, sink);
     }
-    Ok(())
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let mut inboxes = Vec::new();
+        for k in 0..workers {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<f32>>>(1);
+            inboxes.push(rx);
+            let stop = &stop;
+            scope.spawn(move || {
+                for i in (k..count).step_by(workers) {
+                    if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        return;
+                    }
+                    let s = from + i as u64 * seg;
+                    let n = seg.min(from + frames - s);
+                    let mut buf = Vec::with_capacity(n as usize * 2);
+                    let r = render(sdir, rate, tracks, s, n, |b| {
+                        buf.extend_from_slice(b);
+                        Ok(())
+                    })
+                    .map(|()| buf);
+                    if tx.send(r).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        let mut result = Ok(());
+        for i in 0..count {
+            let piece = inboxes[i % workers]
+                .recv()
+                .unwrap_or_else(|_| Err(Error::Device("a render thread failed".into())));
+            if let Err(e) = piece.and_then(|b| sink(&b)) {
+                result = Err(e);
+                break;
+            }
+        }
+        // On an error (or a cancel from the sink) let the workers stop: dropping the inboxes
+        // fails their next send.
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        drop(inboxes);
+        result
+    })
 }

@@ -209,8 +209,12 @@ impl Process {
         for track in self.tracks.iter_mut() {
             let ch = if track.channels == 2 { 2 } else { 1 };
             let inp = &mut self.buf_in[..n * ch];
-            for c in 0..ch {
-                io.read_channel(usize::from(track.input) + c, inp, c, ch);
+            // The input is only gathered for a track that records, meters or monitors it.
+            let needs_input = track.armed || track.hears_input();
+            if needs_input {
+                for c in 0..ch {
+                    io.read_channel(usize::from(track.input) + c, inp, c, ch);
+                }
             }
             if capture_now
                 && track.armed
@@ -224,9 +228,10 @@ impl Process {
                 }
             }
             let play = &mut self.buf_play[..n * ch];
-            play.fill(0.0);
             if self.rolling {
                 read_playback(track, play, ch, &self.status);
+            } else {
+                play.fill(0.0);
             }
             let source: &[f32] = if track.hears_input() { inp } else { play };
             let audible = !track.mute && (!any_solo || track.solo);
@@ -444,6 +449,7 @@ impl Process {
 /// underrun first so that the track stays in step with the timeline.
 fn read_playback(track: &mut TrackRt, play: &mut [f32], ch: usize, status: &EngineStatus) {
     let Some(ring) = track.playback.as_mut() else {
+        play.fill(0.0);
         return;
     };
     if track.playback_debt > 0 {
@@ -460,6 +466,7 @@ fn read_playback(track: &mut TrackRt, play: &mut [f32], ch: usize, status: &Engi
     };
     let missing = play.len() - got;
     if missing > 0 {
+        play[got..].fill(0.0);
         track.playback_debt += missing;
         status
             .playback_underruns
@@ -543,6 +550,10 @@ impl BlockIo<'_> {
     /// Copy device input channel `ch` of this stretch into slot `slot` of the interleaved
     /// `dst` (`stride` channels), or silence if the device has no such channel.
     fn read_channel(&self, ch: usize, dst: &mut [f32], slot: usize, stride: usize) {
+        if ch >= self.in_channels && stride == 1 {
+            dst.fill(0.0);
+            return;
+        }
         let dst = dst[slot..].iter_mut().step_by(stride);
         if ch >= self.in_channels {
             dst.for_each(|d| *d = 0.0);
