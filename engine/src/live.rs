@@ -15,8 +15,8 @@ use crate::io::StreamRequest;
 use crate::latency::{StoredLatency, find_stored};
 use crate::rt::{Command, EngineStatus, TrackId, TrackMeter};
 use crate::session::{
-    AUTOSAVE_INTERVAL, Autosave, Clip, Edit, Editor, JournalEntry, SaveJob, SaveResult, Saver,
-    SessionDir, TakeJournal, Track, clear_journal, clips_for_take, recover, write_journal,
+    AUTOSAVE_INTERVAL, Autosave, Edit, Editor, JournalEntry, SaveJob, SaveResult, Saver,
+    SessionDir, TakeJournal, Track, clear_journal, recording_clips, recover, write_journal,
 };
 
 /// What the transport is doing.
@@ -690,34 +690,15 @@ impl Live {
             .stop_requested_at
             .map(|s| s.saturating_sub(self.capture_start));
         let pending = std::mem::take(&mut self.pending);
-        let shortest = pending
+        let takes: Vec<(TrackId, &[(PathBuf, u64)])> = pending
             .iter()
-            .filter_map(|p| p.result.as_ref())
-            .map(|(parts, _)| parts.iter().map(|(_, f)| f).sum::<u64>())
-            .min()
-            .unwrap_or(0)
-            .saturating_sub(latency);
-        let shown = asked.map_or(shortest, |a| a.min(shortest));
-        let mut clips: Vec<(TrackId, Clip)> = Vec::new();
-        for p in &pending {
-            let Some((parts, _)) = &p.result else {
-                continue;
-            };
-            let named: Vec<(String, u64)> = parts
-                .iter()
-                .map(|(f, n)| {
-                    (
-                        f.file_name()
-                            .map(|s| s.to_string_lossy().into_owned())
-                            .unwrap_or_default(),
-                        *n,
-                    )
-                })
-                .collect();
-            for c in clips_for_take(&named, self.capture_start, latency, Some(shown)) {
-                clips.push((p.track, c));
-            }
-        }
+            .filter_map(|p| {
+                p.result
+                    .as_ref()
+                    .map(|(parts, _)| (p.track, parts.as_slice()))
+            })
+            .collect();
+        let clips = recording_clips(&takes, self.capture_start, latency, asked);
         if !clips.is_empty()
             && let Err(e) = self.editor.apply(Edit::AddClips(clips))
         {

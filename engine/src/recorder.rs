@@ -17,8 +17,8 @@ use crate::io::{StreamInfo, StreamRequest};
 use crate::latency::{StoredLatency, find_stored};
 use crate::rt::{Command, MonitorMode, TrackId};
 use crate::session::{
-    Clip, JournalEntry, Recovered, Session, SessionDir, TakeJournal, clear_journal, clips_for_take,
-    recover, write_journal,
+    Clip, JournalEntry, Recovered, Session, SessionDir, TakeJournal, clear_journal,
+    recording_clips, recover, write_journal,
 };
 
 /// What to record.
@@ -326,20 +326,14 @@ pub fn record(
             (id, path, parts, error)
         })
         .collect();
-    // Every track of a take shows the same stretch of time: if one file came up short (a disk
-    // that filled up between two writes), the others are shown to the same length. Their files
-    // keep everything.
-    let shortest = results
+    let takes: Vec<(TrackId, &[(PathBuf, u64)])> = results
         .iter()
-        .map(|(_, _, parts, _)| parts.iter().map(|(_, f)| f).sum::<u64>())
-        .min()
-        .unwrap_or(0)
-        .saturating_sub(u64::from(latency));
-    let shown = length.min(shortest);
+        .map(|(id, _, parts, _)| (*id, parts.as_slice()))
+        .collect();
+    let mut placed = recording_clips(&takes, capture_start, u64::from(latency), Some(length));
     for (id, path, parts, error) in results {
-        let named: Vec<(String, u64)> = parts.iter().map(|(p, f)| (file_name(p), *f)).collect();
         let mut clips = Vec::new();
-        for clip in clips_for_take(&named, capture_start, u64::from(latency), Some(shown)) {
+        for (_, clip) in placed.extract_if(.., |(t, _)| *t == id) {
             if let Some(cid) = session.add_clip(id, clip.clone()) {
                 clips.push(Clip { id: cid, ..clip });
             }

@@ -104,6 +104,42 @@ pub fn clips_for_take(
     clips
 }
 
+/// The clips that place the takes of one recording (each a track and its parts, with frames):
+/// every track shows the same stretch of time, the shortest take's (a disk that filled up between
+/// two writes can leave one short), and no more than `asked` frames when given. The files keep
+/// everything.
+pub fn recording_clips(
+    takes: &[(TrackId, &[(PathBuf, u64)])],
+    position: u64,
+    offset: u64,
+    asked: Option<u64>,
+) -> Vec<(TrackId, Clip)> {
+    let shortest = takes
+        .iter()
+        .map(|(_, parts)| parts.iter().map(|(_, f)| f).sum::<u64>())
+        .min()
+        .unwrap_or(0)
+        .saturating_sub(offset);
+    let shown = asked.map_or(shortest, |a| a.min(shortest));
+    let mut out = Vec::new();
+    for (track, parts) in takes {
+        let named: Vec<(String, u64)> = parts
+            .iter()
+            .map(|(p, f)| {
+                let name = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                (name, *f)
+            })
+            .collect();
+        for c in clips_for_take(&named, position, offset, Some(shown)) {
+            out.push((*track, c));
+        }
+    }
+    out
+}
+
 /// What [`recover`] did.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Recovered {
