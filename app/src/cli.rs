@@ -381,6 +381,10 @@ pub struct AudioArgs {
     /// Virtual loopback device only: the cable's round trip, frames (default: one buffer).
     #[arg(long)]
     pub loopback_delay: Option<u32>,
+    /// Virtual host only, a test double of cpal's drivers: `asio` (input then output callbacks
+    /// on one thread), `reverse` (output then input), `threads` (two jittery threads), `duplex`.
+    #[arg(long, hide = true)]
+    pub callbacks: Option<String>,
     /// First output channel (1-based) of the stereo master pair (default 1: outputs 1 and 2).
     #[arg(long)]
     pub master_out: Option<u16>,

@@ -62,6 +62,11 @@ impl PlaybackLoad {
     }
 }
 
+/// Blocks a bridged stream runs before it is used (see [`Engine::settle`]).
+const SETTLE_BLOCKS: u64 = 24;
+/// The longest [`Engine::settle`] waits for them.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// How long past its expected end a run may take before the device is declared stalled.
 pub const STALL_GRACE: Duration = Duration::from_secs(5);
 
@@ -128,7 +133,50 @@ impl Engine {
             stream: Some(stream),
         };
         engine.send(Command::SetMasterOut(req.master_out))?;
+        engine.settle();
         Ok(engine)
+    }
+
+    /// Let a stream whose figures come from its callbacks run a few blocks, so that the bridge has
+    /// found its latency and the driver's timestamps are in before anything is recorded, then
+    /// take those figures into [`Engine::info`]. Returns at once for other streams.
+    fn settle(&mut self) {
+        if !self.info.bridged
+            && !matches!(
+                self.info.host,
+                io::HostId::Alsa | io::HostId::Wasapi | io::HostId::Asio | io::HostId::CoreAudio
+            )
+        {
+            return;
+        }
+        let deadline = Instant::now() + SETTLE_TIMEOUT;
+        while self.status().blocks.load(Ordering::Relaxed) < SETTLE_BLOCKS
+            && Instant::now() < deadline
+            && !self.status().device_lost.load(Ordering::Relaxed)
+        {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        self.info.latency = self.latency_now();
+    }
+
+    /// The latency figures now: the driver's (from its callback timestamps where it gives them,
+    /// else what it reported when opened) and what the duplex bridge adds at this moment. The
+    /// bridge holds its latency while a take is recorded.
+    pub fn latency_now(&self) -> io::Latency {
+        let st = self.status();
+        let mut l = self.info.latency;
+        let (i, o) = (
+            st.driver_input_latency.load(Ordering::Relaxed),
+            st.driver_output_latency.load(Ordering::Relaxed),
+        );
+        if i > 0 || o > 0 {
+            l.input = u32::try_from(i).unwrap_or(u32::MAX);
+            l.output = u32::try_from(o).unwrap_or(u32::MAX);
+        }
+        if self.info.bridged {
+            l.bridge = u32::try_from(st.bridge_latency.load(Ordering::Relaxed)).unwrap_or(u32::MAX);
+        }
+        l
     }
 
     /// Open the stream again, on the same device (`None`: after it went away and came back) or
@@ -145,6 +193,7 @@ impl Engine {
         self.rate = req.rate;
         self.req = req;
         self.send(Command::SetMasterOut(self.req.master_out))?;
+        self.settle();
         for (t, m) in std::mem::take(&mut self.tracks) {
             self.add_track(&t, m)?;
         }

@@ -246,9 +246,9 @@ impl Live {
         self.latency = match &self.engine {
             None => (0, "no device".into()),
             Some(e) => match find_stored(&self.measured, e.info()) {
-                Some(m) => (m.frames, "measured".into()),
+                Some(m) => (m.frames_now(e.latency_now().bridge), "measured".into()),
                 None => (
-                    e.info().latency.round_trip(),
+                    e.latency_now().round_trip(),
                     "reported by the driver".into(),
                 ),
             },
@@ -316,6 +316,9 @@ impl Live {
     }
 
     fn start(&mut self, recording: bool) -> Result<()> {
+        // The bridge of a cpal stream may have grown since the device opened: take the figure
+        // that holds for this take.
+        self.update_latency();
         let session = self.editor.session().clone();
         let dir = self.editor.dir().clone();
         let Some(engine) = self.engine.as_mut() else {

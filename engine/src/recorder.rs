@@ -104,6 +104,11 @@ pub struct RunReport {
     pub capture_overruns: u64,
     /// Frames of playback the disk thread did not deliver in time (played as silence).
     pub playback_underruns: u64,
+    /// Input frames the duplex bridge lost while holding its latency (replaced by silence, never
+    /// shifting what follows); 0 where input and output share a callback.
+    pub bridge_slips: u64,
+    /// Scheduling of the driver's callback threads.
+    pub priority: String,
     /// Timeline frames the transport rolled.
     pub frames_rolled: u64,
     /// Seconds of recording the free disk space held when the take started (for the armed
@@ -244,14 +249,14 @@ pub fn record(
     let mut engine = Engine::start(&req)?;
     let (latency, source) = match find_stored(&opts.measured, engine.info()) {
         Some(m) => (
-            m.frames,
+            m.frames_now(engine.latency_now().bridge),
             format!(
                 "measured by `overdub latency` (output {} to input {}; the driver reports {})",
                 m.out_channel, m.in_channel, m.reported
             ),
         ),
         None => (
-            engine.info().latency.round_trip(),
+            engine.latency_now().round_trip(),
             "reported by the driver (run `overdub latency` to measure it)".into(),
         ),
     };
@@ -385,7 +390,7 @@ pub fn play(
         engine.add_track(&t, MonitorMode::Off)?;
     }
     engine.load_playback(&sdir, &session, &ids, from)?;
-    let latency = engine.info().latency.round_trip();
+    let latency = engine.latency_now().round_trip();
     let mut run = if end > from {
         engine.send(Command::StopAt(end))?;
         engine.send(Command::Start)?;
@@ -417,7 +422,8 @@ fn request_at_rate(req: &StreamRequest, session: &Session) -> Result<StreamReque
 
 /// Shut the engine down (finishing every take) and build the report.
 fn finish(engine: Engine, run: &mut RunOutcome, latency: u32, latency_source: String) -> RunReport {
-    let stream = engine.info().clone();
+    let mut stream = engine.info().clone();
+    stream.latency = engine.latency_now();
     let status = engine.status().clone();
     let position = status.position.load(Ordering::Relaxed);
     run.disk.extend(engine.shutdown());
@@ -436,6 +442,8 @@ fn finish(engine: Engine, run: &mut RunOutcome, latency: u32, latency_source: St
         dsp_mean: status.dsp_mean(),
         capture_overruns: status.capture_overruns.load(Ordering::Relaxed),
         playback_underruns: status.playback_underruns.load(Ordering::Relaxed),
+        bridge_slips: status.bridge_underruns.load(Ordering::Relaxed),
+        priority: status.priority.get().describe(),
         frames_rolled,
         seconds_left: None,
         recovered: None,

@@ -27,6 +27,8 @@ pub struct World {
     pub tmp: tempfile::TempDir,
     /// JACK server name, when the test started one.
     pub jack: Option<JackServer>,
+    /// More environment for every run (HOME for an asoundrc, say).
+    pub env: Vec<(String, String)>,
 }
 
 /// What a run printed and how it ended.
@@ -68,14 +70,38 @@ impl World {
         Self {
             tmp: tempfile::tempdir().expect("temp dir"),
             jack: None,
+            env: Vec::new(),
         }
     }
 
     /// A world with a private JACK dummy server at 48 kHz and `period` frames, with two loopback
     /// ports (`loopback:playback_N` returns on `loopback:capture_N` one period later).
     pub fn with_jack(period: u32) -> Self {
+        Self::with_jack_at(48_000, period)
+    }
+
+    /// A world with a private JACK dummy server at `rate` and `period` (see [`World::with_jack`]).
+    pub fn with_jack_at(rate: u32, period: u32) -> Self {
         let mut w = Self::new();
-        w.jack = Some(JackServer::start(period));
+        w.jack = Some(JackServer::start_at(rate, period));
+        w
+    }
+
+    /// A world whose ALSA has a device named [`ALSA_TEST_DEVICE`], paced by this world's JACK
+    /// server through alsa-plugins' `jack` PCM: its two playback channels go to
+    /// `loopback:playback_1/2`, its two capture channels come from `loopback:capture_1/2`, so
+    /// output N returns on input N one JACK period later (plus the plugin's own buffering). The
+    /// asoundrc is this world's `~/.asoundrc` (HOME is set for every run).
+    pub fn with_alsa_on_jack(rate: u32, period: u32) -> Self {
+        // The plugin's two clients each keep their own ring: a JACK xrun can cost one of them a
+        // period and shift the loopback. A realtime server (root or the audio group) has none.
+        let mut w = Self::new();
+        w.jack = Some(JackServer::start_with(rate, period, true));
+        let home = w.path("home");
+        std::fs::create_dir_all(&home).expect("home");
+        std::fs::write(home.join(".asoundrc"), ASOUNDRC).expect("asoundrc");
+        w.env
+            .push(("HOME".into(), home.to_string_lossy().into_owned()));
         w
     }
 
@@ -91,6 +117,7 @@ impl World {
             .env("XDG_CONFIG_HOME", self.path("config"))
             .env("XDG_DATA_HOME", self.path("data"))
             .env_remove("JACK_DEFAULT_SERVER");
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         match &self.jack {
             Some(j) => cmd.env("JACK_DEFAULT_SERVER", &j.name),
             // Make sure no other JACK server on the machine is reached by accident.
@@ -114,22 +141,29 @@ impl Default for World {
     }
 }
 
-fn spawn_jackd(name: &str, period: u32) -> (Child, PathBuf) {
+/// The ALSA device [`World::with_alsa_on_jack`] defines.
+pub const ALSA_TEST_DEVICE: &str = "overdubtest";
+
+const ASOUNDRC: &str = "pcm.overdubtest {
+  type jack
+  playback_ports { 0 loopback:playback_1 1 loopback:playback_2 }
+  capture_ports { 0 loopback:capture_1 1 loopback:capture_2 }
+  hint { show on description \"Overdub test device (JACK-paced)\" }
+}
+";
+
+fn spawn_jackd(name: &str, rate: u32, period: u32, realtime: bool) -> (Child, PathBuf) {
     let log = std::env::temp_dir().join(format!("{name}.log"));
     let out = std::fs::File::create(&log).expect("jackd log file");
     let err = out.try_clone().expect("jackd log file");
     let child = Command::new("jackd")
-        .args([
-            "-n",
-            name,
-            "--no-realtime",
-            "-L",
-            "2",
-            "-d",
-            "dummy",
-            "-r",
-            "48000",
-        ])
+        .args(["-n", name])
+        .args(if realtime {
+            &["-R", "-P", "80"][..]
+        } else {
+            &["--no-realtime"][..]
+        })
+        .args(["-L", "2", "-d", "dummy", "-r", &rate.to_string()])
         .args(["-p", &period.to_string(), "-C", "8", "-P", "8"])
         .stdin(Stdio::null())
         .stdout(out)
@@ -143,7 +177,9 @@ fn spawn_jackd(name: &str, period: u32) -> (Child, PathBuf) {
 pub struct JackServer {
     /// Its name, for `JACK_DEFAULT_SERVER`.
     pub name: String,
+    rate: u32,
     period: u32,
+    realtime: bool,
     child: Child,
     log: PathBuf,
 }
@@ -152,20 +188,32 @@ impl JackServer {
     /// Start `jackd -n NAME --no-realtime -L 2 -d dummy -r 48000 -p PERIOD -C 8 -P 8` and wait
     /// until it answers.
     pub fn start(period: u32) -> Self {
+        Self::start_at(48_000, period)
+    }
+
+    /// Start one at `rate` Hz (see [`JackServer::start`]).
+    pub fn start_at(rate: u32, period: u32) -> Self {
+        Self::start_with(rate, period, false)
+    }
+
+    /// Start one at `rate` Hz, with realtime scheduling (`-R`) or without (`--no-realtime`).
+    pub fn start_with(rate: u32, period: u32, realtime: bool) -> Self {
         static N: AtomicU32 = AtomicU32::new(0);
         let name = format!(
             "overdub-test-{}-{}",
             std::process::id(),
             N.fetch_add(1, Ordering::Relaxed)
         );
-        Self::start_named(&name, period)
+        Self::start_named(&name, rate, period, realtime)
     }
 
-    fn start_named(name: &str, period: u32) -> Self {
-        let (child, log) = spawn_jackd(name, period);
+    fn start_named(name: &str, rate: u32, period: u32, realtime: bool) -> Self {
+        let (child, log) = spawn_jackd(name, rate, period, realtime);
         let server = Self {
             name: name.to_string(),
+            rate,
             period,
+            realtime,
             child,
             log,
         };
@@ -176,7 +224,7 @@ impl JackServer {
     /// Start the server again under the same name (after [`JackServer::stop`]).
     pub fn restart(&mut self) {
         self.stop();
-        let (child, log) = spawn_jackd(&self.name, self.period);
+        let (child, log) = spawn_jackd(&self.name, self.rate, self.period, self.realtime);
         self.child = child;
         self.log = log;
         self.wait_ready();
@@ -347,4 +395,127 @@ pub fn align(x: &[f32], reference: &[f32], max_lag: usize) -> (i64, f32) {
     let err: f32 = seg.iter().zip(win).map(|(a, b)| (a - b) * (a - b)).sum();
     let sig: f32 = win.iter().map(|b| b * b).sum();
     (best.0, 10.0 * (err / sig.max(1e-20)).log10())
+}
+
+/// Run `overdub latency ARGS` and return the measured round trip, frames.
+pub fn measure(w: &World, args: &[&str]) -> u64 {
+    let mut all = vec!["latency"];
+    all.extend_from_slice(args);
+    let run = w.overdub(&all).ok();
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("measured round trip: "))
+        .unwrap_or_else(|| panic!("no measurement in {}", run.stdout));
+    line["measured round trip: ".len()..]
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("unparsable: {line}"))
+}
+
+/// Clicks (one-frame impulses) at these timeline frames.
+pub const CLICKS: [u64; 5] = [4_800, 28_800, 52_800, 76_800, 100_800];
+
+/// A session at `rate` whose track 1 holds a click clip and whose track 2 records input
+/// `input` (0-based), which a loopback returns from the master.
+pub fn click_session(dir: &Path, w: &World, rate: u32, input: u16) {
+    click_session_with(dir, w, rate, input, &CLICKS, 120_000);
+}
+
+/// A [`click_session`] with clicks at `clicks` in a clip `length` frames long.
+pub fn click_session_with(
+    dir: &Path,
+    w: &World,
+    rate: u32,
+    input: u16,
+    clicks: &[u64],
+    length: u64,
+) {
+    let d = dir.to_string_lossy();
+    w.overdub(&["new", &d, "--tracks", "2", "--rate", &rate.to_string()])
+        .ok();
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: rate,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut wav = hound::WavWriter::create(dir.join("audio/click.wav"), spec).expect("wav");
+    for i in 0..length {
+        wav.write_sample(if clicks.contains(&i) { 0.8f32 } else { 0.0 })
+            .expect("sample");
+    }
+    wav.finalize().expect("finalize");
+    edit_track(
+        dir,
+        0,
+        "clips",
+        serde_json::json!([{"id": 100, "file": "click.wav", "position": 0, "offset": 0, "length": length}]),
+    );
+    edit_track(dir, 1, "input", serde_json::json!(input));
+}
+
+/// Record track 2 of a [`click_session`] while the clicks play (`record_args` choose the device
+/// and the master output); every click must be in the take file on disk within one frame of
+/// where it is on the timeline. Returns what `record` printed.
+pub fn assert_take_lines_up(w: &World, dir: &Path, seconds: &str, record_args: &[&str]) -> Run {
+    let d = dir.to_string_lossy();
+    let mut args = vec!["record", &d, "--seconds", seconds, "--arm", "2"];
+    args.extend_from_slice(record_args);
+    let run = w.overdub(&args).ok();
+    assert!(
+        run.stdout.contains("measured by `overdub latency`"),
+        "{}",
+        run.stdout
+    );
+    let info = w.info(dir);
+    let clip = &clips(&info, 1)[0];
+    let (pos, off) = (
+        clip["position"].as_u64().expect("position"),
+        clip["offset"].as_u64().expect("offset"),
+    );
+    let (_, take) = read_wav(&dir.join("audio").join(clip["file"].as_str().expect("file")));
+    let rate = info["rate"].as_u64().expect("rate") as f64;
+    let rolled = (seconds.parse::<f64>().expect("seconds") * rate) as u64;
+    for &c in CLICKS.iter().filter(|&&c| c + 4_000 < rolled.min(120_000)) {
+        let found = find_click(&take, c, pos, off);
+        let Some(off_by) = found else {
+            panic!("click at {c} did not come back\n{}", run.stdout);
+        };
+        assert!(
+            off_by.abs() <= 1,
+            "click at timeline {c} is {off_by} frames off in the take\n{}",
+            run.stdout
+        );
+    }
+    run
+}
+
+/// Where the click at timeline frame `c` is in a take placed at `pos` with file offset `off`:
+/// frames off from where it belongs (searched within ±2000 frames), None if it is not there.
+pub fn find_click(take: &[f32], c: u64, pos: u64, off: u64) -> Option<i64> {
+    // Timeline frame c of the clip is file frame c - pos + off.
+    let want = (c + off).checked_sub(pos)? as usize;
+    let lo = want.saturating_sub(2_000);
+    let hi = (want + 2_000).min(take.len());
+    let found = lo
+        + take
+            .get(lo..hi)?
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+            .map(|(i, _)| i)?;
+    (take[found].abs() > 0.5).then(|| found as i64 - want as i64)
+}
+
+/// The frames where a take has clicks (samples above 0.5, at least 1000 frames apart).
+pub fn click_frames(take: &[f32]) -> Vec<usize> {
+    let mut found: Vec<usize> = Vec::new();
+    for (i, s) in take.iter().enumerate() {
+        if s.abs() > 0.5 && found.last().is_none_or(|&l| i > l + 1_000) {
+            found.push(i);
+        }
+    }
+    found
 }

@@ -1,7 +1,7 @@
 //! The engine under injected device faults (the virtual device's test double): xruns never stop
 //! a take and every track stays in sync; a device that goes away leaves the takes so far saved.
 
-use overdub_engine::io::{Fault, HostId, StreamRequest};
+use overdub_engine::io::{CallbackOrder, Fault, HostId, StreamRequest};
 use overdub_engine::recorder::{self, RecordHooks, RecordOptions};
 use overdub_engine::rt::test_signal;
 use overdub_engine::session::{Session, SessionDir};
@@ -19,6 +19,7 @@ fn request(faults: Vec<Fault>) -> StreamRequest {
         loopback_delay: None,
         master_out: 0,
         faults,
+        callbacks: CallbackOrder::Duplex,
     }
 }
 

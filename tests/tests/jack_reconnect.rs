@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use overdub_engine::Engine;
-use overdub_engine::io::{HostId, StreamRequest};
+use overdub_engine::io::{CallbackOrder, HostId, StreamRequest};
 use overdub_tests::JackServer;
 
 fn rolled(engine: &Engine) -> u64 {
@@ -35,6 +35,7 @@ fn the_engine_reopens_after_the_server_comes_back() {
         loopback_delay: None,
         master_out: 0,
         faults: Vec::new(),
+        callbacks: CallbackOrder::Duplex,
     };
     let mut engine = Engine::start(&req).expect("open JACK");
     wait_until("the first blocks", || rolled(&engine) > 10);

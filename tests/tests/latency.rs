@@ -1,26 +1,7 @@
 //! The round trip is measured, not believed, and takes line up with what the performer heard.
 //! Checked on the files on disk.
 
-use std::path::Path;
-
-use overdub_tests::{World, clips, edit_track, read_wav};
-
-/// Run `overdub latency` and return the measured round trip, frames.
-fn measure(w: &World, args: &[&str]) -> u64 {
-    let mut all = vec!["latency"];
-    all.extend_from_slice(args);
-    let run = w.overdub(&all).ok();
-    let line = run
-        .stdout
-        .lines()
-        .find(|l| l.starts_with("measured round trip: "))
-        .unwrap_or_else(|| panic!("no measurement in {}", run.stdout));
-    line["measured round trip: ".len()..]
-        .split(' ')
-        .next()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("unparsable: {line}"))
-}
+use overdub_tests::{CLICKS, World, assert_take_lines_up, click_session, clips, measure, read_wav};
 
 #[test]
 fn virtual_loopback_measures_exactly_its_delay_at_64_frames() {
@@ -89,89 +70,6 @@ fn nothing_connected_says_what_to_connect_and_exits_2() {
     );
 }
 
-/// Clicks (one-frame impulses) at these timeline frames.
-const CLICKS: [u64; 5] = [4_800, 28_800, 52_800, 76_800, 100_800];
-
-/// A session whose track 1 holds a click clip and whose track 2 records input 9, which the JACK
-/// loopback (or the virtual cable) returns from the master on output 9.
-fn click_session(dir: &Path, w: &World) {
-    let d = dir.to_string_lossy();
-    w.overdub(&["new", &d, "--tracks", "2"]).ok();
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 48_000,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
-    let mut wav = hound::WavWriter::create(dir.join("audio/click.wav"), spec).expect("wav");
-    for i in 0..120_000u64 {
-        wav.write_sample(if CLICKS.contains(&i) { 0.8f32 } else { 0.0 })
-            .expect("sample");
-    }
-    wav.finalize().expect("finalize");
-    edit_track(
-        dir,
-        0,
-        "clips",
-        serde_json::json!([{"id": 100, "file": "click.wav", "position": 0, "offset": 0, "length": 120_000}]),
-    );
-    edit_track(dir, 1, "input", serde_json::json!(8));
-}
-
-/// Record track 2 while the clicks play; every click must be in the take exactly where it is on
-/// the timeline.
-fn assert_take_lines_up(w: &World, dir: &Path, record_args: &[&str]) {
-    let d = dir.to_string_lossy();
-    let mut args = vec![
-        "record",
-        &d,
-        "--seconds",
-        "2.4",
-        "--arm",
-        "2",
-        "--master-out",
-        "9",
-    ];
-    args.extend_from_slice(record_args);
-    let run = w.overdub(&args).ok();
-    assert!(
-        run.stdout.contains("measured by `overdub latency`"),
-        "{}",
-        run.stdout
-    );
-    let info = w.info(dir);
-    let clip = &clips(&info, 1)[0];
-    let (pos, off) = (
-        clip["position"].as_u64().expect("position"),
-        clip["offset"].as_u64().expect("offset"),
-    );
-    let (_, take) = read_wav(&dir.join("audio").join(clip["file"].as_str().expect("file")));
-    for &c in &CLICKS {
-        // Timeline frame c of the clip is file frame c - pos + off.
-        let want = (c - pos + off) as usize;
-        let lo = want.saturating_sub(2_000);
-        let hi = (want + 2_000).min(take.len());
-        let found = lo
-            + take[lo..hi]
-                .iter()
-                .enumerate()
-                .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
-                .map(|(i, _)| i)
-                .expect("window");
-        assert!(
-            take[found].abs() > 0.5,
-            "click at {c} came back (got {})",
-            take[found]
-        );
-        assert!(
-            found.abs_diff(want) <= 1,
-            "click at timeline {c} is at {} in the take, {} frames off",
-            found as i64 - want as i64 + c as i64,
-            found as i64 - want as i64
-        );
-    }
-}
-
 fn jack_round_trip_and_alignment(period: u32) {
     let w = World::with_jack(period);
     let got = measure(
@@ -184,8 +82,8 @@ fn jack_round_trip_and_alignment(period: u32) {
         "the JACK loopback returns one period later"
     );
     let dir = w.path("clicks");
-    click_session(&dir, &w);
-    assert_take_lines_up(&w, &dir, &["--host", "jack"]);
+    click_session(&dir, &w, 48_000, 8);
+    assert_take_lines_up(&w, &dir, "2.4", &["--host", "jack", "--master-out", "9"]);
 }
 
 #[test]
@@ -225,8 +123,7 @@ fn virtual_loopback_takes_line_up_after_measuring() {
     );
     assert_eq!(measure(&w, &dev), 333);
     let dir = w.path("clicks");
-    click_session(&dir, &w);
-    edit_track(&dir, 1, "input", serde_json::json!(0));
+    click_session(&dir, &w, 48_000, 0);
     let d = dir.to_string_lossy();
     let mut rec = vec!["record", &*d, "--seconds", "2.4", "--arm", "2"];
     rec.extend_from_slice(&dev);

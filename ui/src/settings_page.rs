@@ -219,6 +219,10 @@ fn running(app: &OverdubApp, ui: &mut egui::Ui, rate: u32) {
                 s.dsp_mean() * 100.0,
                 s.xruns.load(Ordering::Relaxed)
             ));
+            ui.label(format!(
+                "Audio thread priority: {}",
+                s.priority.get().describe()
+            ));
         }
     }
 }
@@ -226,7 +230,7 @@ fn running(app: &OverdubApp, ui: &mut egui::Ui, rate: u32) {
 fn latency_section(app: &mut OverdubApp, ui: &mut egui::Ui, rate: u32) {
     ui.heading("Latency");
     if let Some(e) = app.live.engine() {
-        let l = e.info().latency;
+        let l = e.latency_now();
         ui.label(format!(
             "Reported: input {} + output {} + bridge {} = {} frames ({:.2} ms) round trip",
             l.input,
@@ -238,11 +242,14 @@ fn latency_section(app: &mut OverdubApp, ui: &mut egui::Ui, rate: u32) {
         let measured = latency::find_stored(&app.settings.latency, e.info());
         match measured {
             Some(m) => ui.label(format!(
-                "Measured: {} frames ({:.2} ms), output {} to input {}",
+                "Measured: {} frames ({:.2} ms), output {} to input {} (the bridge added {} then, \
+                 {} now)",
                 m.frames,
                 ms(m.frames, rate),
                 m.out_channel,
-                m.in_channel
+                m.in_channel,
+                m.bridge,
+                l.bridge
             )),
             None => ui.label("Measured: not yet for this device, rate and buffer size"),
         };

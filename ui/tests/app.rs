@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use overdub_engine::io::{HostId, StreamRequest};
+use overdub_engine::io::{CallbackOrder, HostId, StreamRequest};
 use overdub_engine::live::{Live, Transport};
 use overdub_engine::session::{Clip, Session, SessionDir};
 use overdub_engine::settings::Settings;
@@ -23,6 +23,7 @@ fn request() -> StreamRequest {
         loopback_delay: None,
         master_out: 0,
         faults: Vec::new(),
+        callbacks: CallbackOrder::Duplex,
     }
 }
 

@@ -6,8 +6,13 @@ use overdub_engine::io::{self, HostInfo};
 pub fn run(json: bool) -> Result<()> {
     let hosts: Vec<HostInfo> = io::hosts().into_iter().map(io::describe).collect();
     let default = io::default_host();
+    let priority = overdub_engine::rt::probe_priority().describe();
     if json {
-        let doc = serde_json::json!({ "default_host": default, "hosts": hosts });
+        let doc = serde_json::json!({
+            "default_host": default,
+            "callback_priority": priority,
+            "hosts": hosts,
+        });
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         return Ok(());
     }
@@ -51,5 +56,6 @@ pub fn run(json: bool) -> Result<()> {
             );
         }
     }
+    println!("callback threads of ALSA, WASAPI and PipeWire streams: {priority}");
     Ok(())
 }

@@ -16,10 +16,13 @@ pub fn run(a: &LatencyArgs) -> Result<()> {
     }
     let (mut req, mut settings) = stream_request(&a.audio)?;
     if req.rate == 0 {
-        // No session here: run at the device's own rate (on JACK, the server's).
-        req.rate = io::describe(req.host)
-            .default_device(io::Direction::Output)
-            .map_or(48_000, |d| d.default_rate);
+        // No session here: run at the chosen device's own rate (on JACK, the server's).
+        let host = io::describe(req.host);
+        let device = match &req.output {
+            Some(name) => Some(host.find(name, io::Direction::Output)?),
+            None => host.default_device(io::Direction::Output),
+        };
+        req.rate = device.map_or(48_000, |d| d.default_rate);
     }
     let opts = LatencyOptions {
         in_channel: in_channel - 1,

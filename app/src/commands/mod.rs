@@ -12,7 +12,7 @@ mod play;
 mod record;
 mod recover;
 
-use overdub_engine::io::{self, HostId, StreamRequest};
+use overdub_engine::io::{self, CallbackOrder, HostId, StreamRequest};
 use overdub_engine::settings::Settings;
 use overdub_engine::{Error, Result};
 
@@ -93,6 +93,10 @@ pub fn stream_request(audio: &AudioArgs) -> Result<(StreamRequest, Settings)> {
             n => n - 1,
         },
         faults: Vec::new(),
+        callbacks: match &audio.callbacks {
+            Some(c) => CallbackOrder::parse(c)?,
+            None => CallbackOrder::Duplex,
+        },
     };
     Ok((req, settings))
 }

@@ -95,7 +95,8 @@ pub fn run(a: &RecordArgs) -> Result<()> {
 pub fn print_stream(report: &RunReport) {
     let s = &report.stream;
     println!(
-        "stream: {} in '{}' out '{}' at {} Hz, {} frames ({:.2} ms) per buffer, {} in / {} out",
+        "stream: {} in '{}' out '{}' at {} Hz, {} frames ({:.2} ms) per buffer, {} in / {} out, \
+         reported latency {} in + {} out + {} bridge",
         s.host,
         s.input_device.as_deref().unwrap_or("-"),
         s.output_device.as_deref().unwrap_or("-"),
@@ -103,7 +104,10 @@ pub fn print_stream(report: &RunReport) {
         s.buffer,
         ms(u64::from(s.buffer), s.rate),
         s.in_channels,
-        s.out_channels
+        s.out_channels,
+        s.latency.input,
+        s.latency.output,
+        s.latency.bridge
     );
 }
 
@@ -141,4 +145,11 @@ pub fn print_health(report: &RunReport) {
         report.capture_overruns,
         report.playback_underruns
     );
+    let s = &report.stream;
+    if s.bridged {
+        println!(
+            "bridge: {} frames added, {} frames slipped  callback threads: {}",
+            s.latency.bridge, report.bridge_slips, report.priority
+        );
+    }
 }

@@ -1,6 +1,9 @@
 //! ALSA, WASAPI, ASIO and CoreAudio through cpal. cpal gives separate input and output callbacks,
 //! so the input side hands its frames to the output side (which drives the process) through
-//! [`crate::rt::bridge`], which adds exactly one block and says so. Devices in any of f32, i32 or
+//! [`crate::rt::duplex`]'s bridge, which adds only what the callback order forces (0 frames where
+//! the driver runs input then output in one cycle, as ASIO does) and publishes what it adds. The
+//! driver's own input and output latency come from the callbacks' timestamps; each callback thread
+//! asks for realtime priority on its first call. Devices in any of f32, i32 or
 //! i16 formats are converted at the edge. The callbacks are the audio thread and only call `rt/`
 //! code and sample conversions.
 
@@ -15,7 +18,7 @@ use super::{
     StreamInfo, StreamRequest, check_config,
 };
 use crate::error::{Error, Result};
-use crate::rt::{BridgeInput, EngineStatus, Process, bridge};
+use crate::rt::{EngineStatus, Process, duplex, promote_current_thread};
 
 const STANDARD_RATES: [u32; 6] = [44_100, 48_000, 88_200, 96_000, 176_400, 192_000];
 
@@ -220,7 +223,7 @@ fn on_error(status: Arc<EngineStatus>) -> impl FnMut(cpal::Error) + Send + 'stat
 
 pub(super) fn open(
     req: &StreamRequest,
-    mut process: Process,
+    process: Process,
     status: Arc<EngineStatus>,
 ) -> Result<Box<dyn AudioStream>> {
     let (_host, list) = devices(req.host)?;
@@ -248,12 +251,10 @@ pub(super) fn open(
         buffer: block as u32,
         in_channels: input.as_ref().map_or(0, |(_, i)| usize::from(i.inputs)),
         out_channels: output.as_ref().map_or(0, |(_, i)| usize::from(i.outputs)),
-        // cpal does not report device latency; a buffer each way is what these drivers hold.
-        latency: Latency {
-            input: input.as_ref().map_or(0, |_| block as u32),
-            output: output.as_ref().map_or(0, |_| block as u32),
-            bridge: 0,
-        },
+        // Filled in from the callbacks' timestamps and the bridge once the stream runs
+        // (`Engine::start` waits for that).
+        latency: Latency::default(),
+        bridged: false,
     };
     let in_ch = info.in_channels;
     let out_ch = info.out_channels;
@@ -262,37 +263,33 @@ pub(super) fn open(
         sample_rate: req.rate,
         buffer_size,
     };
+    let clock = Clock::new(req.rate, status.clone());
     match (input, output) {
         (Some((idev, _)), Some((odev, _))) => {
-            let (tx, mut rx) = bridge(in_ch, block, MAX_BLOCK);
-            info.latency.bridge = rx.latency() as u32;
+            info.bridged = true;
+            let (mut din, mut dout) = duplex(process, status.clone(), in_ch, out_ch, MAX_BLOCK);
             let ifmt = format_for(&idev, Direction::Input, in_ch, req.rate)?;
-            streams.push(build_input(&idev, ifmt, config(in_ch), tx, status.clone())?);
+            let run = move |inp: &[f32], _frames: usize| din.run(inp);
+            streams.push(build_input(&idev, ifmt, config(in_ch), run, clock.clone())?);
             let ofmt = format_for(&odev, Direction::Output, out_ch, req.rate)?;
-            let st = status.clone();
-            let run = move |out: &mut [f32], frames: usize| {
-                let (inp, slipped) = rx.pull(frames);
-                if slipped > 0 {
-                    st.bridge_underruns
-                        .fetch_add(slipped as u64, Ordering::Relaxed);
-                }
-                process.process(inp, in_ch, out, out_ch, frames);
-            };
-            streams.push(build_output(&odev, ofmt, config(out_ch), run, status)?);
+            let run = move |out: &mut [f32], frames: usize| dout.run(out, frames);
+            streams.push(build_output(&odev, ofmt, config(out_ch), run, clock)?);
         }
         (None, Some((odev, _))) => {
             let ofmt = format_for(&odev, Direction::Output, out_ch, req.rate)?;
+            let mut process = process;
             let run = move |out: &mut [f32], frames: usize| {
                 process.process(&[], 0, out, out_ch, frames);
             };
-            streams.push(build_output(&odev, ofmt, config(out_ch), run, status)?);
+            streams.push(build_output(&odev, ofmt, config(out_ch), run, clock)?);
         }
         (Some((idev, _)), None) => {
             let ifmt = format_for(&idev, Direction::Input, in_ch, req.rate)?;
+            let mut process = process;
             let run = move |inp: &[f32], frames: usize| {
                 process.process(inp, in_ch, &mut [], 0, frames);
             };
-            streams.push(build_input_direct(&idev, ifmt, config(in_ch), run, status)?);
+            streams.push(build_input(&idev, ifmt, config(in_ch), run, clock)?);
         }
         (None, None) => return Err(Error::Device("no device to open".into())),
     }
@@ -303,6 +300,24 @@ pub(super) fn open(
         info,
         _streams: streams,
     }))
+}
+
+/// What both callbacks of a stream share: the rate to turn the driver's timestamps into frames,
+/// and the status they publish to.
+#[derive(Clone)]
+struct Clock {
+    rate: u32,
+    status: Arc<EngineStatus>,
+}
+
+impl Clock {
+    fn new(rate: u32, status: Arc<EngineStatus>) -> Self {
+        Self { rate, status }
+    }
+
+    fn frames(&self, d: std::time::Duration) -> u64 {
+        (d.as_secs_f64() * f64::from(self.rate)).round() as u64
+    }
 }
 
 fn format_for(dev: &cpal::Device, dir: Direction, ch: usize, rate: u32) -> Result<SampleFormat> {
@@ -332,44 +347,20 @@ fn config_error(dev: &cpal::Device, cfg: &cpal::StreamConfig, e: cpal::Error) ->
     }
 }
 
-/// Input callback that converts to f32 and pushes into the bridge.
-fn build_input(
-    dev: &cpal::Device,
-    fmt: SampleFormat,
-    cfg: cpal::StreamConfig,
-    mut tx: BridgeInput,
-    status: Arc<EngineStatus>,
-) -> Result<cpal::Stream> {
-    let st = status.clone();
-    build_input_direct(
-        dev,
-        fmt,
-        cfg,
-        move |data: &[f32], _frames| {
-            let dropped = tx.push(data);
-            if dropped > 0 {
-                st.bridge_underruns
-                    .fetch_add(dropped as u64, Ordering::Relaxed);
-            }
-        },
-        status,
-    )
-}
-
-fn build_input_direct<F>(
+fn build_input<F>(
     dev: &cpal::Device,
     fmt: SampleFormat,
     cfg: cpal::StreamConfig,
     run: F,
-    status: Arc<EngineStatus>,
+    clock: Clock,
 ) -> Result<cpal::Stream>
 where
     F: FnMut(&[f32], usize) + Send + 'static,
 {
     let r = match fmt {
-        SampleFormat::I16 => input_typed::<i16, F>(dev, &cfg, run, status),
-        SampleFormat::I32 => input_typed::<i32, F>(dev, &cfg, run, status),
-        _ => input_typed::<f32, F>(dev, &cfg, run, status),
+        SampleFormat::I16 => input_typed::<i16, F>(dev, &cfg, run, clock),
+        SampleFormat::I32 => input_typed::<i32, F>(dev, &cfg, run, clock),
+        _ => input_typed::<f32, F>(dev, &cfg, run, clock),
     };
     r.map_err(|e| config_error(dev, &cfg, e))
 }
@@ -378,7 +369,7 @@ fn input_typed<T, F>(
     dev: &cpal::Device,
     cfg: &cpal::StreamConfig,
     mut run: F,
-    status: Arc<EngineStatus>,
+    clock: Clock,
 ) -> std::result::Result<cpal::Stream, cpal::Error>
 where
     T: SizedSample + Send + 'static,
@@ -387,10 +378,22 @@ where
 {
     let ch = usize::from(cfg.channels).max(1);
     let mut scratch = vec![0.0f32; MAX_BLOCK * ch];
+    let mut first = true;
+    let status = clock.status.clone();
     dev.build_input_stream::<T, _, _>(
         *cfg,
-        move |data: &[T], _| {
+        move |data: &[T], info: &cpal::InputCallbackInfo| {
+            if first {
+                first = false;
+                promote_current_thread(&clock.status.priority);
+            }
             assert_no_alloc::assert_no_alloc(|| {
+                let ts = info.timestamp();
+                let delay = ts.callback.duration_since(ts.capture);
+                clock
+                    .status
+                    .driver_input_latency
+                    .store(clock.frames(delay), Ordering::Relaxed);
                 for chunk in data.chunks(scratch.len()) {
                     let dst = &mut scratch[..chunk.len()];
                     for (d, s) in dst.iter_mut().zip(chunk) {
@@ -410,15 +413,15 @@ fn build_output<F>(
     fmt: SampleFormat,
     cfg: cpal::StreamConfig,
     run: F,
-    status: Arc<EngineStatus>,
+    clock: Clock,
 ) -> Result<cpal::Stream>
 where
     F: FnMut(&mut [f32], usize) + Send + 'static,
 {
     let r = match fmt {
-        SampleFormat::I16 => output_typed::<i16, F>(dev, &cfg, run, status),
-        SampleFormat::I32 => output_typed::<i32, F>(dev, &cfg, run, status),
-        _ => output_typed::<f32, F>(dev, &cfg, run, status),
+        SampleFormat::I16 => output_typed::<i16, F>(dev, &cfg, run, clock),
+        SampleFormat::I32 => output_typed::<i32, F>(dev, &cfg, run, clock),
+        _ => output_typed::<f32, F>(dev, &cfg, run, clock),
     };
     r.map_err(|e| config_error(dev, &cfg, e))
 }
@@ -427,7 +430,7 @@ fn output_typed<T, F>(
     dev: &cpal::Device,
     cfg: &cpal::StreamConfig,
     mut run: F,
-    status: Arc<EngineStatus>,
+    clock: Clock,
 ) -> std::result::Result<cpal::Stream, cpal::Error>
 where
     T: SizedSample + FromSample<f32> + Send + 'static,
@@ -435,10 +438,22 @@ where
 {
     let ch = usize::from(cfg.channels).max(1);
     let mut scratch = vec![0.0f32; MAX_BLOCK * ch];
+    let mut first = true;
+    let status = clock.status.clone();
     dev.build_output_stream::<T, _, _>(
         *cfg,
-        move |data: &mut [T], _| {
+        move |data: &mut [T], info: &cpal::OutputCallbackInfo| {
+            if first {
+                first = false;
+                promote_current_thread(&clock.status.priority);
+            }
             assert_no_alloc::assert_no_alloc(|| {
+                let ts = info.timestamp();
+                let delay = ts.playback.duration_since(ts.callback);
+                clock
+                    .status
+                    .driver_output_latency
+                    .store(clock.frames(delay), Ordering::Relaxed);
                 let step = scratch.len();
                 for chunk in data.chunks_mut(step) {
                     let src = &mut scratch[..chunk.len()];

@@ -260,6 +260,7 @@ pub(super) fn open(
         in_channels: in_names.len(),
         out_channels: out_names.len(),
         latency,
+        bridged: false,
     };
     Ok(Box::new(JackStream {
         info,

@@ -22,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::rt::{EngineStatus, Process};
 
 pub use offline::OfflineDriver;
+
 pub use virtual_device::{VIRTUAL_CHANNELS, VIRTUAL_DEVICES, VirtualKind};
 
 /// Largest block the process handles in one piece; larger device blocks are split.
@@ -315,6 +316,41 @@ pub struct StreamRequest {
     /// Virtual host only, a test double: faults to inject, like a device that drops a block or
     /// is unplugged.
     pub faults: Vec<Fault>,
+    /// Virtual host only, a test double of cpal's drivers: how it calls back (one duplex
+    /// callback, or separate input and output callbacks in a given order, through the same bridge
+    /// as the cpal hosts).
+    pub callbacks: CallbackOrder,
+}
+
+/// How a driver calls the engine back: one callback with input and output (JACK, the virtual
+/// device), or separate input and output callbacks, as cpal gives them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CallbackOrder {
+    /// One callback carries the input and the output of a cycle.
+    #[default]
+    Duplex,
+    /// Input, then output, on one thread in each cycle (ASIO's buffer switch).
+    InputFirst,
+    /// Output, then input, on one thread in each cycle.
+    OutputFirst,
+    /// Input and output on two threads paced by one clock, each woken with its own jitter (ALSA,
+    /// WASAPI).
+    Threads,
+}
+
+impl CallbackOrder {
+    /// Parse a command-line name: duplex, asio (input first), reverse (output first), threads.
+    pub fn parse(name: &str) -> Result<Self> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "duplex" => Ok(Self::Duplex),
+            "asio" | "input-first" => Ok(Self::InputFirst),
+            "reverse" | "output-first" => Ok(Self::OutputFirst),
+            "threads" => Ok(Self::Threads),
+            other => Err(Error::InvalidSetting(format!(
+                "unknown callback order '{other}': use duplex, asio, reverse or threads"
+            ))),
+        }
+    }
 }
 
 /// A fault the virtual device injects (a test double for real devices' misbehaviour).
@@ -364,6 +400,9 @@ pub struct StreamInfo {
     pub out_channels: usize,
     /// Reported latency.
     pub latency: Latency,
+    /// Input and output run in separate callbacks joined by the bridge, whose latency can change
+    /// while the stream runs (read it from `EngineStatus::bridge_latency`).
+    pub bridged: bool,
 }
 
 /// A running stream. Dropping it stops the callbacks.

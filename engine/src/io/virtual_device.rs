@@ -10,11 +10,14 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::{
-    AudioStream, BufferSizes, DeviceInfo, Direction, Fault, HostId, HostInfo, Latency, StreamInfo,
-    StreamRequest, check_config,
+    AudioStream, BufferSizes, CallbackOrder, DeviceInfo, Direction, Fault, HostId, HostInfo,
+    Latency, StreamInfo, StreamRequest, check_config,
 };
 use crate::error::{Error, Result};
-use crate::rt::{EngineStatus, LoopbackCable, Process, fill_test_signal};
+use crate::rt::{
+    CableReceive, CableSend, DuplexInput, DuplexOutput, EngineStatus, LoopbackCable, Process,
+    SharedCable, duplex, fill_test_signal, promote_current_thread,
+};
 
 /// Channels of every virtual device, in and out (like an 8-channel interface).
 pub const VIRTUAL_CHANNELS: usize = 8;
@@ -65,7 +68,7 @@ pub(super) fn describe() -> HostInfo {
 struct VirtualStream {
     info: StreamInfo,
     stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    threads: Vec<JoinHandle<()>>,
 }
 
 impl AudioStream for VirtualStream {
@@ -77,7 +80,7 @@ impl AudioStream for VirtualStream {
 impl Drop for VirtualStream {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
+        for t in self.threads.drain(..) {
             let _ = t.join();
         }
     }
@@ -85,7 +88,7 @@ impl Drop for VirtualStream {
 
 pub(super) fn open(
     req: &StreamRequest,
-    mut process: Process,
+    process: Process,
     status: Arc<EngineStatus>,
 ) -> Result<Box<dyn AudioStream>> {
     let host = describe();
@@ -134,54 +137,215 @@ pub(super) fn open(
             },
             bridge: 0,
         },
+        bridged: false,
     };
     let stop = Arc::new(AtomicBool::new(false));
-    let stop_flag = stop.clone();
-    let mut cable = (kind == VirtualKind::Loopback).then(|| LoopbackCable::new(ch, delay, buffer));
-    let faults = req.faults.clone();
-    let thread = std::thread::Builder::new()
-        .name("overdub-virtual-audio".into())
-        .spawn(move || {
-            let mut input = vec![0.0f32; buffer * ch];
-            let mut output = vec![0.0f32; buffer * ch];
-            let period = |n: u64| Duration::from_secs_f64(n as f64 * buffer as f64 / rate as f64);
-            let start = Instant::now();
-            let mut block: u64 = 0;
-            while !stop_flag.load(Ordering::Relaxed) {
-                let due = start + period(block);
-                let now = Instant::now();
-                if due > now {
-                    std::thread::sleep(due - now);
-                } else if now - due > period(1) {
-                    // A real device would have dropped out here; count it, keep every frame.
-                    status.note_xrun();
+    let cable = (kind == VirtualKind::Loopback).then(|| LoopbackCable::new(ch, delay, buffer));
+    let pacing = Pacing {
+        start: Instant::now(),
+        buffer,
+        rate,
+        stop: stop.clone(),
+    };
+    let mut threads = Vec::new();
+    let mut info = info;
+    match req.callbacks {
+        CallbackOrder::Duplex => {
+            let faults = req.faults.clone();
+            threads.push(spawn("overdub-virtual-audio", move || {
+                run_duplex(&pacing, cable, process, &status, &faults);
+            })?);
+        }
+        CallbackOrder::InputFirst | CallbackOrder::OutputFirst => {
+            info.bridged = true;
+            let input_first = req.callbacks == CallbackOrder::InputFirst;
+            let (din, dout) = duplex(process, status, ch, ch, buffer);
+            threads.push(spawn("overdub-virtual-audio", move || {
+                run_one_thread(&pacing, cable, din, dout, input_first);
+            })?);
+        }
+        CallbackOrder::Threads => {
+            info.bridged = true;
+            let (din, dout) = duplex(process, status, ch, ch, buffer);
+            let (send, receive) = match kind {
+                VirtualKind::Loopback => {
+                    let (s, r) = SharedCable::ends(ch, delay, buffer);
+                    (Some(s), Some(r))
                 }
-                if faults.contains(&Fault::Disconnect(block)) {
-                    status.device_lost.store(true, Ordering::Relaxed);
-                    return;
-                }
-                if faults.contains(&Fault::Xrun(block)) {
-                    status.note_xrun();
-                    block += 1;
-                    continue;
-                }
-                assert_no_alloc::assert_no_alloc(|| {
-                    match cable.as_mut() {
-                        Some(c) => c.receive(&mut input),
-                        None => fill_test_signal(&mut input, ch, block * buffer as u64, rate),
-                    }
-                    process.process(&input, ch, &mut output, ch, buffer);
-                    if let Some(c) = cable.as_mut() {
-                        c.send(&output);
-                    }
-                });
-                block += 1;
-            }
-        })
-        .map_err(|e| Error::Device(format!("cannot start the virtual device: {e}")))?;
+                VirtualKind::TestSignal => (None, None),
+            };
+            let p = pacing.clone();
+            threads.push(spawn("overdub-virtual-in", move || {
+                run_input_thread(&p, receive, din);
+            })?);
+            threads.push(spawn("overdub-virtual-out", move || {
+                run_output_thread(&pacing, send, dout);
+            })?);
+        }
+    }
     Ok(Box::new(VirtualStream {
         info,
         stop,
-        thread: Some(thread),
+        threads,
     }))
+}
+
+/// The device's clock: block `n` is due at `start + n` periods.
+#[derive(Clone)]
+struct Pacing {
+    start: Instant,
+    buffer: usize,
+    rate: u32,
+    stop: Arc<AtomicBool>,
+}
+
+impl Pacing {
+    fn at(&self, block: u64) -> Duration {
+        Duration::from_secs_f64(block as f64 * self.buffer as f64 / f64::from(self.rate))
+    }
+
+    /// Sleep until block `block` is due, plus `jitter` of a period. False once stopped. True
+    /// with `late` set when the block is more than a period overdue.
+    fn wait(&self, block: u64, jitter: f64) -> Option<bool> {
+        if self.stop.load(Ordering::Relaxed) {
+            return None;
+        }
+        let due = self.start + self.at(block) + self.at(1).mul_f64(jitter);
+        let now = Instant::now();
+        if due > now {
+            std::thread::sleep(due - now);
+            return Some(false);
+        }
+        Some(now - due > self.at(1))
+    }
+}
+
+fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(f)
+        .map_err(|e| Error::Device(format!("cannot start the virtual device: {e}")))
+}
+
+/// One callback per block with input and output, as JACK gives them.
+fn run_duplex(
+    pacing: &Pacing,
+    mut cable: Option<LoopbackCable>,
+    mut process: Process,
+    status: &EngineStatus,
+    faults: &[Fault],
+) {
+    let (buffer, ch, rate) = (pacing.buffer, VIRTUAL_CHANNELS, pacing.rate);
+    let mut input = vec![0.0f32; buffer * ch];
+    let mut output = vec![0.0f32; buffer * ch];
+    let mut block: u64 = 0;
+    while let Some(late) = pacing.wait(block, 0.0) {
+        if late {
+            // A real device would have dropped out here; count it, keep every frame.
+            status.note_xrun();
+        }
+        if faults.contains(&Fault::Disconnect(block)) {
+            status.device_lost.store(true, Ordering::Relaxed);
+            return;
+        }
+        if faults.contains(&Fault::Xrun(block)) {
+            status.note_xrun();
+            block += 1;
+            continue;
+        }
+        assert_no_alloc::assert_no_alloc(|| {
+            match cable.as_mut() {
+                Some(c) => c.receive(&mut input),
+                None => fill_test_signal(&mut input, ch, block * buffer as u64, rate),
+            }
+            process.process(&input, ch, &mut output, ch, buffer);
+            if let Some(c) = cable.as_mut() {
+                c.send(&output);
+            }
+        });
+        block += 1;
+    }
+}
+
+/// Separate input and output callbacks on one thread, in the order given (ASIO calls input then
+/// output from its buffer switch).
+fn run_one_thread(
+    pacing: &Pacing,
+    mut cable: Option<LoopbackCable>,
+    mut din: DuplexInput,
+    mut dout: DuplexOutput,
+    input_first: bool,
+) {
+    let (buffer, ch, rate) = (pacing.buffer, VIRTUAL_CHANNELS, pacing.rate);
+    let mut input = vec![0.0f32; buffer * ch];
+    let mut output = vec![0.0f32; buffer * ch];
+    let mut block: u64 = 0;
+    promote_current_thread(&dout.status().priority);
+    while pacing.wait(block, 0.0).is_some() {
+        assert_no_alloc::assert_no_alloc(|| {
+            let mut capture = |input: &mut [f32], din: &mut DuplexInput| {
+                match cable.as_mut() {
+                    Some(c) => c.receive(input),
+                    None => fill_test_signal(input, ch, block * buffer as u64, rate),
+                }
+                din.run(input);
+            };
+            if input_first {
+                capture(&mut input, &mut din);
+                dout.run(&mut output, buffer);
+            } else {
+                dout.run(&mut output, buffer);
+                capture(&mut input, &mut din);
+            }
+            if let Some(c) = cable.as_mut() {
+                c.send(&output);
+            }
+        });
+        block += 1;
+    }
+}
+
+/// A small deterministic jitter in [0, 0.3) of a period, different for each thread.
+fn jitter(seed: &mut u64) -> f64 {
+    *seed = seed
+        .wrapping_mul(6_364_136_223_846_793_005)
+        .wrapping_add(1_442_695_040_888_963_407);
+    (*seed >> 40) as f64 / (1u64 << 24) as f64 * 0.3
+}
+
+/// The input callback on its own thread, woken with its own jitter.
+fn run_input_thread(pacing: &Pacing, mut cable: Option<CableReceive>, mut din: DuplexInput) {
+    let (buffer, ch, rate) = (pacing.buffer, VIRTUAL_CHANNELS, pacing.rate);
+    let mut input = vec![0.0f32; buffer * ch];
+    let mut seed = 0x0005_eed1;
+    let mut block: u64 = 0;
+    promote_current_thread(&din.status().priority);
+    while pacing.wait(block, jitter(&mut seed)).is_some() {
+        assert_no_alloc::assert_no_alloc(|| {
+            match cable.as_mut() {
+                Some(c) => c.receive(&mut input),
+                None => fill_test_signal(&mut input, ch, block * buffer as u64, rate),
+            }
+            din.run(&input);
+        });
+        block += 1;
+    }
+}
+
+/// The output callback on its own thread, woken with its own jitter.
+fn run_output_thread(pacing: &Pacing, mut cable: Option<CableSend>, mut dout: DuplexOutput) {
+    let ch = VIRTUAL_CHANNELS;
+    let mut output = vec![0.0f32; pacing.buffer * ch];
+    let mut seed = 0x0005_eed2;
+    let mut block: u64 = 0;
+    promote_current_thread(&dout.status().priority);
+    while pacing.wait(block, jitter(&mut seed)).is_some() {
+        assert_no_alloc::assert_no_alloc(|| {
+            dout.run(&mut output, pacing.buffer);
+            if let Some(c) = cable.as_mut() {
+                c.send(&output);
+            }
+        });
+        block += 1;
+    }
 }

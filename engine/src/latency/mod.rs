@@ -57,6 +57,7 @@ impl Measurement {
             rate: self.stream.rate,
             buffer: self.stream.buffer,
             frames: self.analysis.frames,
+            bridge: self.reported.bridge,
             reported: self.reported.round_trip(),
             in_channel: opts.in_channel + 1,
             out_channel: opts.out_channel + 1,
@@ -121,6 +122,8 @@ pub fn measure(req: &StreamRequest, opts: &LatencyOptions) -> Result<Measurement
     engine.send(Command::StopAt(total as u64))?;
     engine.send(Command::Start)?;
     let outcome = engine.wait_until_stopped(total as u64, None);
+    // What the bridge added while the impulses went round (it holds still while recording).
+    let reported = engine.latency_now();
     let status = engine.status().clone();
     let _ = engine.shutdown();
     if let Some(why) = outcome.interrupted {
@@ -146,7 +149,7 @@ pub fn measure(req: &StreamRequest, opts: &LatencyOptions) -> Result<Measurement
         ))
     })?;
     Ok(Measurement {
-        reported: info.latency,
+        reported,
         stream: info,
         analysis,
     })

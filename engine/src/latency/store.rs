@@ -18,8 +18,12 @@ pub struct StoredLatency {
     pub rate: u32,
     /// Buffer size, frames.
     pub buffer: u32,
-    /// Measured round trip, frames.
+    /// Measured round trip, frames (the duplex bridge's share at the time included).
     pub frames: u32,
+    /// What the duplex bridge added during the measurement, frames (0 where input and output
+    /// share a callback).
+    #[serde(default)]
+    pub bridge: u32,
     /// What the driver reported at the time, frames.
     pub reported: u32,
     /// Input channel used, 1-based.
@@ -31,6 +35,12 @@ pub struct StoredLatency {
 }
 
 impl StoredLatency {
+    /// The round trip now, with the bridge adding `bridge_now` frames: the driver's part as
+    /// measured, plus what the bridge adds now.
+    pub fn frames_now(&self, bridge_now: u32) -> u32 {
+        self.frames.saturating_sub(self.bridge) + bridge_now
+    }
+
     fn matches(&self, s: &StreamInfo) -> bool {
         self.host == s.host.name()
             && Some(self.input.as_str()) == s.input_device.as_deref().or(Some(""))

@@ -62,8 +62,18 @@ pub struct EngineStatus {
     pub capture_overruns: AtomicU64,
     /// Frames a playback ring could not give (the disk thread fell behind).
     pub playback_underruns: AtomicU64,
-    /// Frames the duplex bridge had to invent because input was late.
+    /// Input frames the duplex bridge lost while holding its latency during a take (replaced by
+    /// silence, or dropped because another clock ran ahead): slips that never move audio in time.
     pub bridge_underruns: AtomicU64,
+    /// What the duplex bridge adds now, frames (0 where input and output share one callback).
+    pub bridge_latency: AtomicU64,
+    /// Input latency from the driver's callback timestamps (capture to callback), frames; 0 when
+    /// the driver gives none.
+    pub driver_input_latency: AtomicU64,
+    /// Output latency from the driver's callback timestamps (callback to playback), frames.
+    pub driver_output_latency: AtomicU64,
+    /// Realtime scheduling of the audio callback threads: see [`crate::rt::Priority`].
+    pub priority: crate::rt::PriorityCell,
     /// Set by the driver when the device or server went away.
     pub device_lost: AtomicBool,
     /// Playhead (timeline frames) at each of the first [`XRUN_LOG`] xruns.

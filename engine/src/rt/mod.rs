@@ -20,9 +20,13 @@ pub use track::{MonitorMode, TrackRt, pan_gains};
 mod bridge;
 mod cable;
 mod click;
+mod duplex;
+mod priority;
 mod test_signal;
 
-pub use bridge::{BridgeInput, BridgeOutput, bridge};
-pub use cable::LoopbackCable;
+pub use bridge::{BridgeInput, BridgeOutput, PullReport, bridge};
+pub use cable::{CableReceive, CableSend, LoopbackCable, SharedCable};
 pub use click::Click;
+pub use duplex::{DuplexInput, DuplexOutput, duplex};
+pub use priority::{Priority, PriorityCell, probe as probe_priority, promote_current_thread};
 pub use test_signal::{fill_test_signal, test_signal};

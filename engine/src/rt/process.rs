@@ -405,6 +405,12 @@ impl Process {
         }
     }
 
+    /// Whether a take is being recorded or about to be (rolling with recording on, count-in
+    /// included): latency must not change now. Realtime-safe.
+    pub fn holds_latency(&self) -> bool {
+        self.rolling && self.recording
+    }
+
     fn begin_capture(&mut self) {
         self.capturing = true;
         self.send(Event::CaptureStarted(self.position));
