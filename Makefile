@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 .PHONY: deps run take test check fmt clippy deb
 
 deps:
-	@command -v jackd >/dev/null && pkg-config --exists alsa jack || \
+	@command -v jackd wireplumber >/dev/null && pkg-config --exists alsa jack libpipewire-0.3 || \
 	  ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y $$(cat .ci/packages.txt))
 
 run: deps

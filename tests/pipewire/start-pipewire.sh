@@ -3,7 +3,7 @@
 #
 #   tests/pipewire/start-pipewire.sh DIR     # DIR = private XDG_RUNTIME_DIR (created)
 #   export XDG_RUNTIME_DIR=DIR PIPEWIRE_RUNTIME_DIR=DIR   # then run clients
-#   kill $(cat DIR/pids)                     # stop
+#   tests/pipewire/stop-pipewire.sh DIR      # stop (or: kill $(cat DIR/pids))
 #
 # Everything (socket, config, state, logs) lives under DIR; no global PipeWire,
 # no D-Bus, no sound card needed. Tested with Debian 12: pipewire 0.3.65,
@@ -78,13 +78,19 @@ device_defaults.properties["use-persistent-storage"] = false
 stream_defaults.enabled = false
 EOF
 
+# Refuse to start a second instance on the same DIR (its socket would answer
+# the readiness checks below and this script would wrongly report success).
+if pw-cli info 0 >/dev/null 2>&1; then
+  echo "a PipeWire is already running in $DIR (stop-pipewire.sh $DIR)" >&2; exit 1
+fi
 pipewire > "$DIR/pipewire.log" 2>&1 &
 PW=$!
 echo "$PW" > "$DIR/pids"
 # Wait for the socket + core before starting the session manager.
+# (~20 ms normally; fails fast if pipewire died, e.g. DIR already in use.)
 i=0
 until [ -S "$DIR/pipewire-0" ] && pw-cli info 0 >/dev/null 2>&1; do
-  i=$((i+1)); [ $i -lt 100 ] || { echo "pipewire did not start, see $DIR/pipewire.log" >&2; kill $PW; exit 1; }
+  i=$((i+1)); [ $i -lt 100 ] && kill -0 $PW 2>/dev/null || { echo "pipewire did not start, see $DIR/pipewire.log" >&2; kill $PW 2>/dev/null; exit 1; }
   sleep 0.1
 done
 
@@ -94,9 +100,10 @@ echo "$WP" >> "$DIR/pids"
 
 # Ready = WirePlumber has published default.audio.sink = our sink (implies the
 # sink exists and policy is running, so streams will be linked).
+# (~200 ms normally.)
 i=0
 until pw-metadata 0 default.audio.sink 2>/dev/null | grep -q "\"$SINK\""; do
-  i=$((i+1)); [ $i -lt 100 ] || { echo "wireplumber not ready, see $DIR/*.log" >&2; kill $PW $WP; exit 1; }
+  i=$((i+1)); [ $i -lt 100 ] && kill -0 $WP 2>/dev/null || { echo "wireplumber not ready, see $DIR/*.log" >&2; kill $PW $WP 2>/dev/null; exit 1; }
   sleep 0.1
 done
 echo "pipewire=$PW wireplumber=$WP"

@@ -519,3 +519,100 @@ pub fn click_frames(take: &[f32]) -> Vec<usize> {
     }
     found
 }
+
+/// What [`measure_then_record_in_step`] found.
+#[derive(Debug)]
+pub struct InStep {
+    /// The measured round trip, frames.
+    pub round_trip: u64,
+    /// Where the take put the first click against the timeline, frames (0: to the frame).
+    pub offset: i64,
+    /// What `record` printed.
+    pub stdout: String,
+}
+
+impl std::fmt::Display for InStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "measured round trip {}, take {} frames off the timeline",
+            self.round_trip, self.offset
+        )
+    }
+}
+
+/// On a device whose output 1 is cabled to its input 1 (`dev`: the device flags): measure the
+/// round trip, then record `seconds` on track 2 against a click track (clicks every quarter
+/// second and a bit) and check the take on disk: every click that played came back, each exactly
+/// one interval after the last (no frame lost, repeated or moved inside the take). `block` is the
+/// largest period in the path, for the margin at the take's end.
+pub fn measure_then_record_in_step(
+    w: &World,
+    dev: &[&str],
+    rate: u32,
+    block: u32,
+    seconds: u32,
+) -> InStep {
+    let round_trip = measure(w, dev);
+    assert!(round_trip > 0, "a round trip");
+    let spacing = u64::from(rate) / 4 + 37;
+    let length = u64::from(seconds + 1) * u64::from(rate);
+    let clicks: Vec<u64> = (1..)
+        .map(|k| k * spacing)
+        .take_while(|&c| c < length)
+        .collect();
+    let dir = w.path("clicks");
+    click_session_with(&dir, w, rate, 0, &clicks, length);
+    let d = dir.to_string_lossy().into_owned();
+    let secs = seconds.to_string();
+    let mut rec = vec![
+        "record",
+        &d,
+        "--seconds",
+        &secs,
+        "--arm",
+        "2",
+        "--master-out",
+        "1",
+    ];
+    rec.extend_from_slice(dev);
+    let run = w.overdub(&rec).ok();
+    let info = w.info(&dir);
+    let clip = &clips(&info, 1)[0];
+    let (pos, off) = (
+        clip["position"].as_u64().expect("position"),
+        clip["offset"].as_u64().expect("offset"),
+    );
+    let (_, take) = read_wav(&dir.join("audio").join(clip["file"].as_str().expect("file")));
+    let found = click_frames(&take);
+    // Every click that played before the take ended came back (give or take a few periods).
+    let margin = 4 * u64::from(block);
+    let expected = clicks
+        .iter()
+        .filter(|&&c| c + off + margin < take.len() as u64 + pos)
+        .count();
+    assert!(
+        found.len() >= expected && expected > 0,
+        "{} of {expected} clicks came back (at {found:?} in a file of {} frames, position {pos}, \
+         offset {off})\n{}",
+        found.len(),
+        take.len(),
+        run.stdout
+    );
+    for pair in found.windows(2) {
+        assert_eq!(
+            (pair[1] - pair[0]) as u64,
+            spacing,
+            "clicks at {} and {} in the take are not one interval apart\n{}",
+            pair[0],
+            pair[1],
+            run.stdout
+        );
+    }
+    let first_on_timeline = found[0] as i64 - off as i64 + pos as i64;
+    InStep {
+        round_trip,
+        offset: first_on_timeline - clicks[0] as i64,
+        stdout: run.stdout,
+    }
+}

@@ -11,9 +11,7 @@
 //! phase), so a figure measured in one run does not hold for the next. The printed offsets say by
 //! how much.
 
-use overdub_tests::{
-    ALSA_TEST_DEVICE, World, click_frames, click_session_with, clips, measure, read_wav,
-};
+use overdub_tests::{ALSA_TEST_DEVICE, World, measure_then_record_in_step};
 
 fn alsa(buffer: u32) -> Vec<String> {
     [
@@ -31,79 +29,14 @@ fn alsa(buffer: u32) -> Vec<String> {
     .collect()
 }
 
-/// Measure, then record `seconds` against clicks every `spacing` frames and check that every
-/// click came back in step. Returns what `record` printed.
+/// Measure, then record `seconds` against clicks on the ALSA test device.
 fn measure_and_record(rate: u32, period: u32, buffer: u32, seconds: u32) -> String {
     let w = World::with_alsa_on_jack(rate, period);
     let dev = alsa(buffer);
     let dev: Vec<&str> = dev.iter().map(String::as_str).collect();
-    let got = measure(&w, &dev);
-    assert!(
-        got >= u64::from(period),
-        "a round trip of at least one period"
-    );
-    let spacing = u64::from(rate) / 4 + 37;
-    let length = u64::from(seconds + 1) * u64::from(rate);
-    let clicks: Vec<u64> = (1..)
-        .map(|k| k * spacing)
-        .take_while(|&c| c < length)
-        .collect();
-    let dir = w.path("clicks");
-    click_session_with(&dir, &w, rate, 0, &clicks, length);
-    let d = dir.to_string_lossy().into_owned();
-    let secs = seconds.to_string();
-    let mut rec = vec![
-        "record",
-        &d,
-        "--seconds",
-        &secs,
-        "--arm",
-        "2",
-        "--master-out",
-        "1",
-    ];
-    rec.extend_from_slice(&dev);
-    let run = w.overdub(&rec).ok();
-    let info = w.info(&dir);
-    let clip = &clips(&info, 1)[0];
-    let (pos, off) = (
-        clip["position"].as_u64().expect("position"),
-        clip["offset"].as_u64().expect("offset"),
-    );
-    let (_, take) = read_wav(&dir.join("audio").join(clip["file"].as_str().expect("file")));
-    let found = click_frames(&take);
-    // Every click that played before the take ended came back (give or take the few periods
-    // this device's round trip moves between runs).
-    let margin = 4 * u64::from(period.max(buffer));
-    let expected = clicks
-        .iter()
-        .filter(|&&c| c + off + margin < take.len() as u64 + pos)
-        .count();
-    assert!(
-        found.len() >= expected,
-        "{} of {expected} clicks came back (at {found:?} in a file of {} frames, position {pos}, \
-         offset {off})\n{}",
-        found.len(),
-        take.len(),
-        run.stdout
-    );
-    for pair in found.windows(2) {
-        assert_eq!(
-            (pair[1] - pair[0]) as u64,
-            spacing,
-            "clicks at {} and {} in the take are not one interval apart\n{}",
-            pair[0],
-            pair[1],
-            run.stdout
-        );
-    }
-    let first_on_timeline = found[0] as i64 - off as i64 + pos as i64;
-    eprintln!(
-        "ALSA on JACK at {rate} Hz, period {period}, buffer {buffer}: measured round trip {got}, \
-         take {} frames off the timeline",
-        first_on_timeline - clicks[0] as i64
-    );
-    run.stdout
+    let report = measure_then_record_in_step(&w, &dev, rate, period.max(buffer), seconds);
+    eprintln!("ALSA on JACK at {rate} Hz, period {period}, buffer {buffer}: {report}");
+    report.stdout
 }
 
 /// One after the other, not in parallel: two JACK servers and two recorders at once on two cores

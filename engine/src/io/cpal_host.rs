@@ -26,6 +26,8 @@ fn cpal_id(host: HostId) -> Option<cpal::HostId> {
     match host {
         #[cfg(any(target_os = "linux", target_os = "freebsd"))]
         HostId::Alsa => Some(cpal::HostId::Alsa),
+        #[cfg(target_os = "linux")]
+        HostId::PipeWire => Some(cpal::HostId::PipeWire),
         #[cfg(target_os = "windows")]
         HostId::Wasapi => Some(cpal::HostId::Wasapi),
         #[cfg(all(target_os = "windows", feature = "asio"))]
@@ -80,10 +82,10 @@ fn devices(host: HostId) -> Result<(cpal::Host, Vec<(cpal::Device, DeviceInfo)>)
     let mut out = Vec::new();
     for (index, dev) in list.enumerate() {
         let label = dev.to_string();
-        // ALSA users know their devices by PCM name (`hw:1`, `default`); elsewhere the
-        // description is the readable name.
+        // ALSA users know their devices by PCM name (`hw:1`, `default`), PipeWire's tools by node
+        // name; elsewhere the description is the readable name.
         let name = match (host, dev.id()) {
-            (HostId::Alsa, Ok(id)) => id.id().to_string(),
+            (HostId::Alsa | HostId::PipeWire, Ok(id)) => id.id().to_string(),
             _ => label.clone(),
         };
         let (inputs, in_rates, in_buf) = dev.supported_input_configs().map(summarize).unwrap_or((

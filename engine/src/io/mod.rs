@@ -38,6 +38,8 @@ pub enum HostId {
     Jack,
     /// ALSA (Linux).
     Alsa,
+    /// PipeWire's native API (Linux).
+    PipeWire,
     /// WASAPI (Windows).
     Wasapi,
     /// Steinberg ASIO (Windows, `asio` feature).
@@ -53,6 +55,7 @@ impl HostId {
             HostId::Virtual => "virtual",
             HostId::Jack => "jack",
             HostId::Alsa => "alsa",
+            HostId::PipeWire => "pipewire",
             HostId::Wasapi => "wasapi",
             HostId::Asio => "asio",
             HostId::CoreAudio => "coreaudio",
@@ -85,7 +88,7 @@ impl fmt::Display for HostId {
 pub fn hosts() -> Vec<HostId> {
     let mut v = Vec::new();
     #[cfg(target_os = "linux")]
-    v.extend([HostId::Jack, HostId::Alsa]);
+    v.extend([HostId::Jack, HostId::PipeWire, HostId::Alsa]);
     #[cfg(target_os = "windows")]
     v.push(HostId::Wasapi);
     #[cfg(all(target_os = "windows", feature = "asio"))]
@@ -282,8 +285,9 @@ pub fn describe(host: HostId) -> HostInfo {
     }
 }
 
-/// The host to use when none is chosen: a running JACK server, else the platform's own host if it
-/// has a usable default device, else the virtual host, so that recording always works.
+/// The host to use when none is chosen: a running JACK server, else the platform's own hosts in
+/// order (PipeWire, then ALSA on Linux) if one has a usable default device, else the virtual
+/// host, so that recording always works.
 pub fn default_host() -> HostId {
     #[cfg(target_os = "linux")]
     if describe(HostId::Jack).available {

@@ -1,0 +1,86 @@
+//! cpal's PipeWire host against a real PipeWire: a private, headless daemon (pipewire and
+//! wireplumber, started by `tests/pipewire/start-pipewire.sh` in a temporary runtime folder) with
+//! a null sink. cpal's input stream on a sink records what is played into it, so the sink is a
+//! loopback cable: output 1 comes back on input 1. The host is listed, the round trip is measured,
+//! and a take recorded while a click track plays holds every click in step.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use overdub_tests::{World, measure_then_record_in_step};
+
+const SINK: &str = "cpal-test-sink";
+
+/// A private PipeWire, stopped on drop.
+struct PipeWire {
+    dir: tempfile::TempDir,
+}
+
+fn script(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("pipewire")
+        .join(name)
+}
+
+impl PipeWire {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let out = Command::new(script("start-pipewire.sh"))
+            .arg(dir.path())
+            .output()
+            .expect("pipewire and wireplumber must be installed; .ci/run installs them");
+        assert!(
+            out.status.success(),
+            "PipeWire did not start: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Self { dir }
+    }
+
+    /// A world whose runs reach this PipeWire (and no JACK server).
+    fn world(&self) -> World {
+        let mut w = World::new();
+        let run = self.dir.path().to_string_lossy().into_owned();
+        w.env.push(("XDG_RUNTIME_DIR".into(), run.clone()));
+        w.env.push(("PIPEWIRE_RUNTIME_DIR".into(), run));
+        w
+    }
+}
+
+impl Drop for PipeWire {
+    fn drop(&mut self) {
+        let _ = Command::new(script("stop-pipewire.sh"))
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+fn pipewire(buffer: u32) -> Vec<String> {
+    [
+        "--host", "pipewire", "--input", SINK, "--output", SINK, "--buffer",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([buffer.to_string()])
+    .collect()
+}
+
+#[test]
+fn pipewire_is_listed_measured_and_records_in_step_at_two_buffer_sizes() {
+    let pw = PipeWire::start();
+    let devices = pw.world().overdub(&["devices"]).ok();
+    assert!(devices.stdout.contains(SINK), "{}", devices.stdout);
+    for buffer in [256, 1024] {
+        let w = pw.world();
+        let dev = pipewire(buffer);
+        let dev: Vec<&str> = dev.iter().map(String::as_str).collect();
+        let report = measure_then_record_in_step(&w, &dev, 48_000, buffer, 3);
+        eprintln!("PipeWire at 48000 Hz, buffer {buffer}: {report}");
+        assert!(
+            report.offset.abs() <= 1,
+            "the take lines up: {report}\n{}",
+            report.stdout
+        );
+    }
+}
