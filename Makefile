@@ -3,13 +3,19 @@
 #   make test  set up and run every check: format, lints, unit and end-to-end tests
 #   make deb   build the Debian package (target/overdub_VERSION_ARCH.deb)
 #   make take  a headless first take: a session, a 10 s recording, played back
+#   make wine  the Windows build with ASIO (cross-built with mingw) and a Wine prefix with WineASIO,
+#              for the tests that run overdub.exe under Wine (needs ../shared/vendor or VENDOR=)
 SESSION ?= $(HOME)/Overdub/first-session
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: deps run take test check fmt clippy deb
+.PHONY: deps run take test check fmt clippy deb wine
+
+WIN_TARGET := x86_64-pc-windows-gnu
+WIN_DIR := target/$(WIN_TARGET)/debug
+VENDOR ?= $(abspath ..)/shared/vendor
 
 deps:
-	@command -v jackd wireplumber >/dev/null && pkg-config --exists alsa jack libpipewire-0.3 || \
+	@command -v jackd wireplumber x86_64-w64-mingw32-gcc /usr/lib/wine/wine64 >/dev/null && pkg-config --exists alsa jack libpipewire-0.3 || \
 	  ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y $$(cat .ci/packages.txt))
 
 run: deps
@@ -26,8 +32,21 @@ take: deps
 	target/release/overdub play "$(SESSION)"
 	target/release/overdub info "$(SESSION)"
 
-test: deps fmt clippy
+test: deps fmt clippy wine
 	cargo test --workspace
+
+# ASIO builds use Steinberg's SDK under its GPLv3 option: an ASIO-enabled overdub.exe is GPLv3.
+# asio-sys is patched for mingw (vendor README); the patch rewrites Cargo.lock, which is put back.
+wine: deps
+	rustup target add $(WIN_TARGET) >/dev/null
+	mkdir -p target && cp Cargo.lock target/Cargo.lock.native
+	CPAL_ASIO_DIR=$(VENDOR)/asio-sdk-2.3.4 cargo build --target $(WIN_TARGET) -p overdub \
+	  --features asio --config 'patch.crates-io.asio-sys.path="$(VENDOR)/asio-sys-0.4.0-mingw"' \
+	  --config 'target.$(WIN_TARGET).linker="x86_64-w64-mingw32-gcc"'; \
+	  status=$$?; cp target/Cargo.lock.native Cargo.lock; exit $$status
+	cp $$(x86_64-w64-mingw32-gcc -print-file-name=libstdc++-6.dll) \
+	  $$(x86_64-w64-mingw32-gcc -print-file-name=libgcc_s_seh-1.dll) $(WIN_DIR)/
+	tests/wine/setup.sh target/wine $(VENDOR)
 
 fmt:
 	cargo fmt --all -- --check

@@ -30,6 +30,10 @@ pub enum Command {
         /// Print JSON for scripts.
         #[arg(long)]
         json: bool,
+        /// Only this host (the others are not touched: some drivers dislike being probed
+        /// together).
+        #[arg(long)]
+        host: Option<String>,
     },
     /// Create a session folder with N mono tracks; track i listens to input channel i.
     New(NewArgs),

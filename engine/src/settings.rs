@@ -50,8 +50,12 @@ impl Settings {
             .map(|d| d.data_dir().join("sessions"))
     }
 
-    /// Where settings live, if the platform has a config folder.
+    /// Where settings live: `$OVERDUB_CONFIG_DIR/settings.json` when that is set (a portable
+    /// install, or a test that must not share settings), else the platform's config folder.
     pub fn path() -> Option<PathBuf> {
+        if let Some(dir) = std::env::var_os("OVERDUB_CONFIG_DIR").filter(|d| !d.is_empty()) {
+            return Some(PathBuf::from(dir).join("settings.json"));
+        }
         directories::ProjectDirs::from("org", "Overdub", "overdub")
             .map(|d| d.config_dir().join("settings.json"))
     }

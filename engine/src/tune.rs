@@ -30,9 +30,11 @@ pub struct TuneStep {
     pub buffer_ms: f64,
     /// Xruns while it ran.
     pub xruns: u64,
+    /// Input frames the duplex bridge had to drop while it ran (cpal hosts).
+    pub slips: u64,
     /// Peak DSP load, percent.
     pub dsp_peak_pct: f32,
-    /// No xruns and the load under [`MAX_CLEAN_LOAD`].
+    /// No xruns, no slips and the load under [`MAX_CLEAN_LOAD`].
     pub clean: bool,
     /// Why it could not run, if it could not.
     pub error: Option<String>,
@@ -47,6 +49,8 @@ pub struct TuneReport {
     pub recommended: Option<u32>,
     /// Anything the user should know (a server that fixes the size).
     pub note: Option<String>,
+    /// What kept the recommendation from going lower.
+    pub limit: Option<String>,
 }
 
 /// Sizes to try: the device's choices from [`START_AT`] down.
@@ -97,18 +101,20 @@ pub fn tune(
             ..req.clone()
         };
         steps.push(match run_one(&r, session, seconds) {
-            Ok((xruns, peak)) => TuneStep {
+            Ok((xruns, slips, peak)) => TuneStep {
                 buffer,
                 buffer_ms: f64::from(buffer) * 1000.0 / f64::from(req.rate.max(1)),
                 xruns,
+                slips,
                 dsp_peak_pct: peak * 100.0,
-                clean: xruns == 0 && peak < MAX_CLEAN_LOAD,
+                clean: xruns == 0 && slips == 0 && peak < MAX_CLEAN_LOAD,
                 error: None,
             },
             Err(e) => TuneStep {
                 buffer,
                 buffer_ms: f64::from(buffer) * 1000.0 / f64::from(req.rate.max(1)),
                 xruns: 0,
+                slips: 0,
                 dsp_peak_pct: 0.0,
                 clean: false,
                 error: Some(e.to_string()),
@@ -116,10 +122,49 @@ pub fn tune(
         });
     }
     let recommended = steps.iter().filter(|s| s.clean).map(|s| s.buffer).min();
+    let limit = limit(&steps, recommended, note.is_some());
     Ok(TuneReport {
         steps,
         recommended,
         note,
+        limit,
+    })
+}
+
+/// Why the recommendation is not smaller: the next size down and what went wrong there, or that
+/// there is no smaller size.
+fn limit(steps: &[TuneStep], recommended: Option<u32>, fixed: bool) -> Option<String> {
+    let best = recommended?;
+    if fixed {
+        return Some("the server sets the size".into());
+    }
+    let Some(next) = steps
+        .iter()
+        .filter(|s| s.buffer < best)
+        .max_by_key(|s| s.buffer)
+    else {
+        return Some(format!(
+            "{best} frames is the smallest size this device offers"
+        ));
+    };
+    let at = next.buffer;
+    Some(match &next.error {
+        Some(e) => format!("{at} frames did not open: {e}"),
+        None if next.xruns > 0 => format!(
+            "at {at} frames the device ran late ({} xruns): the system could not keep up",
+            next.xruns
+        ),
+        None if next.slips > 0 => format!(
+            "at {at} frames the input and output callbacks fell out of step ({} frames dropped \
+             by the bridge)",
+            next.slips
+        ),
+        None => format!(
+            "at {at} frames the audio thread took {:.0}% of the period at its peak (the limit \
+             is {:.0}%): the CPU",
+            next.dsp_peak_pct,
+            MAX_CLEAN_LOAD * 100.0
+        ),
     })
 }
 
@@ -127,7 +172,7 @@ fn run_one(
     req: &StreamRequest,
     session: Option<(&SessionDir, &Session)>,
     seconds: f64,
-) -> Result<(u64, f32)> {
+) -> Result<(u64, u64, f32)> {
     let mut engine = Engine::start(req)?;
     match session {
         Some((dir, s)) => {
@@ -150,14 +195,16 @@ fn run_one(
     std::thread::sleep(Duration::from_millis(300));
     let status = engine.status().clone();
     let x0 = status.xruns.load(Ordering::Relaxed);
+    let s0 = status.bridge_underruns.load(Ordering::Relaxed);
     status.dsp_peak.take();
     std::thread::sleep(Duration::from_secs_f64(seconds));
     let xruns = status.xruns.load(Ordering::Relaxed) - x0;
+    let slips = status.bridge_underruns.load(Ordering::Relaxed) - s0;
     let peak = status.dsp_peak.take();
     let lost = engine.device_lost();
     let _ = engine.shutdown();
     if lost {
         return Err(crate::Error::Device("the device went away".into()));
     }
-    Ok((xruns, peak))
+    Ok((xruns, slips, peak))
 }

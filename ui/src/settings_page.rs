@@ -335,6 +335,9 @@ fn finish_tune(app: &mut OverdubApp) {
                 }
                 None => lines.push("No size ran clean.".into()),
             }
+            if let Some(l) = r.limit {
+                lines.push(format!("Limited by: {l}."));
+            }
             lines.join("\n")
         }
         Ok(Err(e)) => e.to_string(),

@@ -62,9 +62,14 @@ pub fn tune(session: Option<&Path>, seconds: f64, json: bool, audio: &AudioArgs)
     if req.rate == 0 {
         req.rate = match &loaded {
             Some((_, s)) => s.rate,
-            None => io::describe(req.host)
-                .default_device(io::Direction::Output)
-                .map_or(48_000, |d| d.default_rate),
+            None => {
+                let host = io::describe(req.host);
+                let device = match &req.output {
+                    Some(name) => Some(host.find(name, io::Direction::Output)?),
+                    None => host.default_device(io::Direction::Output),
+                };
+                device.map_or(48_000, |d| d.default_rate)
+            }
         };
     }
     let r = tune::tune(&req, loaded.as_ref().map(|(d, s)| (d, s)), seconds)?;
@@ -82,10 +87,11 @@ pub fn tune(session: Option<&Path>, seconds: f64, json: bool, audio: &AudioArgs)
                 s.buffer, s.buffer_ms
             ),
             None => println!(
-                "{:5} frames ({:5.2} ms): {} xruns, peak DSP load {:.1}%{}",
+                "{:5} frames ({:5.2} ms): {} xruns, {} slips, peak DSP load {:.1}%{}",
                 s.buffer,
                 s.buffer_ms,
                 s.xruns,
+                s.slips,
                 s.dsp_peak_pct,
                 if s.clean { "  clean" } else { "" }
             ),
@@ -97,6 +103,9 @@ pub fn tune(session: Option<&Path>, seconds: f64, json: bool, audio: &AudioArgs)
             f64::from(b) * 1000.0 / f64::from(req.rate)
         ),
         None => println!("no size ran clean: close other programs or try a larger buffer"),
+    }
+    if let Some(l) = &r.limit {
+        println!("limited by: {l}");
     }
     Ok(())
 }

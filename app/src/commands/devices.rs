@@ -3,9 +3,20 @@
 use overdub_engine::Result;
 use overdub_engine::io::{self, HostInfo};
 
-pub fn run(json: bool) -> Result<()> {
-    let hosts: Vec<HostInfo> = io::hosts().into_iter().map(io::describe).collect();
-    let default = io::default_host();
+pub fn run(json: bool, only: Option<&str>) -> Result<()> {
+    let (hosts, default) = match only {
+        Some(name) => {
+            let host = io::HostId::parse(name)?;
+            (vec![io::describe(host)], host)
+        }
+        None => (
+            io::hosts()
+                .into_iter()
+                .map(io::describe)
+                .collect::<Vec<HostInfo>>(),
+            io::default_host(),
+        ),
+    };
     let priority = overdub_engine::rt::probe_priority().describe();
     if json {
         let doc = serde_json::json!({

@@ -25,7 +25,7 @@ pub fn run(cli: Cli) -> Result<()> {
     };
     match command {
         Command::Open { dir, page } => crate::gui::run(Some(dir), &page),
-        Command::Devices { json } => devices::run(json),
+        Command::Devices { json, host } => devices::run(json, host.as_deref()),
         Command::New(a) => new::run(&a),
         Command::Record(a) => record::run(&a),
         Command::Play(a) => play::run(&a),

@@ -298,6 +298,13 @@ pub(super) fn open(
     for s in &streams {
         s.play().map_err(device_error)?;
     }
+    // With no size asked for, the driver chose one (ASIO: its preferred size; JACK-like drivers:
+    // the server's period): say which.
+    if req.buffer.is_none()
+        && let Some(b) = streams.iter().find_map(|s| s.buffer_size().ok())
+    {
+        info.buffer = b;
+    }
     Ok(Box::new(CpalStream {
         info,
         _streams: streams,

@@ -1,0 +1,74 @@
+//! The Windows build, run: `overdub.exe` (cross-built for x86_64-pc-windows-gnu with the ASIO
+//! host) under Wine, against a JACK dummy server. ASIO through WineASIO, an ASIO driver that is a
+//! JACK client: ASIO calls input and output from one buffer switch, so this is the real test that
+//! the bridge adds nothing there (the round trip is the JACK loopback's own period). WASAPI
+//! through Wine's ALSA driver on the JACK-paced ALSA device. ASIO and WASAPI run in separate
+//! processes (probing both in one process hangs under Wine). `make wine` prepares the exe and
+//! the prefix; `make test` runs it first.
+
+use overdub_tests::{Wine, World, measure_then_record_in_step};
+
+/// A world that runs `overdub.exe` under Wine against a realtime JACK server at `period`.
+fn asio_world(period: u32) -> World {
+    let mut w = World::new();
+    w.jack = Some(overdub_tests::JackServer::start_with(48_000, period, true));
+    w.wine = Some(Wine::prepared());
+    // WineASIO connects its ports to the server's physical ones in order: the dummy driver's 8
+    // system ports, then the loopback pair, so ASIO channel 9 is the loopback cable.
+    w.env
+        .push(("WINEASIO_CONNECT_TO_HARDWARE".into(), "on".into()));
+    w.env.push(("WINEASIO_NUMBER_INPUTS".into(), "16".into()));
+    w.env.push(("WINEASIO_NUMBER_OUTPUTS".into(), "16".into()));
+    w
+}
+
+#[test]
+fn asio_under_wine_adds_nothing_to_the_loopback_and_takes_line_up() {
+    for period in [128, 256] {
+        let w = asio_world(period);
+        let devices = w.overdub(&["devices", "--host", "asio"]).ok();
+        assert!(devices.stdout.contains("WineASIO"), "{}", devices.stdout);
+        assert!(
+            devices.stdout.contains(&format!("{period} frames")),
+            "the ASIO buffer is the JACK period: {}",
+            devices.stdout
+        );
+        let dev = ["--host", "asio", "--in-channel", "9", "--out-channel", "9"];
+        let got = overdub_tests::measure(&w, &dev);
+        assert_eq!(
+            got,
+            u64::from(period),
+            "ASIO's buffer switch runs input then output: the round trip is the loopback's own \
+             period, the bridge adds 0"
+        );
+        let dir = w.path("clicks");
+        overdub_tests::click_session(&dir, &w, 48_000, 8);
+        overdub_tests::assert_take_lines_up(
+            &w,
+            &dir,
+            "2.4",
+            &["--host", "asio", "--master-out", "9"],
+        );
+        // The buffer belongs to the JACK server: tune runs it and says so.
+        let tune = w
+            .overdub(&["tune", "--host", "asio", "--seconds", "1"])
+            .ok();
+        assert!(
+            tune.stdout
+                .contains(&format!("recommended: {period} frames")),
+            "{}",
+            tune.stdout
+        );
+        assert!(tune.stdout.contains("limited by: "), "{}", tune.stdout);
+    }
+}
+
+#[test]
+fn wasapi_under_wine_measures_and_records_in_step() {
+    let mut w = World::with_alsa_default_on_jack(48_000, 256);
+    w.wine = Some(Wine::prepared());
+    let devices = w.overdub(&["devices", "--host", "wasapi"]).ok();
+    assert!(devices.stdout.contains("wasapi"), "{}", devices.stdout);
+    let report = measure_then_record_in_step(&w, &["--host", "wasapi"], 48_000, 1024, 3);
+    eprintln!("WASAPI under Wine on JACK at 48000 Hz, period 256: {report}");
+}
