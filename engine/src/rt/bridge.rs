@@ -5,15 +5,18 @@
 //! It adds no more latency than the driver's callback order forces:
 //! - It starts empty. Where the driver calls input before output in one cycle (ASIO's buffer
 //!   switch, CoreAudio on one device), the output always finds this cycle's input and the bridge
-//!   adds 0 frames.
+//!   adds 0 frames. Where it calls output first on one thread, what the output finds is the last
+//!   cycle's input: one block. Where the two run on separate threads (ALSA, WASAPI), whose order
+//!   changes from cycle to cycle, it keeps one block of cushion from the start.
 //! - When the output finds too little input (the driver called output first, or the input thread
 //!   ran late), the gap is filled with silence. While nothing is being recorded that silence is
 //!   kept as a cushion: the bridge has grown by the smallest amount that stopped the underrun (at
 //!   most one block on one clock). While a take is being recorded the bridge holds its latency
 //!   instead: the silence is a debt, and the late frames are dropped when they arrive, so every
 //!   later frame stays exactly where it belongs; the frames lost are counted as slips.
-//! - Where two clocks drift apart (two devices), a backlog beyond a few blocks is dropped and a
-//!   debt that can never be paid is forgiven; both are counted as slips.
+//! - Where two clocks drift apart (two devices), a backlog beyond a few blocks that lasts, or input
+//!   that goes missing pull after pull, makes the bridge start again from recent input; what that
+//!   costs is counted as slips.
 //!
 //! What the bridge adds is what it chose to add: the silence it put in front of the input while
 //! free to grow, a whole number of frames that does not depend on how the threads happened to
