@@ -239,6 +239,9 @@ fn run_duplex(
     let mut input = vec![0.0f32; buffer * ch];
     let mut output = vec![0.0f32; buffer * ch];
     let mut block: u64 = 0;
+    // Like a real driver's thread: a timer thread at normal priority wakes late now and then on
+    // a busy machine, and each time that is an xrun the test did not inject.
+    promote_current_thread(&status.priority);
     while let Some(late) = pacing.wait(block, 0.0) {
         if late {
             // A real device would have dropped out here; count it, keep every frame.
