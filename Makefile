@@ -33,7 +33,7 @@ take: deps
 	target/release/overdub info "$(SESSION)"
 
 test: deps fmt clippy wine
-	cargo test --workspace
+	cargo test --workspace --no-fail-fast
 
 # ASIO builds use Steinberg's SDK under its GPLv3 option: an ASIO-enabled overdub.exe is GPLv3.
 # asio-sys is patched for mingw (vendor README); the patch rewrites Cargo.lock, which is put back.

@@ -4,7 +4,13 @@
 //! back the way cpal's drivers do: input then output on one thread (ASIO's buffer switch), output
 //! then input, and two jittery threads (ALSA, WASAPI).
 
-use overdub_tests::{World, assert_take_lines_up, click_session, measure};
+use std::sync::Mutex;
+
+use overdub_tests::{World, bridge_slips, click_session, measure, record_against_clicks};
+
+/// The doubles run realtime threads paced by the wall clock; one at a time, so that three of
+/// them on two cores do not make each other late.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// The device flags of the double: the virtual loopback cable of `delay` frames at `rate` and
 /// `buffer`, calling back in `order`.
@@ -30,15 +36,28 @@ fn double(order: &str, rate: u32, buffer: u32, delay: u32) -> Vec<String> {
 
 /// Measure the round trip through the double, then record against a click and check the take.
 fn round_trip_then_overdub(order: &str, rate: u32, buffer: u32, delay: u32) -> u64 {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let w = World::new();
     let args = double(order, rate, buffer, delay);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let got = measure(&w, &args);
-    let dir = w.path("clicks");
-    click_session(&dir, &w, rate, 0);
-    let run = assert_take_lines_up(&w, &dir, "2.4", &args);
-    assert!(run.stdout.contains("bridge: "), "{}", run.stdout);
-    got
+    // A take in which the bridge reported slips is one in which the machine stalled a callback
+    // thread beyond the cushion (a shared two-core runner does that now and then) and the
+    // engine said so. Such a take may be recorded again; a take that reports none must line up,
+    // and one of three must report none.
+    for attempt in 1..=3 {
+        let dir = w.path(&format!("clicks-{attempt}"));
+        click_session(&dir, &w, rate, 0);
+        let (run, misses) = record_against_clicks(&w, &dir, "2.4", &args);
+        assert!(run.stdout.contains("bridge: "), "{}", run.stdout);
+        let slipped = bridge_slips(&run);
+        if slipped == 0 {
+            assert!(misses.is_empty(), "{}\n{}", misses.join("\n"), run.stdout);
+            return got;
+        }
+        eprintln!("attempt {attempt}: the bridge reported {slipped} frames slipped; again");
+    }
+    panic!("the bridge slipped in each of three takes through the {order} double");
 }
 
 #[test]
