@@ -87,6 +87,10 @@ pub struct RunOutcome {
 
 /// A running engine: stream, disk thread, realtime queues.
 pub struct Engine {
+    // Declared first: dropped first, so the audio thread has put the last block of every take
+    // in its ring before the disk thread closes the files. None only between closing one stream
+    // and opening the next.
+    stream: Option<Box<dyn AudioStream>>,
     handle: ProcessHandle,
     disk: DiskThread,
     meters: HashMap<TrackId, Arc<TrackMeter>>,
@@ -94,9 +98,6 @@ pub struct Engine {
     req: StreamRequest,
     tracks: Vec<(Track, MonitorMode)>,
     info: StreamInfo,
-    // Declared last: dropped last, after nothing else needs the callbacks. None only between
-    // closing one stream and opening the next.
-    stream: Option<Box<dyn AudioStream>>,
 }
 
 /// Open a stream with a fresh process; check the master output fits the device.
@@ -200,7 +201,19 @@ impl Engine {
         Ok(())
     }
 
-    /// What the stream is.
+    /// Follow a server that changed its buffer size under the stream (JACK's `jack_bufsize`,
+    /// PipeWire's quantum): [`Engine::info`] then tells the new size and reported latency.
+    fn follow_server(&mut self) {
+        let Some((buffer, latency)) = self.stream.as_ref().and_then(|s| s.current()) else {
+            return;
+        };
+        if buffer != self.info.buffer || latency != self.info.latency {
+            self.info.buffer = buffer;
+            self.info.latency = latency;
+        }
+    }
+
+    /// What the stream is now.
     pub fn info(&self) -> &StreamInfo {
         &self.info
     }
@@ -365,6 +378,8 @@ impl Engine {
             track: track.id,
             writer,
             ring: rx,
+            status: self.handle.status.clone(),
+            ends_after: self.handle.status.captures_ended.load(Ordering::Acquire),
         })?;
         self.send(Command::SetCapture(track.id, tx))
     }
@@ -372,6 +387,7 @@ impl Engine {
     /// Collect what the audio and disk threads reported since the last call. Garbage from the
     /// audio thread is dropped here, which is what tells the disk thread a take is complete.
     pub fn poll(&mut self) -> Vec<Notice> {
+        self.follow_server();
         let mut out = Vec::new();
         while let Ok(ev) = self.handle.events.pop() {
             match ev {

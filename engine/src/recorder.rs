@@ -100,8 +100,11 @@ pub struct RunReport {
     pub dsp_peak: f32,
     /// Mean DSP load.
     pub dsp_mean: f32,
-    /// Frames captured that the disk thread could not take in time (lost).
+    /// Frames captured that the disk thread could not take in time: silence in their place,
+    /// every later frame where it belongs.
     pub capture_overruns: u64,
+    /// Timeline frame where the first of them was, if any.
+    pub capture_lost_at: Option<u64>,
     /// Frames of playback the disk thread did not deliver in time (played as silence).
     pub playback_underruns: u64,
     /// Input frames the duplex bridge lost while holding its latency (replaced by silence, never
@@ -441,6 +444,7 @@ fn finish(engine: Engine, run: &mut RunOutcome, latency: u32, latency_source: St
         dsp_peak: status.dsp_peak.load(),
         dsp_mean: status.dsp_mean(),
         capture_overruns: status.capture_overruns.load(Ordering::Relaxed),
+        capture_lost_at: status.first_capture_loss(),
         playback_underruns: status.playback_underruns.load(Ordering::Relaxed),
         bridge_slips: status.bridge_underruns.load(Ordering::Relaxed),
         priority: status.priority.get().describe(),

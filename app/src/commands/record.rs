@@ -145,6 +145,14 @@ pub fn print_health(report: &RunReport) {
         report.capture_overruns,
         report.playback_underruns
     );
+    if let Some(at) = report.capture_lost_at {
+        println!(
+            "capture: the disk fell behind at {:.3} s; {} frames became silence there and every \
+             later frame is in its place",
+            at as f64 / f64::from(report.stream.rate.max(1)),
+            report.capture_overruns
+        );
+    }
     let s = &report.stream;
     if s.bridged {
         println!(

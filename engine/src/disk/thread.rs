@@ -1,7 +1,8 @@
-//! The disk thread ("butler"): the one place where take files are written and clip files read
-//! while the engine runs. It drains capture rings into [`TakeWriter`]s and keeps playback rings
-//! full from [`TrackReader`]s. The audio thread only ever touches the other ends of those rings.
-//! Not on the audio thread.
+//! The disk threads ("butler"): the one place where take files are written and clip files read
+//! while the engine runs. One thread drains capture rings into take files (and fsyncs them); the
+//! other keeps playback rings full from [`TrackReader`]s, so a slow fsync or a slow write never
+//! starves playback, and a slow read never makes a capture ring overflow. The audio thread only
+//! ever touches the other ends of those rings. Not on the audio thread.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -15,7 +16,7 @@ use rtrb::{Consumer, Producer};
 use super::clip_reader::TrackReader;
 use super::take::Take;
 use crate::error::{Error, Result};
-use crate::rt::TrackId;
+use crate::rt::{EngineStatus, TrackId};
 
 /// How often the disk thread wakes when it has nothing to be told: short enough that a 3 s
 /// playback ring never runs dry and a 4 s capture ring never overflows, long enough to cost nothing.
@@ -25,8 +26,9 @@ const READ_CHUNK: usize = 4096;
 
 /// Work for the disk thread.
 pub enum DiskCommand {
-    /// Start writing a take from a capture ring. The take ends when the ring's producer is
-    /// dropped and the ring is empty.
+    /// Start writing a take from a capture ring. The take ends when the audio thread says its
+    /// capture ended (`status.captures_ended` passes `ends_after`) or the ring's producer is
+    /// dropped, and the ring is empty.
     Take {
         /// Track the take belongs to.
         track: TrackId,
@@ -34,6 +36,10 @@ pub enum DiskCommand {
         writer: Take,
         /// What the audio thread captures.
         ring: Consumer<f32>,
+        /// The engine's status, whose `captures_ended` counts ended captures.
+        status: Arc<EngineStatus>,
+        /// `captures_ended` when the take was attached: the next capture to end is this one.
+        ends_after: u64,
     },
     /// Stream a track's playback into a ring, replacing any earlier stream for that track. The
     /// ring is filled completely before `ready` is told, so playback can start at once.
@@ -95,44 +101,57 @@ pub struct DiskStats {
     pub busy_micros: AtomicU64,
 }
 
-/// Handle to the running disk thread. Dropping it finishes every open take and joins the thread.
+/// Handle to the running disk threads (one writes takes, one reads clips). Dropping it
+/// finishes every open take and joins both.
 pub struct DiskThread {
-    tx: Option<Sender<DiskCommand>>,
+    writes: Option<Sender<DiskCommand>>,
+    reads: Option<Sender<DiskCommand>>,
     events: Receiver<DiskEvent>,
     stats: Arc<DiskStats>,
-    handle: Option<JoinHandle<()>>,
+    handles: Vec<JoinHandle<()>>,
 }
 
 impl DiskThread {
-    /// Start the thread.
+    /// Start the threads.
     pub fn start() -> Result<Self> {
-        let (tx, rx) = mpsc::channel();
         let (ev_tx, events) = mpsc::channel();
         let stats = Arc::new(DiskStats::default());
-        let worker = Worker {
-            rx,
-            events: ev_tx,
-            stats: stats.clone(),
-            takes: Vec::new(),
-            streams: Vec::new(),
-            buf: vec![0.0; READ_CHUNK],
+        let mut handles = Vec::new();
+        let mut spawn = |name: &str| -> Result<Sender<DiskCommand>> {
+            let (tx, rx) = mpsc::channel();
+            let worker = Worker {
+                rx,
+                events: ev_tx.clone(),
+                stats: stats.clone(),
+                takes: Vec::new(),
+                streams: Vec::new(),
+                buf: vec![0.0; READ_CHUNK],
+            };
+            let h = std::thread::Builder::new()
+                .name(name.into())
+                .spawn(move || worker.run())
+                .map_err(|e| Error::Device(format!("cannot start the disk thread: {e}")))?;
+            handles.push(h);
+            Ok(tx)
         };
-        let handle = std::thread::Builder::new()
-            .name("overdub-disk".into())
-            .spawn(move || worker.run())
-            .map_err(|e| Error::Device(format!("cannot start the disk thread: {e}")))?;
+        let writes = spawn("overdub-disk-write")?;
+        let reads = spawn("overdub-disk-read")?;
         Ok(Self {
-            tx: Some(tx),
+            writes: Some(writes),
+            reads: Some(reads),
             events,
             stats,
-            handle: Some(handle),
+            handles,
         })
     }
 
-    /// Send work. Fails only if the thread has died.
+    /// Send work to the thread it belongs to. Fails only if that thread has died.
     pub fn send(&self, cmd: DiskCommand) -> Result<()> {
-        self.tx
-            .as_ref()
+        let tx = match cmd {
+            DiskCommand::Take { .. } => &self.writes,
+            DiskCommand::Playback { .. } | DiskCommand::StopPlayback(_) => &self.reads,
+        };
+        tx.as_ref()
             .and_then(|tx| tx.send(cmd).ok())
             .ok_or_else(|| Error::Device("the disk thread has stopped".into()))
     }
@@ -147,14 +166,19 @@ impl DiskThread {
         self.events.recv_timeout(timeout).ok()
     }
 
-    /// Stop the thread after it has drained and closed every take; returns everything it
+    /// Stop the threads after every take is drained and closed; returns everything they
     /// reported that nobody had read yet.
     pub fn finish(mut self) -> Vec<DiskEvent> {
-        self.tx = None;
-        if let Some(h) = self.handle.take() {
+        self.join();
+        self.events.try_iter().collect()
+    }
+
+    fn join(&mut self) {
+        self.writes = None;
+        self.reads = None;
+        for h in self.handles.drain(..) {
             let _ = h.join();
         }
-        self.events.try_iter().collect()
     }
 
     /// Running totals.
@@ -165,10 +189,7 @@ impl DiskThread {
 
 impl Drop for DiskThread {
     fn drop(&mut self) {
-        self.tx = None;
-        if let Some(h) = self.handle.take() {
-            let _ = h.join();
-        }
+        self.join();
     }
 }
 
@@ -176,6 +197,8 @@ struct Running {
     track: TrackId,
     writer: Take,
     ring: Consumer<f32>,
+    status: Arc<EngineStatus>,
+    ends_after: u64,
 }
 
 struct Stream {
@@ -222,10 +245,14 @@ impl Worker {
                 track,
                 writer,
                 ring,
+                status,
+                ends_after,
             } => self.takes.push(Running {
                 track,
                 writer,
                 ring,
+                status,
+                ends_after,
             }),
             DiskCommand::Playback {
                 track,
@@ -255,8 +282,9 @@ impl Worker {
         let mut i = 0;
         while i < self.takes.len() {
             let take = &mut self.takes[i];
-            // Read `abandoned` first: if it is true, everything pushed is already visible.
-            let abandoned = take.ring.is_abandoned();
+            // Read these first: if one is true, everything pushed is already visible.
+            let abandoned = take.ring.is_abandoned()
+                || take.status.captures_ended.load(Ordering::Acquire) > take.ends_after;
             let result = drain(take, now, &self.stats);
             let done = abandoned || closing;
             if result.is_err() || done {

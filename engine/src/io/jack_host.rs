@@ -120,19 +120,32 @@ impl NotificationHandler for Notifications {
 }
 
 /// The JACK process callback: interleave the input ports, run the process, spread the output over
-/// the output ports. Runs on JACK's audio thread; realtime-safe (buffers allocated up front).
+/// the output ports. Runs on JACK's audio thread; realtime-safe (buffers allocated up front, and
+/// again by the buffer-size callback, which JACK calls outside the realtime cycle).
 struct JackProcess {
     process: Process,
     ins: Vec<Port<AudioIn>>,
     outs: Vec<Port<AudioOut>>,
     in_buf: Vec<f32>,
     out_buf: Vec<f32>,
+    /// Frames the buffers hold.
+    frames: usize,
+    status: Arc<EngineStatus>,
 }
 
 impl ProcessHandler for JackProcess {
     fn process(&mut self, _: &Client, ps: &ProcessScope) -> Control {
-        let n = (ps.n_frames() as usize).min(MAX_BLOCK);
         let (ni, no) = (self.ins.len(), self.outs.len());
+        let n = ps.n_frames() as usize;
+        if n > self.frames {
+            // The buffer-size callback always comes first; should a server not call it, the
+            // block is silence out (never stale ports) and counts as an xrun.
+            for port in self.outs.iter_mut() {
+                port.as_mut_slice(ps).fill(0.0);
+            }
+            self.status.note_xrun();
+            return Control::Continue;
+        }
         assert_no_alloc::assert_no_alloc(|| {
             for (c, port) in self.ins.iter().enumerate() {
                 for (i, s) in port.as_slice(ps).iter().take(n).enumerate() {
@@ -154,16 +167,53 @@ impl ProcessHandler for JackProcess {
         });
         Control::Continue
     }
+
+    /// The server changes the buffer size (`jack_bufsize`, PipeWire's quantum): make room for
+    /// blocks of the new size. Allowed to allocate: JACK calls it outside the process cycle.
+    fn buffer_size(&mut self, _: &Client, size: jack::Frames) -> Control {
+        let frames = size as usize;
+        if frames > self.frames {
+            self.in_buf = vec![0.0; frames * self.ins.len()];
+            self.out_buf = vec![0.0; frames * self.outs.len()];
+            self.frames = frames;
+        }
+        Control::Continue
+    }
 }
 
 struct JackStream {
     info: StreamInfo,
-    _client: jack::AsyncClient<Notifications, JackProcess>,
+    /// The physical ports connected first, whose latency is the driver's.
+    capture: Option<String>,
+    playback: Option<String>,
+    client: jack::AsyncClient<Notifications, JackProcess>,
 }
 
 impl AudioStream for JackStream {
     fn info(&self) -> &StreamInfo {
         &self.info
+    }
+
+    fn current(&self) -> Option<(u32, Latency)> {
+        let c = self.client.as_client();
+        Some((
+            c.buffer_size(),
+            port_latency(c, self.capture.as_ref(), self.playback.as_ref()),
+        ))
+    }
+}
+
+/// What the driver reports: the latency on the physical ports we connected to (our own ports
+/// only get it once the server has propagated latencies through the new connections).
+fn port_latency(c: &Client, capture: Option<&String>, playback: Option<&String>) -> Latency {
+    let range = |name: Option<&String>, kind| {
+        name.and_then(|n| c.port_by_name(n))
+            .map_or(0, |p| p.get_latency_range(kind).1)
+    };
+    Latency {
+        input: range(capture, LatencyType::Capture),
+        output: range(playback, LatencyType::Playback),
+        bridge: 0,
     }
 }
 
@@ -223,12 +273,15 @@ pub(super) fn open(
         .map_err(register)?;
     let in_names: Vec<String> = ins.iter().filter_map(|p| p.name().ok()).collect();
     let out_names: Vec<String> = outs.iter().filter_map(|p| p.name().ok()).collect();
+    let frames = (buffer as usize).max(MAX_BLOCK);
     let handler = JackProcess {
         process,
-        in_buf: vec![0.0; MAX_BLOCK * ins.len()],
-        out_buf: vec![0.0; MAX_BLOCK * outs.len()],
+        in_buf: vec![0.0; frames * ins.len()],
+        out_buf: vec![0.0; frames * outs.len()],
+        frames,
         ins,
         outs,
+        status: status.clone(),
     };
     let active = client
         .activate_async(Notifications { status }, handler)
@@ -240,17 +293,7 @@ pub(super) fn open(
     for (from, to) in out_names.iter().zip(&playbacks) {
         let _ = c.connect_ports_by_name(from, to);
     }
-    // What the driver reports is on the physical ports we connected to (our own ports only get
-    // it once the server has propagated latencies through the new connections).
-    let range = |name: Option<&String>, kind| {
-        name.and_then(|n| c.port_by_name(n))
-            .map_or(0, |p| p.get_latency_range(kind).1)
-    };
-    let latency = Latency {
-        input: range(captures.first(), LatencyType::Capture),
-        output: range(playbacks.first(), LatencyType::Playback),
-        bridge: 0,
-    };
+    let latency = port_latency(c, captures.first(), playbacks.first());
     let info = StreamInfo {
         host: HostId::Jack,
         input_device: Some(JACK_DEVICE.into()),
@@ -264,6 +307,8 @@ pub(super) fn open(
     };
     Ok(Box::new(JackStream {
         info,
-        _client: active,
+        capture: captures.first().cloned(),
+        playback: playbacks.first().cloned(),
+        client: active,
     }))
 }

@@ -411,8 +411,14 @@ pub struct StreamInfo {
 
 /// A running stream. Dropping it stops the callbacks.
 pub trait AudioStream: Send {
-    /// What it is.
+    /// What it is, as opened.
     fn info(&self) -> &StreamInfo;
+
+    /// The buffer size and reported latency now, for a driver whose server may change them
+    /// while the stream runs (JACK, PipeWire's quantum); None where they stay as opened.
+    fn current(&self) -> Option<(u32, Latency)> {
+        None
+    }
 }
 
 /// Open a stream and start it: from now on the driver calls `process` once per block on its audio

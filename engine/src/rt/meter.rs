@@ -58,8 +58,16 @@ pub struct EngineStatus {
     pub blocks: AtomicU64,
     /// Driver-reported xruns (over- or underruns of the device buffer).
     pub xruns: AtomicU64,
-    /// Frames a capture ring could not take (the disk thread fell behind).
+    /// Frames a capture ring could not take (the disk thread fell behind). Each is replaced by
+    /// silence in the take as soon as the ring has room, so nothing after it moves.
     pub capture_overruns: AtomicU64,
+    /// Timeline frame of the first capture overrun since the stream opened (stored plus one; 0: none).
+    /// Read it with [`EngineStatus::first_capture_loss`].
+    pub capture_lost_at: AtomicU64,
+    /// Captures ended so far: raised (Release) after the last frame of a take is in its capture
+    /// ring, so the disk thread can close the take without waiting for the ring to come back
+    /// through the control side.
+    pub captures_ended: AtomicU64,
     /// Frames a playback ring could not give (the disk thread fell behind).
     pub playback_underruns: AtomicU64,
     /// Input frames the duplex bridge lost while holding its latency during a take (replaced by
@@ -100,6 +108,15 @@ impl EngineStatus {
             .iter()
             .map(|p| p.load(Ordering::Relaxed))
             .collect()
+    }
+
+    /// Where the first capture overrun happened, timeline frames, if one did.
+    pub fn first_capture_loss(&self) -> Option<u64> {
+        // 0 is the Default's value: the field is stored as position + 1.
+        match self.capture_lost_at.load(Ordering::Relaxed) {
+            0 => None,
+            p => Some(p - 1),
+        }
     }
 
     /// Mean DSP load over all blocks so far (1.0 = 100 %).

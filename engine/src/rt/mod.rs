@@ -10,6 +10,8 @@ mod track;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_take;
 
 pub use command::{Command, Event, Garbage, TrackId};
 pub use denormals::DenormalGuard;

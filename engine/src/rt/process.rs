@@ -5,6 +5,7 @@
 //! Realtime-safe: after [`Process::new`] nothing here allocates, frees, locks, blocks or panics;
 //! work is bounded by frames x tracks. Blocks larger than `max_block` are split, never refused.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -25,6 +26,9 @@ const MAX_COMMANDS_PER_BLOCK: usize = 256;
 const COMMAND_CAPACITY: usize = 4096;
 /// Event ring size: garbage from removing every track plus transport events.
 const EVENT_CAPACITY: usize = 4096;
+/// Events kept on the audio thread when the ring is full (nobody read it for a while), sent
+/// again at the next block: a full ring never loses the end of a take or a stop.
+const EVENT_OVERFLOW: usize = 2 * MAX_TRACKS + 64;
 
 /// Sizes fixed when the engine is built.
 #[derive(Clone, Copy, Debug)]
@@ -49,6 +53,8 @@ pub struct ProcessHandle {
 pub struct Process {
     commands: Consumer<Command>,
     events: Producer<Event>,
+    /// Events that did not fit in the ring, oldest first; capacity fixed at construction.
+    overflow: VecDeque<Event>,
     status: Arc<EngineStatus>,
     // Boxed on purpose: tracks arrive and leave as boxes, so adding or removing one moves a
     // pointer; unboxing here would free the box on the audio thread.
@@ -84,6 +90,7 @@ impl Process {
         let process = Self {
             commands: cmd_rx,
             events: ev_tx,
+            overflow: VecDeque::with_capacity(EVENT_OVERFLOW),
             status: status.clone(),
             tracks: Vec::with_capacity(MAX_TRACKS),
             rate: config.rate.max(1),
@@ -125,6 +132,7 @@ impl Process {
     ) {
         let started = Instant::now();
         let _ftz = DenormalGuard::new();
+        self.resend_overflow();
         self.drain_commands();
         output.fill(0.0);
         let in_channels = if input.len() >= frames * in_channels {
@@ -220,12 +228,14 @@ impl Process {
                 && track.armed
                 && let Some(ring) = track.capture.as_mut()
             {
-                let (_, rest) = ring.push_partial_slice(inp);
-                if !rest.is_empty() {
-                    self.status
-                        .capture_overruns
-                        .fetch_add((rest.len() / ch) as u64, Ordering::Relaxed);
-                }
+                capture_into(
+                    ring,
+                    inp,
+                    &mut track.capture_debt,
+                    ch,
+                    self.position,
+                    &self.status,
+                );
             }
             let play = &mut self.buf_play[..n * ch];
             if self.rolling {
@@ -333,7 +343,14 @@ impl Process {
             Command::TestTone(on) => self.tone = on,
             Command::SetLoop(range) => self.looping = range,
             Command::Stop => self.stop(),
-            Command::StopAt(frame) => self.stop_at = Some(frame),
+            Command::StopAt(frame) => {
+                if self.rolling && !self.capturing && self.count_in_left > 0 {
+                    // Stopped during the count-in: nothing was recorded, so nothing runs on.
+                    self.stop();
+                } else {
+                    self.stop_at = Some(frame);
+                }
+            }
             Command::Locate(frame) => {
                 if !self.rolling {
                     self.position = frame;
@@ -360,17 +377,38 @@ impl Process {
                     self.send(Event::Garbage(Garbage::Track(track)));
                 }
             }
-            Command::SetArmed(id, v) => self.with_track(id, |t| t.armed = v),
+            Command::SetArmed(id, v) => {
+                let holding = self.holds_latency();
+                self.with_track(id, |t| {
+                    if holding && t.capture.is_some() {
+                        t.next_armed = Some(v);
+                    } else {
+                        t.armed = v;
+                    }
+                });
+            }
             Command::SetGain(id, v) => self.with_track(id, |t| t.gain = v),
             Command::SetPan(id, v) => self.with_track(id, |t| t.pan = v),
             Command::SetMute(id, v) => self.with_track(id, |t| t.mute = v),
             Command::SetSolo(id, v) => self.with_track(id, |t| t.solo = v),
             Command::SetMonitor(id, v) => self.with_track(id, |t| t.monitor = v),
-            Command::SetInput(id, v) => self.with_track(id, |t| t.input = v),
+            Command::SetInput(id, v) => {
+                let holding = self.holds_latency();
+                self.with_track(id, |t| {
+                    if holding && t.capture.is_some() {
+                        t.next_input = Some(v);
+                    } else {
+                        t.input = v;
+                    }
+                });
+            }
             Command::SetMasterOut(ch) => self.master_out = usize::from(ch),
             Command::SetCapture(id, ring) => {
                 let old = match self.track_mut(id) {
-                    Some(t) => t.capture.replace(ring),
+                    Some(t) => {
+                        t.capture_debt = 0;
+                        t.capture.replace(ring)
+                    }
                     None => Some(ring),
                 };
                 if let Some(old) = old {
@@ -416,17 +454,30 @@ impl Process {
         self.send(Event::CaptureStarted(self.position));
     }
 
-    /// Ends capture: every capture ring goes back to the control side, which drops it so the disk
-    /// thread knows the take is complete.
+    /// Ends capture (or a count-in that never reached it): every capture ring goes back to the
+    /// control side, [`EngineStatus::captures_ended`] tells the disk thread the takes are
+    /// complete, and arming or input changes asked for meanwhile apply now.
     fn end_capture(&mut self) {
+        if self.capturing {
+            self.send(Event::CaptureEnded(self.position));
+        }
         self.capturing = false;
-        self.send(Event::CaptureEnded(self.position));
         for i in 0..self.tracks.len() {
-            let id = self.tracks[i].id;
-            if let Some(ring) = self.tracks[i].capture.take() {
+            let t = &mut self.tracks[i];
+            let id = t.id;
+            t.capture_debt = 0;
+            if let Some(a) = t.next_armed.take() {
+                t.armed = a;
+            }
+            if let Some(input) = t.next_input.take() {
+                t.input = input;
+            }
+            if let Some(ring) = t.capture.take() {
                 self.send(Event::Garbage(Garbage::Capture(id, ring)));
             }
         }
+        // After the last push of every take (Release): the disk thread may close them.
+        self.status.captures_ended.fetch_add(1, Ordering::Release);
     }
 
     fn stop(&mut self) {
@@ -435,19 +486,83 @@ impl Process {
         if !self.rolling {
             return;
         }
-        if self.capturing {
+        if self.capturing || self.recording {
             self.end_capture();
         }
         self.rolling = false;
         self.send(Event::Stopped(self.position));
     }
 
-    /// Push an event. If the ring is full, the event is lost; garbage in it is leaked rather than
-    /// freed here (freeing could block). The ring is sized so that this does not happen.
+    /// Push an event, after any still waiting. When the ring is full it waits on the audio
+    /// thread (in preallocated room) for the next block; only past that room is it lost, and
+    /// garbage in it is leaked rather than freed here (freeing could block).
     fn send(&mut self, event: Event) {
-        if let Err(rtrb::PushError::Full(event)) = self.events.push(event) {
+        self.resend_overflow();
+        let event = if self.overflow.is_empty() {
+            match self.events.push(event) {
+                Ok(()) => return,
+                Err(rtrb::PushError::Full(e)) => e,
+            }
+        } else {
+            event
+        };
+        if self.overflow.len() < self.overflow.capacity() {
+            self.overflow.push_back(event);
+        } else {
             std::mem::forget(event);
         }
+    }
+
+    /// Move waiting events into the ring, oldest first, as far as it has room.
+    fn resend_overflow(&mut self) {
+        while !self.events.is_full()
+            && let Some(e) = self.overflow.pop_front()
+        {
+            if let Err(rtrb::PushError::Full(e)) = self.events.push(e) {
+                self.overflow.push_front(e);
+                break;
+            }
+        }
+    }
+}
+
+/// Push one block of a track's input into its capture ring. Samples the ring has no room for
+/// (the disk thread fell behind) become a debt, paid in silence as soon as there is room, so
+/// every later sample lands exactly where it belongs in the take; the loss is counted with the
+/// timeline frame where it began.
+fn capture_into(
+    ring: &mut Producer<f32>,
+    inp: &[f32],
+    debt: &mut usize,
+    ch: usize,
+    position: u64,
+    status: &EngineStatus,
+) {
+    if *debt > 0 {
+        let k = (*debt).min(ring.slots());
+        if let Ok(chunk) = ring.write_chunk_uninit(k) {
+            chunk.fill_from_iter(std::iter::repeat(0.0));
+        }
+        *debt -= k;
+    }
+    let pushed = if *debt == 0 {
+        ring.push_partial_slice(inp).0.len()
+    } else {
+        0
+    };
+    let lost = inp.len() - pushed;
+    if lost > 0 {
+        *debt += lost;
+        let at = position + (pushed / ch.max(1)) as u64;
+        let _ = status.capture_lost_at.compare_exchange(
+            0,
+            at + 1,
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
+        status
+            .capture_overruns
+            .fetch_add(lost.div_ceil(ch.max(1)) as u64, Ordering::Relaxed);
     }
 }
 

@@ -8,19 +8,20 @@ use rtrb::{Consumer, Producer, RingBuffer};
 
 use super::*;
 
-const BLOCK: usize = 64;
-const IN: usize = 4;
+pub(super) const BLOCK: usize = 64;
+pub(super) const IN: usize = 4;
 const OUT: usize = 2;
 
-struct Rig {
-    p: Process,
-    h: ProcessHandle,
+/// A process driven block by block, as a driver would.
+pub(super) struct Rig {
+    pub p: Process,
+    pub h: ProcessHandle,
     input: Vec<f32>,
     output: Vec<f32>,
 }
 
 impl Rig {
-    fn new() -> Self {
+    pub fn new() -> Self {
         let (p, h) = Process::new(ProcessConfig {
             rate: 48_000,
             max_block: BLOCK,
@@ -33,12 +34,12 @@ impl Rig {
         }
     }
 
-    fn send(&mut self, c: Command) {
+    pub fn send(&mut self, c: Command) {
         assert!(self.h.commands.push(c).is_ok());
     }
 
     /// One block with input channel `ch` carrying `f(frame_in_block)`, under the no-alloc check.
-    fn block(&mut self, fill: impl Fn(usize, usize) -> f32) -> &[f32] {
+    pub fn block(&mut self, fill: impl Fn(usize, usize) -> f32) -> &[f32] {
         for (i, frame) in self.input.chunks_exact_mut(IN).enumerate() {
             for (c, s) in frame.iter_mut().enumerate() {
                 *s = fill(i, c);
@@ -53,7 +54,7 @@ impl Rig {
         self.block(|_, _| 0.0)
     }
 
-    fn events(&mut self) -> Vec<Event> {
+    pub fn events(&mut self) -> Vec<Event> {
         let mut v = Vec::new();
         while let Ok(e) = self.h.events.pop() {
             v.push(e);
@@ -61,7 +62,7 @@ impl Rig {
         v
     }
 
-    fn add(
+    pub fn add(
         &mut self,
         id: TrackId,
         input: u16,
@@ -315,23 +316,116 @@ fn playback_underrun_plays_silence_then_catches_up_in_sync() {
 
 #[test]
 fn hostile_values_never_panic_or_blow_up() {
+    // Input channel c at frame i of a block, and the sane track's playback at timeline frame k:
+    // multiples of 2^-12 well inside f32's precision, so that every mix of them is exact.
+    let input = |i: usize, c: usize| (c + 1) as f32 / 8.0 + i as f32 / 4096.0;
+    let played = |k: usize| (k % 509) as f32 / 4096.0;
+    // sanitize_gain caps a fader at +24 dB and pan_gains keeps both sides at or below unity, so
+    // no track can put more than CAP times its input into either side of the master.
+    const CAP: f32 = 16.0;
+    let hostile: [(TrackId, u16, f32, f32); 5] = [
+        (1, 99, f32::MAX, 0.0), // an input the device does not have
+        (2, 0, f32::NAN, f32::INFINITY),
+        (3, 1, f32::INFINITY, f32::NAN),
+        (4, 2, 1e30, -1e30),
+        (5, 3, -4.0, f32::NEG_INFINITY),
+    ];
     let mut r = Rig::new();
-    r.add(1, 99, |t| {
-        t.monitor = MonitorMode::Input;
-    });
-    r.add(2, 0, |t| t.monitor = MonitorMode::Input);
-    r.send(Command::SetGain(2, f32::NAN));
-    r.send(Command::SetPan(2, f32::INFINITY));
-    r.block(|_, _| 0.5);
-    assert!(r.block(|_, _| 0.5).iter().all(|s| s.is_finite()));
-    // Buffers shorter than the frame count claims: treated as no channels, no panic.
+    for &(id, ch, gain, pan) in &hostile {
+        r.add(id, ch, |t| t.monitor = MonitorMode::Input);
+        r.send(Command::SetGain(id, gain));
+        r.send(Command::SetPan(id, pan));
+    }
+    // A sane track playing from disk at unity, centre, through all of it.
+    r.add(6, 0, |t| t.monitor = MonitorMode::Off);
+    r.send(Command::SetPlayback(
+        6,
+        filled_ring((0..16 * BLOCK).map(played), 4096),
+    ));
+    r.send(Command::Start);
+    let mut rolled = 0;
+    let bound = |i: usize, k: usize| {
+        hostile
+            .iter()
+            .filter(|h| usize::from(h.1) < IN)
+            .map(|h| CAP * input(i, usize::from(h.1)).abs())
+            .sum::<f32>()
+            + played(k).abs()
+    };
+    for _ in 0..4 {
+        let out = r.block(input).to_vec();
+        for (i, f) in out.chunks_exact(OUT).enumerate() {
+            let b = bound(i, rolled + i);
+            assert!(
+                f.iter().all(|s| s.is_finite() && s.abs() <= b),
+                "frame {}: {f:?}, bound {b}",
+                rolled + i
+            );
+        }
+        rolled += BLOCK;
+    }
+    // Buffers shorter than the frame count claims: treated as no channels (nothing written, the
+    // transport still rolls), no panic.
     let mut out = vec![0.0; 3];
     let p = &mut r.p;
     rt(|| p.process(&[0.0; 5], IN, &mut out, OUT, BLOCK));
-    // A device block larger than max_block is split.
-    let big_in = vec![0.1; 3 * BLOCK * IN];
-    let mut big_out = vec![0.0; 3 * BLOCK * OUT];
-    rt(|| p.process(&big_in, IN, &mut big_out, OUT, 3 * BLOCK));
+    assert_eq!(out, [0.0; 3]);
+    rolled += BLOCK;
+    // Muted, the hostile tracks leave nothing behind (a NaN pan or gain times zero would): after
+    // the one-block ramp the master is the sane track's playback, in step with the timeline.
+    for &(id, ..) in &hostile {
+        r.send(Command::SetMute(id, true));
+    }
+    r.block(input);
+    rolled += BLOCK;
+    let out = r.block(input).to_vec();
+    for (i, f) in out.chunks_exact(OUT).enumerate() {
+        let want = played(rolled + i);
+        assert_eq!(
+            f,
+            [want, want],
+            "frame {} with the others muted",
+            rolled + i
+        );
+    }
+    rolled += BLOCK;
+    // A track given sane values again plays at them: unity, centre.
+    r.send(Command::SetGain(2, 1.0));
+    r.send(Command::SetPan(2, 0.0));
+    r.send(Command::SetMute(2, false));
+    let ramp = r.block(input).to_vec();
+    for (i, f) in ramp.chunks_exact(OUT).enumerate() {
+        let most = played(rolled + i) + input(i, 0);
+        assert!(
+            f.iter().all(|s| s.is_finite() && s.abs() <= most),
+            "frame {} ramping up: {f:?}",
+            rolled + i
+        );
+    }
+    rolled += BLOCK;
+    let out = r.block(input).to_vec();
+    for (i, f) in out.chunks_exact(OUT).enumerate() {
+        let want = played(rolled + i) + input(i, 0);
+        assert_eq!(
+            f,
+            [want, want],
+            "frame {} of the recovered track",
+            rolled + i
+        );
+    }
+    rolled += BLOCK;
+    // A device block larger than max_block is split, and every piece mixes the same way.
+    let big = 3 * BLOCK;
+    let big_in: Vec<f32> = (0..big * IN).map(|s| input(s / IN, s % IN)).collect();
+    let mut big_out = vec![0.0; big * OUT];
+    let p = &mut r.p;
+    rt(|| p.process(&big_in, IN, &mut big_out, OUT, big));
+    for (i, f) in big_out.chunks_exact(OUT).enumerate() {
+        let want = played(rolled + i) + input(i, 0);
+        assert_eq!(f, [want, want], "frame {i} of the split block");
+    }
+    rolled += big;
+    assert_eq!(r.h.status.position.load(Ordering::Relaxed), rolled as u64);
 }
 
 /// A bridge driven like a driver would: `cycles` periods of BLOCK frames at 48 kHz, input block

@@ -54,6 +54,13 @@ pub struct TrackRt {
     pub(crate) playback: Option<Consumer<f32>>,
     /// Frames of playback owed after an underrun: skipped when data arrives, to stay in sync.
     pub(crate) playback_debt: usize,
+    /// Samples of capture lost to a full ring, not yet replaced by silence in it.
+    pub(crate) capture_debt: usize,
+    /// Arming asked for while a take records: applied when it ends (never a gap in a file).
+    pub(crate) next_armed: Option<bool>,
+    /// An input asked for while a take records: applied when it ends (never a channel switch
+    /// inside a file).
+    pub(crate) next_input: Option<u16>,
 }
 
 impl TrackRt {
@@ -75,6 +82,9 @@ impl TrackRt {
             capture: None,
             playback: None,
             playback_debt: 0,
+            capture_debt: 0,
+            next_armed: None,
+            next_input: None,
         }
     }
 
@@ -85,9 +95,15 @@ impl TrackRt {
     }
 
     /// Set the fader gain at once, with no ramp (for set-up before the stream runs).
+    /// A gain that is not a finite number (a huge dB figure in a session file) starts silent
+    /// and stays so, as the process treats it; the ramp never starts from infinity.
     pub fn with_gain(mut self, gain: f32) -> Self {
         self.gain = gain;
-        self.gain_now = gain;
+        self.gain_now = if gain.is_finite() {
+            gain.clamp(0.0, 16.0)
+        } else {
+            0.0
+        };
         self
     }
 

@@ -1,0 +1,972 @@
+//! [`Live`]: a session open for recording, the way the desktop app drives it: an [`Editor`] for
+//! the session, an [`Engine`] running on the chosen device, and a transport that plays, records
+//! and stops without blocking. The UI calls [`Live::poll`] once per frame; everything slow (disk,
+//! device) happens on the disk and audio threads. Not on the audio thread.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
+
+use crate::disk::{DiskEvent, TakeFormat};
+use crate::engine::{Engine, Notice, PlaybackLoad};
+use crate::error::{Error, Result};
+use crate::io::StreamRequest;
+use crate::latency::{StoredLatency, find_stored};
+use crate::rt::{Command, EngineStatus, TrackId, TrackMeter};
+use crate::session::{
+    AUTOSAVE_INTERVAL, Autosave, Edit, Editor, SaveJob, SaveResult, Saver, SessionDir, Track,
+    clear_journal, recording_clips, recover,
+};
+
+mod takes;
+
+use takes::{Pending, Prepared, discard_prepared, note_result, prepare_takes, remove_take_files};
+
+/// What the transport is doing, as the window shows it (see [`State`] for what each carries).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    /// Stopped at the playhead.
+    Stopped,
+    /// Filling playback buffers before rolling (a few milliseconds).
+    Starting,
+    /// Playing.
+    Playing,
+    /// Recording the armed tracks (counting in first, if asked).
+    Recording,
+    /// Stopped recording; the takes are being closed and placed.
+    Finishing,
+}
+
+/// The transport's state with the data that belongs to it, so that no state can be entered
+/// without what it needs or left without handing it on.
+enum State {
+    /// At rest at the playhead.
+    Stopped,
+    /// Playback rings filling (and take files being created on a helper thread, when
+    /// recording) before rolling.
+    Starting {
+        load: PlaybackLoad,
+        /// The take files being prepared; None when only playing.
+        prepare: Option<mpsc::Receiver<Result<Vec<Prepared>>>>,
+    },
+    /// Rolling without recording.
+    Playing,
+    /// Rolling with takes: counting in until `captured` says where capture began.
+    Recording {
+        takes: Vec<Pending>,
+        /// Timeline frame where the recording was started (the count-in comes before it).
+        from: u64,
+        /// Where capture began, once the audio thread said so.
+        captured: Option<u64>,
+    },
+    /// Stop asked at `stop_at`; the recording runs on by the round trip, then every take is
+    /// closed by the disk thread and placed.
+    Finishing {
+        takes: Vec<Pending>,
+        from: u64,
+        captured: Option<u64>,
+        stop_at: u64,
+    },
+}
+
+impl State {
+    fn takes_mut(&mut self) -> Option<&mut Vec<Pending>> {
+        match self {
+            Self::Recording { takes, .. } | Self::Finishing { takes, .. } => Some(takes),
+            _ => None,
+        }
+    }
+}
+
+/// How long a device change or leaving waits for a recording's takes to close before it closes
+/// the stream under them (the disk thread then finishes them with what reached it).
+const FINISH_WAIT: Duration = Duration::from_secs(3);
+
+/// Metronome settings.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Metronome {
+    /// Click while rolling.
+    pub on: bool,
+    /// Tempo, BPM.
+    pub bpm: f32,
+    /// Beats per bar.
+    pub beats_per_bar: u32,
+    /// Bars of count-in before recording.
+    pub count_in_bars: u32,
+}
+
+impl Default for Metronome {
+    fn default() -> Self {
+        Self {
+            on: false,
+            bpm: 120.0,
+            beats_per_bar: 4,
+            count_in_bars: 0,
+        }
+    }
+}
+
+/// How often to try the device again after it went away.
+const RECONNECT_EVERY: Duration = Duration::from_secs(1);
+
+/// A session open for recording.
+pub struct Live {
+    editor: Editor,
+    engine: Option<Engine>,
+    req: StreamRequest,
+    measured: Vec<StoredLatency>,
+    state: State,
+    playhead: u64,
+    latency: (u32, String),
+    messages: Vec<String>,
+    autosave: Autosave,
+    /// Format of new takes.
+    pub format: TakeFormat,
+    metronome: Metronome,
+    lost_since: Option<Instant>,
+    last_try: Option<Instant>,
+    saver: Option<Saver>,
+    loop_on: bool,
+    loop_range: Option<(u64, u64)>,
+}
+
+impl Live {
+    /// Open the session in `dir` on the device `req` (its rate is set to the session's). A device
+    /// that cannot be opened is reported in [`Live::take_messages`]; the session stays open and
+    /// editable, and [`Live::set_stream`] can try another. Takes of an interrupted recording are
+    /// put back first.
+    pub fn open(dir: &Path, req: StreamRequest, measured: Vec<StoredLatency>) -> Result<Self> {
+        let sdir = SessionDir::new(dir);
+        let mut messages = Vec::new();
+        if let Some(r) = recover(&sdir)? {
+            messages.push(format!(
+                "recovered an interrupted recording: {} clip(s) put back",
+                r.clips.len()
+            ));
+        }
+        let editor = Editor::open(sdir)?;
+        let req = StreamRequest {
+            rate: editor.session().rate,
+            ..req
+        };
+        let mut live = Self {
+            editor,
+            engine: None,
+            req,
+            measured,
+            state: State::Stopped,
+            playhead: 0,
+            latency: (0, String::new()),
+            messages,
+            autosave: Autosave::new(AUTOSAVE_INTERVAL),
+            format: TakeFormat::F32,
+            metronome: Metronome::default(),
+            lost_since: None,
+            last_try: None,
+            saver: None,
+            loop_on: false,
+            loop_range: None,
+        };
+        live.saver = Saver::start(live.editor.dir().clone()).ok();
+        let req = live.req.clone();
+        if let Err(e) = live.set_stream(req) {
+            live.messages.push(e.to_string());
+        }
+        Ok(live)
+    }
+
+    /// The session and its edit history.
+    pub fn editor(&self) -> &Editor {
+        &self.editor
+    }
+
+    /// The running engine, if a device is open.
+    pub fn engine(&self) -> Option<&Engine> {
+        self.engine.as_ref()
+    }
+
+    /// The device request in force.
+    pub fn request(&self) -> &StreamRequest {
+        &self.req
+    }
+
+    /// The engine's status numbers, if a device is open.
+    pub fn status(&self) -> Option<&Arc<EngineStatus>> {
+        self.engine.as_ref().map(Engine::status)
+    }
+
+    /// A track's meter.
+    pub fn meter(&self, track: TrackId) -> Option<&Arc<TrackMeter>> {
+        self.engine.as_ref().and_then(|e| e.meter(track))
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> Transport {
+        match self.state {
+            State::Stopped => Transport::Stopped,
+            State::Starting { .. } => Transport::Starting,
+            State::Playing => Transport::Playing,
+            State::Recording { .. } => Transport::Recording,
+            State::Finishing { .. } => Transport::Finishing,
+        }
+    }
+
+    /// Whether a recording is on its way, under way or being finished: arming, inputs and the
+    /// device stay as they are until its takes are placed.
+    pub fn is_recording(&self) -> bool {
+        match &self.state {
+            State::Starting { prepare, .. } => prepare.is_some(),
+            State::Recording { .. } | State::Finishing { .. } => true,
+            State::Stopped | State::Playing => false,
+        }
+    }
+
+    /// Where the playhead is, timeline frames.
+    pub fn position(&self) -> u64 {
+        match (&self.state, self.status()) {
+            (State::Stopped | State::Starting { .. }, _) | (_, None) => self.playhead,
+            (_, Some(s)) => s.position.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The take being recorded: where it started and where the playhead is now.
+    pub fn live_take(&self) -> Option<(u64, u64, Vec<TrackId>)> {
+        let State::Recording {
+            takes,
+            from,
+            captured,
+        } = &self.state
+        else {
+            return None;
+        };
+        Some((
+            captured.unwrap_or(*from),
+            self.position(),
+            takes.iter().map(|p| p.track).collect(),
+        ))
+    }
+
+    /// The round trip compensated in takes, frames, and where the figure came from.
+    pub fn latency(&self) -> &(u32, String) {
+        &self.latency
+    }
+
+    /// Messages for the user since the last call (errors, recoveries, device changes).
+    pub fn take_messages(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.messages)
+    }
+
+    /// Metronome settings.
+    pub fn metronome(&self) -> Metronome {
+        self.metronome
+    }
+
+    /// Change the metronome.
+    pub fn set_metronome(&mut self, m: Metronome) {
+        self.metronome = m;
+        self.send(Command::SetClick {
+            on: m.on,
+            bpm: m.bpm,
+            beats_per_bar: m.beats_per_bar,
+        });
+    }
+
+    /// Play the settings page's test tone.
+    pub fn set_test_tone(&mut self, on: bool) {
+        self.send(Command::TestTone(on));
+    }
+
+    /// Stored loopback measurements.
+    pub fn set_measured(&mut self, measured: Vec<StoredLatency>) {
+        self.measured = measured;
+        self.update_latency();
+    }
+
+    fn send(&mut self, c: Command) {
+        if let Some(e) = self.engine.as_mut()
+            && let Err(err) = e.send(c)
+        {
+            self.messages.push(err.to_string());
+        }
+    }
+
+    fn update_latency(&mut self) {
+        self.latency = match &self.engine {
+            None => (0, "no device".into()),
+            Some(e) => match find_stored(&self.measured, e.info()) {
+                Some(m) => (m.frames_now(e.latency_now().bridge), "measured".into()),
+                None => (
+                    e.latency_now().round_trip(),
+                    "reported by the driver".into(),
+                ),
+            },
+        };
+    }
+
+    /// Open (or reopen) the stream on a device: the settings page's Apply. Stops the transport
+    /// first; on failure the message says why and no device is open.
+    pub fn set_stream(&mut self, req: StreamRequest) -> Result<()> {
+        self.stop_and_wait();
+        let req = StreamRequest {
+            rate: self.editor.session().rate,
+            ..req
+        };
+        self.engine = None;
+        self.req = req.clone();
+        let mut engine = Engine::start(&req)?;
+        for t in self.editor.session().tracks.clone() {
+            engine.add_track(&t, t.monitor)?;
+        }
+        self.engine = Some(engine);
+        self.lost_since = None;
+        let m = self.metronome;
+        self.set_metronome(m);
+        self.update_latency();
+        Ok(())
+    }
+
+    /// Close the device (before measuring latency with another stream, say). A recording is
+    /// stopped and its takes placed first.
+    pub fn close_stream(&mut self) {
+        self.stop_and_wait();
+        self.engine = None;
+    }
+
+    /// Leave: stop, place every take (to its last block) and save the session, waiting for all
+    /// of it. For the window's close and the program's exit.
+    pub fn close(&mut self) -> Result<()> {
+        self.stop_and_wait();
+        if let Some(engine) = self.engine.take() {
+            for ev in engine.shutdown() {
+                self.disk_event(ev);
+            }
+        }
+        self.save_now()
+    }
+
+    /// Stop and wait until the transport is at rest with every take closed and placed. When the
+    /// audio thread no longer answers (a stalled device), the stream is closed under the takes:
+    /// the disk thread finishes them with everything that reached it, and they are placed.
+    pub fn stop_and_wait(&mut self) {
+        self.stop();
+        let deadline = Instant::now()
+            + FINISH_WAIT
+            + Duration::from_secs_f64(
+                f64::from(self.latency.0) / f64::from(self.editor.session().rate.max(1)),
+            );
+        while matches!(self.state, State::Finishing { .. }) && Instant::now() < deadline {
+            self.poll();
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        if matches!(self.state, State::Finishing { .. }) {
+            if let Some(engine) = self.engine.take() {
+                for ev in engine.shutdown() {
+                    self.disk_event(ev);
+                }
+            }
+            self.place_takes();
+        }
+    }
+
+    /// Start or stop playback.
+    pub fn toggle_play(&mut self) {
+        match self.state {
+            State::Stopped => self.play(),
+            _ => self.stop(),
+        }
+    }
+
+    /// Play from the playhead.
+    pub fn play(&mut self) {
+        if !matches!(self.state, State::Stopped) {
+            return;
+        }
+        if let Err(e) = self.start(false) {
+            self.messages.push(e.to_string());
+        }
+    }
+
+    /// Record the armed tracks from the playhead (after the count-in, if one is set).
+    pub fn record(&mut self) {
+        if !matches!(self.state, State::Stopped) {
+            return;
+        }
+        if let Err(e) = self.start(true) {
+            self.messages.push(e.to_string());
+        }
+    }
+
+    fn start(&mut self, recording: bool) -> Result<()> {
+        // The bridge of a cpal stream may have grown since the device opened: take the figure
+        // that holds for this take.
+        self.update_latency();
+        let session = self.editor.session().clone();
+        let dir = self.editor.dir().clone();
+        let Some(engine) = self.engine.as_mut() else {
+            return Err(Error::Device(
+                "no audio device is open (see Audio settings)".into(),
+            ));
+        };
+        let all: Vec<TrackId> = session.tracks.iter().map(|t| t.id).collect();
+        let looping = if recording {
+            None
+        } else {
+            self.loop_range.filter(|_| self.loop_on)
+        };
+        let armed: Vec<Track> = session.tracks.iter().filter(|t| t.armed).cloned().collect();
+        if recording && armed.is_empty() {
+            return Err(Error::InvalidSetting("arm a track to record on".into()));
+        }
+        let load = engine.begin_playback(&dir, &session, &all, self.playhead, looping)?;
+        let mut prepare = None;
+        if recording {
+            // Take files and the journal are written on a thread of their own: the window never
+            // waits on the disk.
+            let (tx, rx) = mpsc::channel();
+            let (rate, format, at, offset) = (
+                session.rate,
+                self.format,
+                self.playhead,
+                u64::from(self.latency.0),
+            );
+            std::thread::Builder::new()
+                .name("overdub-prepare".into())
+                .spawn(move || {
+                    let _ = tx.send(prepare_takes(&dir, &armed, rate, format, at, offset));
+                })
+                .map_err(|e| Error::Device(format!("cannot prepare the takes: {e}")))?;
+            prepare = Some(rx);
+        }
+        // The rings fill on the disk thread; `poll` starts the transport when they are full.
+        self.state = State::Starting { load, prepare };
+        Ok(())
+    }
+
+    /// Roll once the playback rings are full and the take files are ready.
+    fn poll_start(&mut self) {
+        let State::Starting { load, prepare } = &mut self.state else {
+            return;
+        };
+        if !load.ready() {
+            return;
+        }
+        let prepared = match prepare {
+            None => None,
+            Some(rx) => match rx.try_recv() {
+                Ok(r) => Some(r),
+                Err(mpsc::TryRecvError::Empty) => return,
+                Err(mpsc::TryRecvError::Disconnected) => Some(Err(Error::Device(
+                    "the take files could not be prepared".into(),
+                ))),
+            },
+        };
+        let State::Starting { load, .. } = std::mem::replace(&mut self.state, State::Stopped)
+        else {
+            return;
+        };
+        let recording = prepared.is_some();
+        let takes = match prepared {
+            None => Vec::new(),
+            Some(Err(e)) => {
+                self.messages.push(e.to_string());
+                return;
+            }
+            Some(Ok(prepared)) => match self.attach_takes(prepared) {
+                Ok(takes) => takes,
+                Err(e) => {
+                    self.messages.push(e.to_string());
+                    return;
+                }
+            },
+        };
+        let rate = self.editor.session().rate;
+        let m = self.metronome;
+        let Some(engine) = self.engine.as_mut() else {
+            return;
+        };
+        let count_in = if recording && m.count_in_bars > 0 {
+            let beat = f64::from(rate) * 60.0 / f64::from(m.bpm.clamp(20.0, 400.0));
+            (beat * f64::from(m.beats_per_bar * m.count_in_bars)).round() as u64
+        } else {
+            0
+        };
+        let r = engine
+            .attach_playback(load)
+            .and_then(|()| engine.send(Command::SetRecording(recording)))
+            .and_then(|()| engine.send(Command::CountIn(count_in)))
+            .and_then(|()| engine.send(Command::Start));
+        self.state = match r {
+            Ok(()) if recording => State::Recording {
+                takes,
+                from: self.playhead,
+                captured: None,
+            },
+            Ok(()) => State::Playing,
+            Err(e) => {
+                self.messages.push(e.to_string());
+                let bases: Vec<PathBuf> = takes.into_iter().map(|p| p.path).collect();
+                remove_take_files(self.editor.dir(), &bases);
+                State::Stopped
+            }
+        };
+    }
+
+    /// Hand prepared take files to the engine. On failure every file is deleted again.
+    fn attach_takes(&mut self, prepared: Vec<Prepared>) -> Result<Vec<Pending>> {
+        let Some(engine) = self.engine.as_mut() else {
+            discard_prepared(self.editor.dir(), prepared);
+            return Err(Error::Device("no audio device is open".into()));
+        };
+        let mut takes = Vec::new();
+        let mut prepared = prepared.into_iter();
+        for (t, path, take) in prepared.by_ref() {
+            if let Err(e) = engine.attach_take(&t, take) {
+                let mut bases: Vec<PathBuf> = takes.into_iter().map(|p: Pending| p.path).collect();
+                bases.push(path);
+                bases.extend(prepared.map(|(_, p, _)| p));
+                remove_take_files(self.editor.dir(), &bases);
+                return Err(e);
+            }
+            takes.push(Pending {
+                track: t.id,
+                path,
+                result: None,
+            });
+        }
+        Ok(takes)
+    }
+
+    /// Loop playback between two timeline frames (not while recording).
+    pub fn set_loop(&mut self, on: bool, range: Option<(u64, u64)>) {
+        self.loop_on = on;
+        self.loop_range = range.filter(|(a, b)| b > a);
+    }
+
+    /// Whether looping is on, and the loop range.
+    pub fn looping(&self) -> (bool, Option<(u64, u64)>) {
+        (self.loop_on, self.loop_range)
+    }
+
+    /// Stop, in any state. A recording runs on by the round trip so the last notes are kept,
+    /// then its takes are closed and placed on their tracks; one stopped during its count-in
+    /// ends at once and leaves no file. A start still filling its buffers is called off.
+    pub fn stop(&mut self) {
+        match std::mem::replace(&mut self.state, State::Stopped) {
+            State::Stopped => {}
+            State::Playing => {
+                self.playhead = self.position_rolling();
+                self.send(Command::Stop);
+            }
+            State::Starting { prepare, .. } => {
+                // Nothing rolled. Take files being made are waited for and deleted.
+                if let Some(rx) = prepare {
+                    match rx.recv_timeout(FINISH_WAIT) {
+                        Ok(Ok(prepared)) => discard_prepared(self.editor.dir(), prepared),
+                        _ => {
+                            let _ = clear_journal(self.editor.dir());
+                        }
+                    }
+                }
+            }
+            State::Recording {
+                takes,
+                from,
+                captured,
+            } => {
+                let at = self.position_rolling();
+                self.send(Command::StopAt(at + u64::from(self.latency.0)));
+                self.state = State::Finishing {
+                    takes,
+                    from,
+                    captured,
+                    stop_at: at,
+                };
+            }
+            finishing @ State::Finishing { .. } => self.state = finishing,
+        }
+    }
+
+    /// The playhead of the rolling transport.
+    fn position_rolling(&self) -> u64 {
+        self.status()
+            .map_or(self.playhead, |s| s.position.load(Ordering::Relaxed))
+    }
+
+    /// Move the playhead (only while stopped).
+    pub fn locate(&mut self, frame: u64) {
+        if matches!(self.state, State::Stopped) {
+            self.playhead = frame;
+        }
+    }
+
+    /// Apply an edit and mirror it to the engine.
+    pub fn apply(&mut self, edit: Edit) -> Result<Option<u32>> {
+        let structural = matches!(
+            edit,
+            Edit::AddTrack { .. } | Edit::RemoveTrack(_) | Edit::SetChannels(..)
+        );
+        if structural && !matches!(self.state, State::Stopped) {
+            return Err(Error::InvalidSetting(
+                "stop the transport before adding or removing tracks".into(),
+            ));
+        }
+        let between_takes = matches!(edit, Edit::SetArmed(..) | Edit::SetInput(..));
+        if between_takes && self.is_recording() {
+            return Err(Error::InvalidSetting(
+                "arming and inputs change between takes: stop recording first".into(),
+            ));
+        }
+        let r = self.editor.apply(edit)?;
+        self.sync_engine();
+        Ok(r)
+    }
+
+    /// Let the engine hear a fader or pan move now, without an edit (while a slider is being
+    /// dragged; the edit follows when it is let go).
+    pub fn preview(&mut self, edit: &Edit) {
+        match edit {
+            Edit::SetGain(id, db) => {
+                self.send(Command::SetGain(*id, crate::session::db_to_gain(*db)));
+            }
+            Edit::SetPan(id, p) => self.send(Command::SetPan(*id, *p)),
+            _ => {}
+        }
+    }
+
+    /// Undo the last edit.
+    pub fn undo(&mut self) -> Option<&'static str> {
+        if !matches!(self.state, State::Stopped) {
+            return None;
+        }
+        let l = self.editor.undo();
+        self.sync_engine();
+        l
+    }
+
+    /// Redo the last undone edit.
+    pub fn redo(&mut self) -> Option<&'static str> {
+        if !matches!(self.state, State::Stopped) {
+            return None;
+        }
+        let l = self.editor.redo();
+        self.sync_engine();
+        l
+    }
+
+    /// Save the session (on the saving thread; a failure comes back as a message).
+    pub fn save(&mut self) -> Result<()> {
+        self.queue_save(false)
+    }
+
+    /// Save now, on this thread, and wait (for leaving the program).
+    pub fn save_now(&mut self) -> Result<()> {
+        if let Some(s) = self.saver.take() {
+            for r in s.flush() {
+                self.saver_result(r);
+            }
+            self.saver = Saver::start(self.editor.dir().clone()).ok();
+        }
+        self.editor.save()
+    }
+
+    fn queue_save(&mut self, clear_journal_after: bool) -> Result<()> {
+        let job = SaveJob::Save {
+            session: self.editor.session().clone(),
+            clear_journal: clear_journal_after,
+        };
+        let generation = self.editor.generation();
+        match &self.saver {
+            Some(s) if s.send(job, generation) => Ok(()),
+            _ => {
+                self.editor.save()?;
+                if clear_journal_after {
+                    clear_journal(self.editor.dir())?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn saver_result(&mut self, r: SaveResult) {
+        match r {
+            SaveResult::Saved {
+                backup: false,
+                generation,
+            } => self.editor.saved(generation),
+            SaveResult::Saved { backup: true, .. } => {}
+            SaveResult::Failed(e) => self.messages.push(format!(
+                "could not save ({e}); the last good save is untouched and recorded takes will \
+                 be recovered at the next start"
+            )),
+        }
+    }
+
+    /// Load `session.json` again (after an import wrote it).
+    pub fn reload(&mut self) -> Result<()> {
+        let s = self.editor.dir().load()?;
+        self.editor.replace(s);
+        self.queue_save(false)?;
+        self.sync_engine();
+        Ok(())
+    }
+
+    /// Bring the engine's tracks in line with the session: new tracks added, removed ones
+    /// removed, changed ones set.
+    fn sync_engine(&mut self) {
+        let session = self.editor.session().clone();
+        let Some(engine) = self.engine.as_mut() else {
+            return;
+        };
+        let running: Vec<_> = engine.tracks().cloned().collect();
+        let mut errors = Vec::new();
+        for t in &running {
+            let keep = session
+                .track(t.id)
+                .is_some_and(|s| s.channels == t.channels);
+            if !keep && let Err(e) = engine.remove_track(t.id) {
+                errors.push(e);
+            }
+        }
+        for t in &session.tracks {
+            let before = running.iter().find(|r| r.id == t.id);
+            let r = match before {
+                Some(b) if b.channels == t.channels => sync_track(engine, b, t),
+                _ => engine.add_track(t, t.monitor),
+            };
+            if let Err(e) = r {
+                errors.push(e);
+            }
+        }
+        self.messages
+            .extend(errors.into_iter().map(|e| e.to_string()));
+    }
+
+    /// Call once per UI frame: collect what the engine reports, place finished takes, reconnect
+    /// a lost device, autosave. The take files themselves are closed by the disk thread without
+    /// this; it only puts them on the timeline.
+    pub fn poll(&mut self) {
+        let notices = self.engine.as_mut().map(Engine::poll).unwrap_or_default();
+        for n in notices {
+            match n {
+                Notice::CaptureStarted(f) => {
+                    if let State::Recording { captured, .. } | State::Finishing { captured, .. } =
+                        &mut self.state
+                    {
+                        *captured = Some(f);
+                    }
+                }
+                Notice::Stopped(f) => self.stopped(f),
+                Notice::Disk(ev) => self.disk_event(ev),
+                _ => {}
+            }
+        }
+        self.poll_start();
+        let results = self.saver.as_ref().map(Saver::results).unwrap_or_default();
+        for r in results {
+            self.saver_result(r);
+        }
+        if let State::Finishing { takes, .. } = &self.state
+            && takes.iter().all(|p| p.result.is_some())
+        {
+            self.place_takes();
+        }
+        self.watch_device();
+        if self
+            .autosave
+            .due(self.editor.is_dirty(), self.is_recording(), Instant::now())
+            && let Some(s) = &self.saver
+        {
+            s.send(
+                SaveJob::Backup(self.editor.session().clone()),
+                self.editor.generation(),
+            );
+        }
+    }
+
+    /// The audio thread stopped at `f` (asked to, or on its own after a take failed).
+    fn stopped(&mut self, f: u64) {
+        match std::mem::replace(&mut self.state, State::Stopped) {
+            State::Finishing {
+                takes,
+                from,
+                captured,
+                stop_at,
+            } => {
+                self.playhead = stop_at;
+                self.state = State::Finishing {
+                    takes,
+                    from,
+                    captured,
+                    stop_at,
+                };
+            }
+            State::Recording {
+                takes,
+                from,
+                captured,
+            } => {
+                self.playhead = f;
+                self.state = State::Finishing {
+                    takes,
+                    from,
+                    captured,
+                    stop_at: f,
+                };
+            }
+            State::Playing => self.playhead = f,
+            other => self.state = other,
+        }
+    }
+
+    fn disk_event(&mut self, ev: DiskEvent) {
+        match ev {
+            DiskEvent::TakeDone { path, parts, .. } => {
+                if let Some(takes) = self.state.takes_mut() {
+                    note_result(takes, &path, parts, None);
+                }
+            }
+            DiskEvent::TakeFailed {
+                path, parts, error, ..
+            } => {
+                self.messages.push(format!(
+                    "recording stopped: {error}; everything recorded until then is kept"
+                ));
+                if matches!(self.state, State::Recording { .. }) {
+                    self.stop();
+                }
+                if let Some(takes) = self.state.takes_mut() {
+                    note_result(takes, &path, parts, Some(error));
+                }
+            }
+            DiskEvent::ReadFailed { error, .. } => self.messages.push(error),
+        }
+    }
+
+    /// Every take is closed: put them on their tracks (one undo step), save, drop the journal.
+    /// Takes of a recording stopped before capture began hold nothing: their files go.
+    fn place_takes(&mut self) {
+        let State::Finishing {
+            takes,
+            from,
+            captured,
+            stop_at,
+        } = std::mem::replace(&mut self.state, State::Stopped)
+        else {
+            return;
+        };
+        let Some(start) = captured else {
+            self.playhead = from;
+            let bases: Vec<PathBuf> = takes.into_iter().map(|p| p.path).collect();
+            remove_take_files(self.editor.dir(), &bases);
+            return;
+        };
+        let latency = u64::from(self.latency.0);
+        let asked = Some(stop_at.saturating_sub(start));
+        let placed: Vec<(TrackId, &[(PathBuf, u64)])> = takes
+            .iter()
+            .filter_map(|p| {
+                p.result
+                    .as_ref()
+                    .map(|(parts, _)| (p.track, parts.as_slice()))
+            })
+            .collect();
+        let clips = recording_clips(&placed, start, latency, asked);
+        if !clips.is_empty()
+            && let Err(e) = self.editor.apply(Edit::AddClips(clips))
+        {
+            self.messages.push(e.to_string());
+        }
+        // The journal goes once the save is done (on the saving thread).
+        if let Err(e) = self.queue_save(true) {
+            self.messages.push(format!(
+                "the takes are recorded but the session could not be saved ({e}); they will be \
+                 recovered at the next start"
+            ));
+        }
+    }
+
+    fn watch_device(&mut self) {
+        let lost = self.engine.as_ref().is_some_and(Engine::device_lost);
+        if !lost {
+            return;
+        }
+        let now = Instant::now();
+        if self.lost_since.is_none() {
+            self.lost_since = Some(now);
+            self.messages.push(
+                "the audio device went away; the takes so far are kept. Reconnecting when it \
+                 returns, or choose another in Audio settings."
+                    .into(),
+            );
+            let at = self.position_rolling();
+            match std::mem::replace(&mut self.state, State::Stopped) {
+                State::Recording {
+                    takes,
+                    from,
+                    captured,
+                } => {
+                    self.state = State::Finishing {
+                        takes,
+                        from,
+                        captured,
+                        stop_at: at,
+                    };
+                }
+                finishing @ State::Finishing { .. } => self.state = finishing,
+                starting @ State::Starting { .. } => {
+                    self.state = starting;
+                    self.stop();
+                }
+                State::Playing => self.playhead = at,
+                State::Stopped => {}
+            }
+        }
+        if self.last_try.is_some_and(|t| now - t < RECONNECT_EVERY) {
+            return;
+        }
+        self.last_try = Some(now);
+        if let Some(engine) = self.engine.as_mut() {
+            // Reopening closes the dead stream first, which also lets its takes be finished.
+            if engine.reopen(None).is_ok() {
+                self.lost_since = None;
+                self.messages.push("the audio device is back".into());
+                let m = self.metronome;
+                self.set_metronome(m);
+                self.update_latency();
+            }
+        }
+    }
+}
+
+fn sync_track(
+    engine: &mut Engine,
+    before: &crate::session::Track,
+    t: &crate::session::Track,
+) -> Result<()> {
+    use crate::session::db_to_gain;
+    let id = t.id;
+    if before.gain_db != t.gain_db {
+        engine.send(Command::SetGain(id, db_to_gain(t.gain_db)))?;
+    }
+    if before.pan != t.pan {
+        engine.send(Command::SetPan(id, t.pan))?;
+    }
+    if before.mute != t.mute {
+        engine.send(Command::SetMute(id, t.mute))?;
+    }
+    if before.solo != t.solo {
+        engine.send(Command::SetSolo(id, t.solo))?;
+    }
+    if before.monitor != t.monitor {
+        engine.send(Command::SetMonitor(id, t.monitor))?;
+    }
+    if before.armed != t.armed {
+        engine.send(Command::SetArmed(id, t.armed))?;
+    }
+    if before.input != t.input {
+        engine.send(Command::SetInput(id, t.input))?;
+    }
+    engine.update_track(t);
+    Ok(())
+}

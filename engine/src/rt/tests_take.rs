@@ -1,0 +1,206 @@
+//! A take never shifts and never ends without being told: capture overruns padded in place,
+//! arming and inputs held until the take ends, Stop during the count-in, and a full event ring.
+//! Every block runs under `assert_no_alloc` (see [`super::tests::Rig`]).
+
+use std::sync::atomic::Ordering;
+
+use rtrb::{Consumer, RingBuffer};
+
+use super::tests::{BLOCK, Rig};
+use super::*;
+
+/// Input channel `c` at device frame `n`: never zero, different per channel, exact in f32.
+fn value(n: u64, c: usize) -> f32 {
+    (n + 1 + 100_000 * c as u64) as f32
+}
+
+/// Run block `b` with the input carrying [`value`].
+fn run(r: &mut Rig, b: u64) {
+    r.block(|i, c| value(b * BLOCK as u64 + i as u64, c));
+}
+
+/// A mono track on input `input`, armed, recording into a ring of `blocks` blocks.
+fn recording_rig(input: u16, blocks: usize) -> (Rig, Consumer<f32>) {
+    let mut r = Rig::new();
+    r.add(1, input, |t| t.armed = true);
+    let (tx, rx) = RingBuffer::new(blocks * BLOCK);
+    r.send(Command::SetCapture(1, tx));
+    r.send(Command::SetRecording(true));
+    r.send(Command::Start);
+    (r, rx)
+}
+
+fn drain(rx: &mut Consumer<f32>, into: &mut Vec<f32>) {
+    while let Ok(v) = rx.pop() {
+        into.push(v);
+    }
+}
+
+#[test]
+fn a_capture_overrun_is_padded_in_place_and_every_later_frame_stays_where_it_belongs() {
+    let (mut r, mut rx) = recording_rig(0, 4);
+    let mut take = Vec::new();
+    let blocks = 24u64;
+    for b in 0..blocks {
+        run(&mut r, b);
+        // The disk thread stalls for eight blocks: the ring holds four.
+        if !(5..=12).contains(&b) {
+            drain(&mut rx, &mut take);
+        }
+    }
+    let st = &r.h.status;
+    let lost = st.capture_overruns.load(Ordering::Relaxed);
+    assert!(lost > 0, "the stall overran the ring");
+    let from = st
+        .first_capture_loss()
+        .expect("the loss is reported with its position");
+    assert_eq!(from, 9 * BLOCK as u64, "the first frame that did not fit");
+    assert_eq!(
+        take.len() as u64,
+        blocks * BLOCK as u64,
+        "every frame has its place"
+    );
+    for (i, &v) in take.iter().enumerate() {
+        let i = i as u64;
+        if (from..from + lost).contains(&i) {
+            assert_eq!(v, 0.0, "frame {i} was lost: silence in its place");
+        } else {
+            assert_eq!(v, value(i, 0), "frame {i} is where it belongs");
+        }
+    }
+}
+
+#[test]
+fn a_stereo_overrun_never_swaps_channels() {
+    let mut r = Rig::new();
+    r.add(1, 0, |t| {
+        t.armed = true;
+        t.channels = 2;
+    });
+    // An odd number of samples: a partial frame fits when the ring fills.
+    let (tx, mut rx) = RingBuffer::new(3 * BLOCK * 2 + 1);
+    r.send(Command::SetCapture(1, tx));
+    r.send(Command::SetRecording(true));
+    r.send(Command::Start);
+    let mut take = Vec::new();
+    for b in 0..16 {
+        run(&mut r, b);
+        if !(3..=7).contains(&b) {
+            drain(&mut rx, &mut take);
+        }
+    }
+    assert!(r.h.status.capture_overruns.load(Ordering::Relaxed) > 0);
+    assert_eq!(take.len(), 16 * BLOCK * 2);
+    // Each sample is its own or, where it was lost, silence: never the other channel's.
+    for (i, f) in take.chunks_exact(2).enumerate() {
+        let i = i as u64;
+        for (c, &v) in f.iter().enumerate() {
+            assert!(
+                v == 0.0 || v == value(i, c),
+                "frame {i} channel {c} holds {v}"
+            );
+        }
+    }
+    let last = take.len() / 2 - 1;
+    assert_eq!(
+        take[last * 2 + 1],
+        value(last as u64, 1),
+        "the end is in place"
+    );
+}
+
+#[test]
+fn disarming_rearming_or_changing_input_mid_take_leaves_no_gap_and_no_switch() {
+    let (mut r, mut rx) = recording_rig(0, 64);
+    for b in 0..9u64 {
+        match b {
+            2 => r.send(Command::SetArmed(1, false)),
+            4 => r.send(Command::SetArmed(1, true)),
+            6 => r.send(Command::SetInput(1, 2)),
+            _ => {}
+        }
+        run(&mut r, b);
+    }
+    r.send(Command::Stop);
+    run(&mut r, 9);
+    let mut take = Vec::new();
+    drain(&mut rx, &mut take);
+    let want: Vec<f32> = (0..9 * BLOCK as u64).map(|n| value(n, 0)).collect();
+    assert_eq!(take, want, "one take, one channel, no gap");
+    // The input change applies from the next take on.
+    let (tx, mut rx) = RingBuffer::new(4 * BLOCK);
+    r.send(Command::SetCapture(1, tx));
+    r.send(Command::Start);
+    run(&mut r, 10);
+    let mut next = Vec::new();
+    drain(&mut rx, &mut next);
+    assert_eq!(next.first(), Some(&value(10 * BLOCK as u64, 2)));
+}
+
+#[test]
+fn stop_during_the_count_in_ends_at_once_and_hands_the_takes_back() {
+    let mut r = Rig::new();
+    r.add(1, 0, |t| t.armed = true);
+    let (tx, _rx) = RingBuffer::<f32>::new(4 * BLOCK);
+    r.send(Command::SetCapture(1, tx));
+    r.send(Command::SetRecording(true));
+    r.send(Command::CountIn(100 * BLOCK as u64));
+    r.send(Command::Start);
+    run(&mut r, 0);
+    run(&mut r, 1);
+    // The control side asks to stop a round trip later, as it does for a take.
+    r.send(Command::StopAt(500));
+    run(&mut r, 2);
+    let st = &r.h.status;
+    assert!(!st.rolling.load(Ordering::Relaxed), "stopped in this block");
+    assert_eq!(
+        st.captures_ended.load(Ordering::Relaxed),
+        1,
+        "the take is told it ended"
+    );
+    let ev = r.events();
+    assert!(ev.iter().any(|e| matches!(e, Event::Stopped(0))));
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, Event::Garbage(Garbage::Capture(1, _))))
+    );
+    assert!(!ev.iter().any(|e| matches!(e, Event::CaptureStarted(_))));
+}
+
+#[test]
+fn a_full_event_ring_loses_neither_the_stop_nor_the_end_of_a_take() {
+    let mut r = Rig::new();
+    r.add(1, 0, |t| t.armed = true);
+    // Fill the event ring with garbage nobody reads (a window that does not draw).
+    let capacity = r.h.events.buffer().capacity();
+    let mut sent = 0;
+    while sent < capacity {
+        let n = (capacity - sent).min(200);
+        for _ in 0..n {
+            let (tx, _) = RingBuffer::<f32>::new(1);
+            r.send(Command::SetCapture(999, tx));
+        }
+        sent += n;
+        run(&mut r, 0);
+    }
+    assert_eq!(r.h.events.slots(), capacity, "nobody read the events");
+    let (tx, _rx) = RingBuffer::<f32>::new(4 * BLOCK);
+    r.send(Command::SetCapture(1, tx));
+    r.send(Command::SetRecording(true));
+    r.send(Command::Start);
+    run(&mut r, 1);
+    r.send(Command::Stop);
+    run(&mut r, 2);
+    let mut seen = r.events();
+    assert_eq!(seen.len(), capacity, "the ring was full");
+    run(&mut r, 3);
+    seen.extend(r.events());
+    let after: Vec<&Event> = seen[capacity..].iter().collect();
+    assert!(after.iter().any(|e| matches!(e, Event::Started(_))));
+    assert!(after.iter().any(|e| matches!(e, Event::Stopped(_))));
+    assert!(
+        after
+            .iter()
+            .any(|e| matches!(e, Event::Garbage(Garbage::Capture(1, _))))
+    );
+}
