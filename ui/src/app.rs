@@ -48,6 +48,8 @@ pub struct OverdubApp {
     pub(crate) meters: crate::tracks::MeterHolds,
     pub(crate) dragging_gain: Option<(u32, f32)>,
     messages: Vec<(Instant, String)>,
+    /// The session was closed for leaving (see [`OverdubApp::leave`]).
+    left: bool,
 }
 
 impl OverdubApp {
@@ -69,6 +71,25 @@ impl OverdubApp {
             meters: crate::tracks::MeterHolds::default(),
             dragging_gain: None,
             messages: Vec::new(),
+            left: false,
+        }
+    }
+
+    /// Leaving (the window's close button, or the program's exit): stop, put every take on its
+    /// track to its last block, save the session and the settings. Runs once.
+    pub fn leave(&mut self) {
+        if self.left {
+            return;
+        }
+        self.left = true;
+        if let Err(e) = self.live.close() {
+            eprintln!("overdub: {e}");
+        }
+        for m in self.live.take_messages() {
+            eprintln!("overdub: {m}");
+        }
+        if let Err(e) = self.save_settings() {
+            eprintln!("overdub: {e}");
         }
     }
 
@@ -301,6 +322,12 @@ impl OverdubApp {
 impl eframe::App for OverdubApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
+        if ctx.input(|i| i.viewport().close_requested()) {
+            self.leave();
+        }
+        if self.left {
+            return;
+        }
         self.live.poll();
         for m in self.live.take_messages() {
             self.tell(m);
@@ -338,5 +365,9 @@ impl eframe::App for OverdubApp {
             // Meters keep moving while stopped (input monitoring), a little slower.
             ctx.request_repaint_after(Duration::from_millis(50));
         }
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.leave();
     }
 }

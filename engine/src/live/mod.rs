@@ -126,6 +126,10 @@ pub struct Live {
     metronome: Metronome,
     lost_since: Option<Instant>,
     last_try: Option<Instant>,
+    /// Capture overruns already told to the user.
+    told_overruns: u64,
+    /// The stream's buffer size as last seen (0: none yet).
+    buffer_seen: u32,
     saver: Option<Saver>,
     loop_on: bool,
     loop_range: Option<(u64, u64)>,
@@ -164,6 +168,8 @@ impl Live {
             metronome: Metronome::default(),
             lost_since: None,
             last_try: None,
+            told_overruns: 0,
+            buffer_seen: 0,
             saver: None,
             loop_on: false,
             loop_range: None,
@@ -319,6 +325,7 @@ impl Live {
             engine.add_track(&t, t.monitor)?;
         }
         self.engine = Some(engine);
+        self.told_overruns = 0;
         self.lost_since = None;
         let m = self.metronome;
         self.set_metronome(m);
@@ -761,6 +768,8 @@ impl Live {
                 _ => {}
             }
         }
+        self.tell_capture_loss();
+        self.follow_buffer_size();
         self.poll_start();
         let results = self.saver.as_ref().map(Saver::results).unwrap_or_default();
         for r in results {
@@ -781,6 +790,46 @@ impl Live {
                 SaveJob::Backup(self.editor.session().clone()),
                 self.editor.generation(),
             );
+        }
+    }
+
+    /// Say when the disk fell behind a take (the lost frames are silence; nothing moved).
+    fn tell_capture_loss(&mut self) {
+        let Some(st) = self.status() else {
+            return;
+        };
+        let n = st.capture_overruns.load(Ordering::Relaxed);
+        if n <= self.told_overruns {
+            return;
+        }
+        let at = st.first_capture_loss().unwrap_or(0);
+        let rate = f64::from(self.editor.session().rate.max(1));
+        self.messages.push(format!(
+            "the disk fell behind the recording (first at {:.3} s): {} frames became silence, \
+             everything after is in its place",
+            at as f64 / rate,
+            n
+        ));
+        self.told_overruns = n;
+    }
+
+    /// The server changed the buffer size under the stream (JACK, PipeWire): say so, and take
+    /// the latency that holds for the new size (a take under way keeps its own).
+    fn follow_buffer_size(&mut self) {
+        let Some(buffer) = self.engine.as_ref().map(|e| e.info().buffer) else {
+            return;
+        };
+        if buffer == self.buffer_seen {
+            return;
+        }
+        if self.buffer_seen != 0 {
+            self.messages.push(format!(
+                "the audio server changed the buffer size to {buffer} frames"
+            ));
+        }
+        self.buffer_seen = buffer;
+        if !self.is_recording() {
+            self.update_latency();
         }
     }
 
@@ -930,6 +979,7 @@ impl Live {
             // Reopening closes the dead stream first, which also lets its takes be finished.
             if engine.reopen(None).is_ok() {
                 self.lost_since = None;
+                self.told_overruns = 0;
                 self.messages.push("the audio device is back".into());
                 let m = self.metronome;
                 self.set_metronome(m);

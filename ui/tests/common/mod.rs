@@ -1,0 +1,45 @@
+//! What the window tests share: the real app over a session on a device, and stepping it in real
+//! time (the virtual device runs at real speed).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use overdub_engine::io::StreamRequest;
+use overdub_engine::live::Live;
+use overdub_engine::settings::Settings;
+use overdub_ui::OverdubApp;
+
+/// The app over the session in `dir` on the device `req`, saving its settings to
+/// `settings_path`.
+pub fn open_app(
+    dir: &Path,
+    req: StreamRequest,
+    settings_path: &Path,
+) -> Harness<'static, OverdubApp> {
+    let live = Live::open(dir, req, Vec::new()).expect("open");
+    assert!(live.engine().is_some(), "the device opens");
+    let settings_path = settings_path.to_path_buf();
+    Harness::builder()
+        .with_size(egui::Vec2::new(1400.0, 800.0))
+        .build_eframe(move |_cc| {
+            OverdubApp::new(live, Settings::default()).with_settings_path(Some(settings_path))
+        })
+}
+
+/// Step the app until `done` or `limit`.
+pub fn run_until(
+    h: &mut Harness<'_, OverdubApp>,
+    limit: Duration,
+    mut done: impl FnMut(&OverdubApp) -> bool,
+) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        h.step();
+        if done(h.state()) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(15));
+    }
+    false
+}
