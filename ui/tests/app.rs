@@ -1,16 +1,20 @@
 //! The real app driven through its widgets by label (egui_kittest, no display needed), on the
 //! built-in virtual device, which runs in real time.
 
+mod common;
+
+use common::{open_app, run_until};
 use std::path::Path;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use overdub_engine::io::{CallbackOrder, HostId, StreamRequest};
-use overdub_engine::live::{Live, Transport};
+use overdub_engine::live::Transport;
+use overdub_engine::rt::test_signal;
 use overdub_engine::session::{Clip, Session, SessionDir};
-use overdub_engine::settings::Settings;
 use overdub_ui::OverdubApp;
 
 fn request() -> StreamRequest {
@@ -38,35 +42,18 @@ fn app(
     dir.create(&s).expect("create");
     prepare(&dir, &mut s);
     dir.save(&s).expect("save");
-    let live = Live::open(dir.root(), request(), Vec::new()).expect("open");
-    assert!(live.engine().is_some(), "the virtual device opens");
-    let settings_path = tmp.path().join("settings.json");
-    let harness = Harness::builder()
-        .with_size(egui::Vec2::new(1400.0, 800.0))
-        .build_eframe(move |_cc| {
-            OverdubApp::new(live, Settings::default()).with_settings_path(Some(settings_path))
-        });
+    let harness = open_app(dir.root(), request(), &tmp.path().join("settings.json"));
     (tmp, harness)
 }
 
-/// Step the app in real time (the virtual device runs at real speed) until `done` or `limit`.
-fn run_until(
-    h: &mut Harness<'_, OverdubApp>,
-    limit: Duration,
-    mut done: impl FnMut(&OverdubApp) -> bool,
-) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        h.step();
-        if done(h.state()) {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(15));
-    }
-    false
-}
-
-fn write_clip(dir: &SessionDir, s: &mut Session, name: &str, frames: u32) {
+/// A clip of `frames` frames on track 1 at frame 0, sample `i` being `sample(i)`.
+fn write_clip(
+    dir: &SessionDir,
+    s: &mut Session,
+    name: &str,
+    frames: u32,
+    sample: impl Fn(u32) -> f32,
+) {
     let spec = hound::WavSpec {
         channels: 1,
         sample_rate: 48_000,
@@ -75,7 +62,7 @@ fn write_clip(dir: &SessionDir, s: &mut Session, name: &str, frames: u32) {
     };
     let mut w = hound::WavWriter::create(dir.audio().join(name), spec).expect("wav");
     for i in 0..frames {
-        w.write_sample(((i as f32) * 0.05).sin() * 0.5).expect("s");
+        w.write_sample(sample(i)).expect("s");
     }
     w.finalize().expect("fin");
     let id = s.tracks[0].id;
@@ -92,29 +79,94 @@ fn write_clip(dir: &SessionDir, s: &mut Session, name: &str, frames: u32) {
     .expect("clip");
 }
 
+/// A sine for clips whose content does not matter.
+fn sine(i: u32) -> f32 {
+    ((i as f32) * 0.05).sin() * 0.5
+}
+
+/// The samples of a mono 32-bit float WAV file (a take).
+fn read_take(path: &Path) -> Vec<f32> {
+    let mut r = hound::WavReader::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let spec = r.spec();
+    assert_eq!(
+        (spec.channels, spec.sample_format),
+        (1, hound::SampleFormat::Float),
+        "a mono float take"
+    );
+    r.samples::<f32>().map(|s| s.expect("sample")).collect()
+}
+
 #[test]
 fn arm_a_track_record_and_the_take_appears_on_its_track() {
     let (_tmp, mut h) = app(2, |_, _| {});
     h.get_by_label("Arm Track 1").click();
     h.run_steps(2);
     assert!(h.state().live().editor().session().tracks[0].armed);
+    // The test-signal device feeds input channel c at device frame n with test_signal(c, n),
+    // one callback of `buffer` frames at a time, so device frame = blocks run x buffer.
+    let status = h.state().live().status().expect("running").clone();
+    let buffer = u64::from(h.state().live().engine().expect("running").info().buffer);
+    let from = h.state().live().position();
+    let blocks_before = status.blocks.load(Ordering::Relaxed);
     h.get_by_label("Record").click();
     assert!(run_until(&mut h, Duration::from_secs(3), |a| a
         .live()
         .position()
         > 48_000));
     assert_eq!(h.state().live().transport(), Transport::Recording);
+    let rolled = h.state().live().position();
     h.get_by_label("Stop").click();
     assert!(
         run_until(&mut h, Duration::from_secs(10), |a| a.live().transport()
             == Transport::Stopped),
         "the take is closed and placed"
     );
+    let stopped_at = h.state().live().position();
+    let blocks_after = status.blocks.load(Ordering::Relaxed);
     let s = h.state().live().editor().session().clone();
     assert_eq!(s.tracks[0].clips.len(), 1, "the take is on track 1");
     assert!(s.tracks[1].clips.is_empty());
-    let len = s.tracks[0].clips[0].length;
-    assert!((48_000..96_000).contains(&len), "about a second: {len}");
+    let clip = s.tracks[0].clips[0].clone();
+    // Where it is: from the playhead where Record was pressed to the one where Stop was, the
+    // round trip compensated by the file offset.
+    assert_eq!(clip.position, from, "the take starts where recording did");
+    assert_eq!(
+        clip.position + clip.length,
+        stopped_at,
+        "the take ends where it was stopped"
+    );
+    assert!(clip.length >= rolled - from, "everything heard before Stop");
+    assert_eq!(
+        clip.offset,
+        u64::from(h.state().live().latency().0),
+        "the round trip is skipped at the file's start"
+    );
+    // What it holds: the file on disk is every captured frame, and those are the test signal
+    // of track 1's input from the first frame of a device block after Record was pressed,
+    // sample for sample: no frame lost, repeated or moved, and no other channel.
+    let take = read_take(&h.state().live().editor().dir().audio().join(&clip.file));
+    assert_eq!(
+        take.len() as u64,
+        clip.offset + clip.length,
+        "the file holds the take and nothing else"
+    );
+    let (ch, rate) = (usize::from(s.tracks[0].input), s.rate);
+    let block = (blocks_before..=blocks_after)
+        .find(|b| (0..64).all(|i| take[i] == test_signal(ch, b * buffer + i as u64, rate)))
+        .unwrap_or_else(|| {
+            panic!(
+                "the take does not begin with input {ch} of a device block run while recording \
+                 (blocks {blocks_before}..={blocks_after}): {:?}",
+                &take[..8]
+            )
+        });
+    for (i, &x) in take.iter().enumerate() {
+        assert_eq!(
+            x,
+            test_signal(ch, block * buffer + i as u64, rate),
+            "frame {i} of the take (device block {block})"
+        );
+    }
     // It was saved (on the saving thread), and the clip is a widget on the timeline.
     assert!(
         run_until(&mut h, Duration::from_secs(5), |a| !a
@@ -128,9 +180,12 @@ fn arm_a_track_record_and_the_take_appears_on_its_track() {
         "the take journal is gone"
     );
     let saved = h.state().live().editor().dir().load().expect("saved");
-    assert_eq!(saved.tracks[0].clips.len(), 1);
-    let file = s.tracks[0].clips[0].file.clone();
-    h.get_by_label(&format!("Clip {file} on Track 1"));
+    assert_eq!(saved.tracks[0].clips, vec![clip.clone()], "saved as placed");
+    assert!(
+        h.query_by_label(&format!("Clip {} on Track 1", clip.file))
+            .is_some(),
+        "the take is shown on track 1"
+    );
 }
 
 #[test]
@@ -162,7 +217,7 @@ fn pick_a_buffer_size_on_the_settings_page_and_the_engine_runs_at_it() {
 
 #[test]
 fn export_runs_to_the_end_with_progress() {
-    let (_tmp, mut h) = app(1, |dir, s| write_clip(dir, s, "a.wav", 48_000 * 20));
+    let (_tmp, mut h) = app(1, |dir, s| write_clip(dir, s, "a.wav", 48_000 * 20, sine));
     h.get_by_label("Export…").click();
     h.run_steps(2);
     h.get_by_role_and_label(Role::Button, "Export").click();
@@ -181,7 +236,7 @@ fn export_runs_to_the_end_with_progress() {
 
 #[test]
 fn a_clip_dragged_along_the_timeline_moves_and_ctrl_z_undoes_it() {
-    let (_tmp, mut h) = app(2, |dir, s| write_clip(dir, s, "a.wav", 48_000 * 2));
+    let (_tmp, mut h) = app(2, |dir, s| write_clip(dir, s, "a.wav", 48_000 * 2, sine));
     h.run_steps(3);
     let r = h.get_by_label("Clip a.wav on Track 1").rect();
     let from = r.center();
@@ -223,27 +278,107 @@ fn a_clip_dragged_along_the_timeline_moves_and_ctrl_z_undoes_it() {
         moved,
         "redone"
     );
-    let _ = Path::new("");
+    // Saved, the session file holds the move.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::S);
+    assert!(
+        run_until(&mut h, Duration::from_secs(5), |a| !a
+            .live()
+            .editor()
+            .is_dirty()),
+        "the session is saved"
+    );
+    let saved = h.state().live().editor().dir().load().expect("saved");
+    assert_eq!(
+        saved.tracks[0].clips[0].position, moved,
+        "the move is saved"
+    );
 }
 
 #[test]
 fn play_loops_inside_the_loop_range() {
-    let (_tmp, mut h) = app(1, |dir, s| write_clip(dir, s, "a.wav", 48_000 * 4));
-    h.state_mut().live_mut().set_loop(true, Some((0, 12_000)));
+    // Track 1's clip says where it is on the timeline by its level (a square wave, so that every
+    // block of it peaks at exactly that level): before the loop, the loop's first half, its
+    // second half, after the loop.
+    let (a, b) = (6_000u32, 30_000u32);
+    let levels = [0.1f32, 0.2, 0.3, 0.9];
+    let region = move |f: u32| match f {
+        f if f < a => 0,
+        f if f < (a + b) / 2 => 1,
+        f if f < b => 2,
+        _ => 3,
+    };
+    let (_tmp, mut h) = app(1, |dir, s| {
+        write_clip(dir, s, "a.wav", 48_000 * 4, |i| {
+            levels[region(i)] * if i % 2 == 0 { 1.0 } else { -1.0 }
+        });
+    });
+    let (a, b) = (u64::from(a), u64::from(b));
+    h.state_mut().live_mut().set_loop(true, Some((a, b)));
+    let id = h.state().live().editor().session().tracks[0].id;
+    let meter = h.state().live().meter(id).expect("a meter").clone();
+    let status = h.state().live().status().expect("running").clone();
+    let blocks = || status.blocks.load(Ordering::Relaxed);
     h.get_by_label("Play").click();
+    // Each turn: the window's meter takes the peak while it draws (h.step), then what played
+    // in the next few milliseconds is read here: the loudest level of what was heard then, with
+    // how many device blocks ran meanwhile (of two or more, one ran wholly inside the window).
+    let level_of = |peak: f32| levels.iter().position(|l| (l - peak).abs() < 1e-4);
+    let mut last = 0;
+    let mut wraps = 0;
     let mut furthest = 0;
-    let mut wrapped = false;
+    let mut lowest_after_wrap = u64::MAX;
+    let mut heard = Vec::new();
+    let heard_again = |heard: &[(u32, u64, f32)], r: usize| {
+        heard
+            .iter()
+            .any(|&(w, _, p)| w > 0 && level_of(p) == Some(r))
+    };
     let start = Instant::now();
-    while start.elapsed() < Duration::from_millis(1200) {
+    while start.elapsed() < Duration::from_secs(10)
+        && !(wraps >= 2 && heard_again(&heard, 1) && heard_again(&heard, 2))
+    {
         h.step();
-        let p = h.state().live().position();
-        wrapped |= p < furthest;
-        furthest = furthest.max(p);
+        let before = blocks();
         std::thread::sleep(Duration::from_millis(10));
+        let ran = blocks() - before;
+        // The wraps seen before this window opened: with one or more, all of it came after one.
+        heard.push((wraps, ran, meter.peak.take()));
+        let p = h.state().live().position();
+        if p < last {
+            wraps += 1;
+        }
+        if wraps > 0 {
+            lowest_after_wrap = lowest_after_wrap.min(p);
+        }
+        last = p;
+        furthest = furthest.max(p);
     }
     assert_eq!(h.state().live().transport(), Transport::Playing);
-    assert!(furthest < 12_000, "never past the loop end: {furthest}");
-    assert!(wrapped, "went round the loop");
+    assert!(furthest < b, "never past the loop end: {furthest}");
+    assert!(wraps >= 2, "went round the loop");
+    assert!(
+        lowest_after_wrap >= a,
+        "went back to the loop start, not before it: {lowest_after_wrap}"
+    );
+    // What was heard: only the clip's audio, never what lies past the loop end; after a wrap,
+    // both halves of the loop again and never the part before it; never silence in a window
+    // in which the device ran (a playhead that loops over rings that do not would give that).
+    for &(w, ran, peak) in &heard {
+        match level_of(peak) {
+            Some(3) => panic!("heard the clip past the loop end: {heard:?}"),
+            Some(0) if w > 0 => panic!("heard the clip before the loop after a wrap: {heard:?}"),
+            Some(_) => {}
+            None if peak == 0.0 && w > 0 && ran >= 2 => {
+                panic!("heard silence while looping: {heard:?}")
+            }
+            None if peak == 0.0 => {}
+            None => panic!("heard {peak}, which is not the clip: {heard:?}"),
+        }
+    }
+    assert!(
+        heard_again(&heard, 1) && heard_again(&heard, 2),
+        "both halves of the loop heard again after a wrap: {heard:?}"
+    );
     h.get_by_label("Stop").click();
     h.run_steps(2);
     assert_eq!(h.state().live().transport(), Transport::Stopped);
