@@ -207,10 +207,8 @@ impl Engine {
         let Some((buffer, latency)) = self.stream.as_ref().and_then(|s| s.current()) else {
             return;
         };
-        if buffer != self.info.buffer || latency != self.info.latency {
-            self.info.buffer = buffer;
-            self.info.latency = latency;
-        }
+        self.info.buffer = buffer;
+        self.info.latency = latency;
     }
 
     /// What the stream is now.

@@ -168,13 +168,7 @@ fn arm_a_track_record_and_the_take_appears_on_its_track() {
         );
     }
     // It was saved (on the saving thread), and the clip is a widget on the timeline.
-    assert!(
-        run_until(&mut h, Duration::from_secs(5), |a| !a
-            .live()
-            .editor()
-            .is_dirty()),
-        "the session is saved"
-    );
+    wait_saved(&mut h);
     assert!(
         !h.state().live().editor().dir().journal().exists(),
         "the take journal is gone"
@@ -280,13 +274,7 @@ fn a_clip_dragged_along_the_timeline_moves_and_ctrl_z_undoes_it() {
     );
     // Saved, the session file holds the move.
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::S);
-    assert!(
-        run_until(&mut h, Duration::from_secs(5), |a| !a
-            .live()
-            .editor()
-            .is_dirty()),
-        "the session is saved"
-    );
+    wait_saved(&mut h);
     let saved = h.state().live().editor().dir().load().expect("saved");
     assert_eq!(
         saved.tracks[0].clips[0].position, moved,
@@ -402,5 +390,13 @@ fn the_buffer_size_advisor_recommends_a_size_and_the_stream_comes_back() {
     assert!(
         h.state().live().engine().is_some(),
         "the stream is open again"
+    );
+}
+
+/// Wait until the saving thread has saved the session.
+fn wait_saved(h: &mut Harness<'_, OverdubApp>) {
+    assert!(
+        run_until(h, Duration::from_secs(5), |a| !a.live().editor().is_dirty()),
+        "the session is saved"
     );
 }

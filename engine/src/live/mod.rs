@@ -77,6 +77,23 @@ impl State {
             _ => None,
         }
     }
+
+    /// A recording asked to stop at `stop_at` becomes `Finishing`; any other state stays.
+    fn finishing(self, stop_at: u64) -> Self {
+        match self {
+            Self::Recording {
+                takes,
+                from,
+                captured,
+            } => Self::Finishing {
+                takes,
+                from,
+                captured,
+                stop_at,
+            },
+            other => other,
+        }
+    }
 }
 
 /// How long a device change or leaving waits for a recording's takes to close before it closes
@@ -576,19 +593,10 @@ impl Live {
                     }
                 }
             }
-            State::Recording {
-                takes,
-                from,
-                captured,
-            } => {
+            recording @ State::Recording { .. } => {
                 let at = self.position_rolling();
                 self.send(Command::StopAt(at + u64::from(self.latency.0)));
-                self.state = State::Finishing {
-                    takes,
-                    from,
-                    captured,
-                    stop_at: at,
-                };
+                self.state = recording.finishing(at);
             }
             finishing @ State::Finishing { .. } => self.state = finishing,
         }
@@ -835,37 +843,15 @@ impl Live {
 
     /// The audio thread stopped at `f` (asked to, or on its own after a take failed).
     fn stopped(&mut self, f: u64) {
-        match std::mem::replace(&mut self.state, State::Stopped) {
-            State::Finishing {
-                takes,
-                from,
-                captured,
-                stop_at,
-            } => {
-                self.playhead = stop_at;
-                self.state = State::Finishing {
-                    takes,
-                    from,
-                    captured,
-                    stop_at,
-                };
-            }
-            State::Recording {
-                takes,
-                from,
-                captured,
-            } => {
-                self.playhead = f;
-                self.state = State::Finishing {
-                    takes,
-                    from,
-                    captured,
-                    stop_at: f,
-                };
-            }
-            State::Playing => self.playhead = f,
-            other => self.state = other,
+        match &self.state {
+            State::Finishing { stop_at, .. } => self.playhead = *stop_at,
+            State::Recording { .. } | State::Playing => self.playhead = f,
+            State::Stopped | State::Starting { .. } => {}
         }
+        self.state = match std::mem::replace(&mut self.state, State::Stopped) {
+            State::Playing => State::Stopped,
+            other => other.finishing(f),
+        };
     }
 
     fn disk_event(&mut self, ev: DiskEvent) {
@@ -950,25 +936,12 @@ impl Live {
             );
             let at = self.position_rolling();
             match std::mem::replace(&mut self.state, State::Stopped) {
-                State::Recording {
-                    takes,
-                    from,
-                    captured,
-                } => {
-                    self.state = State::Finishing {
-                        takes,
-                        from,
-                        captured,
-                        stop_at: at,
-                    };
-                }
-                finishing @ State::Finishing { .. } => self.state = finishing,
+                State::Playing => self.playhead = at,
                 starting @ State::Starting { .. } => {
                     self.state = starting;
                     self.stop();
                 }
-                State::Playing => self.playhead = at,
-                State::Stopped => {}
+                other => self.state = other.finishing(at),
             }
         }
         if self.last_try.is_some_and(|t| now - t < RECONNECT_EVERY) {
