@@ -64,6 +64,9 @@ pub fn run(dir: Option<PathBuf>, page: &str) -> Result<()> {
     }
     req.rate = 0;
     let mut live = Live::open(&dir, req.clone(), settings.latency.clone())?;
+    if let Some(bytes) = settings.take_part_bytes {
+        live.part_bytes = bytes;
+    }
     let mut fell_back = None;
     if live.engine().is_none() {
         // The saved device is missing: fall back to the automatic choice and say so.

@@ -263,16 +263,16 @@ impl Engine {
 
     /// Record that a running track now has these settings (the commands that changed it were
     /// sent separately), so that a reopened stream sets it up the same way.
-    pub fn update_track(&mut self, track: &Track) {
+    pub fn update_track(&mut self, track: &Track, monitor: MonitorMode) {
         if let Some((t, m)) = self.tracks.iter_mut().find(|(t, _)| t.id == track.id) {
             *t = track.clone();
-            *m = track.monitor;
+            *m = monitor;
         }
     }
 
-    /// The tracks the engine runs, as last set up.
-    pub fn tracks(&self) -> impl Iterator<Item = &Track> {
-        self.tracks.iter().map(|(t, _)| t)
+    /// The tracks the engine runs, as last set up, with how each is monitored.
+    pub fn tracks(&self) -> impl Iterator<Item = &(Track, MonitorMode)> {
+        self.tracks.iter()
     }
 
     /// The request the stream was opened with.

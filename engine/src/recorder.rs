@@ -7,19 +7,20 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::disk::{DiskEvent, MAX_PART_BYTES, TakeFormat};
-use crate::engine::{Engine, RunOutcome, take_path};
+use crate::disk::{MAX_PART_BYTES, TakeFormat};
+use crate::engine::STALL_GRACE;
 use crate::error::{Error, Result};
 use crate::io::{StreamInfo, StreamRequest};
-use crate::latency::{StoredLatency, find_stored};
-use crate::rt::{Command, MonitorMode, TrackId};
-use crate::session::{
-    Clip, JournalEntry, Recovered, Session, SessionDir, TakeJournal, clear_journal,
-    recording_clips, recover, write_journal,
-};
+use crate::latency::StoredLatency;
+use crate::live::{Live, Transport};
+use crate::rt::{EngineStatus, TrackId};
+use crate::session::{Edit, Recovered, Session, SessionDir};
+
+pub use crate::live::{DISK_RESERVE_BYTES, TakeReport};
 
 /// What to record.
 #[derive(Clone, Debug)]
@@ -52,32 +53,6 @@ impl RecordOptions {
             measured: Vec::new(),
             part_bytes: MAX_PART_BYTES,
         }
-    }
-}
-
-/// One take that was recorded.
-#[derive(Clone, Debug, Serialize)]
-pub struct TakeReport {
-    /// Track id.
-    pub track: TrackId,
-    /// Track name.
-    pub track_name: String,
-    /// The take's (first) WAV file.
-    pub file: PathBuf,
-    /// Every file of the take with its frames (more than one past the WAV size limit).
-    pub parts: Vec<(PathBuf, u64)>,
-    /// Frames in all files (the take plus the post-roll that latency compensation needs).
-    pub file_frames: u64,
-    /// The clips placed on the track (one, unless the take has several parts).
-    pub clips: Vec<Clip>,
-    /// Set if writing the take failed part-way; what reached the disk is kept.
-    pub error: Option<String>,
-}
-
-impl TakeReport {
-    /// Timeline frames the take covers.
-    pub fn length(&self) -> u64 {
-        self.clips.iter().map(|c| c.length).sum()
     }
 }
 
@@ -168,41 +143,6 @@ fn armed_tracks(session: &Session, arm: Option<&[usize]>) -> Result<Vec<TrackId>
     }
 }
 
-/// Disk space held back while recording, bytes: when the disk fills up, it is released so that the
-/// take files can be closed and `session.json` saved.
-pub const DISK_RESERVE_BYTES: usize = 1 << 20;
-
-/// A file that holds [`DISK_RESERVE_BYTES`] of the session's disk while recording. Removed on
-/// drop.
-struct DiskReserve(PathBuf);
-
-impl DiskReserve {
-    fn claim(sdir: &SessionDir) -> Result<Self> {
-        use std::io::Write;
-        let path = sdir.audio().join(".overdub-reserve");
-        let full = |e: std::io::Error| {
-            let _ = std::fs::remove_file(&path);
-            Error::Io {
-                path: sdir.audio(),
-                source: std::io::Error::new(
-                    e.kind(),
-                    format!("not enough free space to start recording ({e})"),
-                ),
-            }
-        };
-        let mut f = std::fs::File::create(&path).map_err(full)?;
-        f.write_all(&vec![0u8; DISK_RESERVE_BYTES]).map_err(full)?;
-        f.sync_all().map_err(full)?;
-        Ok(Self(path))
-    }
-}
-
-impl Drop for DiskReserve {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
 /// Seconds of recording that fit in the free space of `dir` at `bytes_per_second`.
 pub fn recording_time_left(dir: &Path, bytes_per_second: u64) -> Option<f64> {
     let free = fs4::available_space(dir).ok()?;
@@ -233,7 +173,8 @@ pub struct RecordHooks<'a> {
 
 /// Record the armed tracks for `opts.seconds` while every other track plays, add the takes to
 /// their tracks and save the session. Takes of an earlier recording that was interrupted are put
-/// back first. Takes are kept even when this run is interrupted.
+/// back first. Takes are kept even when this run is interrupted. Drives the same transport as
+/// the window ([`Live`]), headless.
 pub fn record(
     dir: &Path,
     req: &StreamRequest,
@@ -241,45 +182,21 @@ pub fn record(
     hooks: RecordHooks<'_>,
 ) -> Result<RunReport> {
     let sdir = SessionDir::new(dir);
-    let mut session = sdir.load()?;
+    let session = sdir.load()?;
     let armed = armed_tracks(&session, opts.arm.as_deref())?;
     let length = seconds_to_frames(opts.seconds, session.rate)?;
     let req = request_at_rate(req, &session)?;
-    let recovered = recover(&sdir)?;
-    if recovered.is_some() {
-        session = sdir.load()?;
-    }
-    let mut engine = Engine::start(&req)?;
-    let (latency, source) = match find_stored(&opts.measured, engine.info()) {
-        Some(m) => (
-            m.frames_now(engine.latency_now().bridge),
-            format!(
-                "measured by `overdub latency` (output {} to input {}; the driver reports {})",
-                m.out_channel, m.in_channel, m.reported
-            ),
-        ),
-        None => (
-            engine.latency_now().round_trip(),
-            "reported by the driver (run `overdub latency` to measure it)".into(),
-        ),
-    };
-
-    let mut players = Vec::new();
-    for t in &mut session.tracks {
-        let is_armed = armed.contains(&t.id);
-        t.armed = is_armed;
-        let monitor = match (is_armed, opts.monitor) {
-            (true, true) => MonitorMode::Input,
-            _ => MonitorMode::Off,
-        };
-        engine.add_track(t, monitor)?;
-        if !is_armed && !t.clips.is_empty() {
-            players.push(t.id);
+    let mut live = Live::open_session(dir, req.clone(), opts.measured.clone())?;
+    live.set_headless(opts.monitor);
+    live.format = opts.format;
+    live.part_bytes = opts.part_bytes;
+    for t in live.editor().session().tracks.clone() {
+        let on = armed.contains(&t.id);
+        if t.armed != on {
+            live.apply(Edit::SetArmed(t.id, on))?;
         }
     }
-    engine.load_playback(&sdir, &session, &players, 0)?;
-
-    let reserve = DiskReserve::claim(&sdir)?;
+    live.set_stream(req)?;
     let bytes_per_frame: u64 = armed
         .iter()
         .filter_map(|id| session.track(*id))
@@ -287,81 +204,14 @@ pub fn record(
         .sum();
     let seconds_left =
         recording_time_left(&sdir.audio(), bytes_per_frame * u64::from(session.rate));
-
-    let start = 0;
-    let mut journal = TakeJournal::default();
-    let mut files = Vec::new();
-    for &id in &armed {
-        let Some(track) = session.track(id) else {
-            continue;
-        };
-        let path = take_path(&sdir.audio(), track);
-        engine.prepare_take(track, &path, opts.format, opts.part_bytes)?;
-        journal.takes.push(JournalEntry {
-            track: id,
-            file: file_name(&path),
-            position: start,
-            offset: u64::from(latency),
-            length: Some(length),
-        });
-        files.push((id, path));
-    }
-    write_journal(&sdir, &journal)?;
-
-    // Run past the end by the round trip so the compensated take is as long as asked.
-    let stop_at = start + length + u64::from(latency);
-    engine.send(Command::SetRecording(true))?;
-    engine.send(Command::StopAt(stop_at))?;
-    engine.send(Command::Start)?;
-    (hooks.on_start)(&RecordStart {
-        stream: engine.info().clone(),
-        files: files.iter().map(|(_, p)| p.clone()).collect(),
-        seconds_left,
-        latency: (latency, source.clone()),
-    });
-    let mut run = engine.wait_until_stopped(stop_at - start, hooks.stop);
-    let capture_start = run.capture_start.unwrap_or(start);
-    let mut report = finish(engine, &mut run, latency, source);
-    // The takes are closed: give the reserve back so the session can be saved on a full disk.
-    drop(reserve);
+    live.stop_after(Some(length));
+    live.start(true)?;
+    let mut report = run(&mut live, length, hooks, seconds_left)?;
     report.seconds_left = seconds_left;
-    report.recovered = recovered;
-
-    let results: Vec<_> = files
-        .into_iter()
-        .map(|(id, path)| {
-            let (parts, error) = take_result(&run.disk, &path);
-            (id, path, parts, error)
-        })
-        .collect();
-    let takes: Vec<(TrackId, &[(PathBuf, u64)])> = results
-        .iter()
-        .map(|(id, _, parts, _)| (*id, parts.as_slice()))
-        .collect();
-    let mut placed = recording_clips(&takes, capture_start, u64::from(latency), Some(length));
-    for (id, path, parts, error) in results {
-        let mut clips = Vec::new();
-        for (_, clip) in placed.extract_if(.., |(t, _)| *t == id) {
-            if let Some(cid) = session.add_clip(id, clip.clone()) {
-                clips.push(Clip { id: cid, ..clip });
-            }
-        }
-        report.takes.push(TakeReport {
-            track: id,
-            track_name: session
-                .track(id)
-                .map(|t| t.name.clone())
-                .unwrap_or_default(),
-            file: path,
-            file_frames: parts.iter().map(|(_, f)| f).sum(),
-            parts,
-            clips,
-            error,
-        });
-    }
+    report.takes = live.last_takes().to_vec();
+    report.recovered = live.recovered().cloned();
     // Only once the takes are in a saved session is the journal dropped.
-    sdir.save(&session)?;
-    clear_journal(&sdir)?;
+    live.close()?;
     Ok(report)
 }
 
@@ -385,28 +235,136 @@ pub fn play(
         None => session.end(),
     };
     let req = request_at_rate(req, &session)?;
-    let mut engine = Engine::start(&req)?;
-    let ids: Vec<TrackId> = session.tracks.iter().map(|t| t.id).collect();
-    for t in &session.tracks {
-        let mut t = t.clone();
-        t.armed = false;
-        engine.add_track(&t, MonitorMode::Off)?;
-    }
-    engine.load_playback(&sdir, &session, &ids, from)?;
-    let latency = engine.latency_now().round_trip();
-    let mut run = if end > from {
-        engine.send(Command::StopAt(end))?;
-        engine.send(Command::Start)?;
-        engine.wait_until_stopped(end - from, None)
+    let mut live = Live::open_session(dir, req.clone(), Vec::new())?;
+    live.set_headless(false);
+    live.set_stream(req)?;
+    live.locate(from);
+    let report = if end > from {
+        live.stop_after(Some(end - from));
+        live.start(false)?;
+        let hooks = RecordHooks {
+            on_start: &mut |_| {},
+            stop: None,
+        };
+        run(&mut live, end - from, hooks, None)?
     } else {
-        RunOutcome::default()
+        report_of(&live, None, 0)?
     };
-    Ok(finish(
-        engine,
-        &mut run,
-        latency,
-        "reported by the driver".into(),
-    ))
+    live.close_stream();
+    Ok(report)
+}
+
+/// How long a start may take to fill its playback buffers and make its take files.
+const START_WAIT: Duration = Duration::from_secs(30);
+
+/// Drive a started transport until it is stopped again (by itself after `frames`, by the stop
+/// flag, or because the run was cut short) with its takes placed.
+fn run(
+    live: &mut Live,
+    frames: u64,
+    hooks: RecordHooks<'_>,
+    seconds_left: Option<f64>,
+) -> Result<RunReport> {
+    let RecordHooks { on_start, stop } = hooks;
+    let rate = f64::from(live.editor().session().rate.max(1));
+    let from = live.position();
+    let began = Instant::now();
+    let mut rolled: Option<(Instant, Option<StreamInfo>)> = None;
+    let mut stalled = None;
+    loop {
+        live.poll();
+        let transport = live.transport();
+        if rolled.is_none() && matches!(transport, Transport::Recording | Transport::Playing) {
+            let stream = stream_now(live);
+            if transport == Transport::Recording
+                && let Some(stream) = &stream
+            {
+                on_start(&RecordStart {
+                    stream: stream.clone(),
+                    files: live.take_files(),
+                    seconds_left,
+                    latency: live.latency().clone(),
+                });
+            }
+            rolled = Some((Instant::now(), stream));
+        }
+        if transport == Transport::Stopped {
+            break;
+        }
+        if stop.is_some_and(|s| s.swap(false, Ordering::Relaxed)) {
+            // The user asked to stop: a clean stop, every take closed where it is.
+            live.stop();
+        }
+        let expected =
+            Duration::from_secs_f64((frames + u64::from(live.latency().0)) as f64 / rate);
+        let late = match rolled {
+            Some((at, _)) => at.elapsed() > expected + STALL_GRACE,
+            None => began.elapsed() > START_WAIT,
+        };
+        if late {
+            let at = live.position().saturating_sub(from);
+            stalled = Some(format!(
+                "the audio device stopped calling back (at {:.1} s of a {:.1} s run)",
+                at as f64 / rate,
+                expected.as_secs_f64()
+            ));
+            live.abandon_stream();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let Some((_, stream)) = rolled else {
+        let why = live.take_messages().join("; ");
+        return Err(Error::Device(if why.is_empty() {
+            "the transport did not start".into()
+        } else {
+            why
+        }));
+    };
+    let interrupted = stalled.or_else(|| live.take_interruption());
+    let mut report = report_of(live, stream, from)?;
+    report.interrupted = interrupted;
+    Ok(report)
+}
+
+/// The stream as it runs now, with the latency that holds for it.
+fn stream_now(live: &Live) -> Option<StreamInfo> {
+    live.engine().map(|e| {
+        let mut s = e.info().clone();
+        s.latency = e.latency_now();
+        s
+    })
+}
+
+/// What the engine counted during a run that started at `from`.
+fn report_of(live: &Live, stream: Option<StreamInfo>, from: u64) -> Result<RunReport> {
+    let stream = stream_now(live)
+        .or(stream)
+        .ok_or_else(|| Error::Device("no audio device is open".into()))?;
+    let status = live.last_status();
+    let get = |f: fn(&EngineStatus) -> u64| status.map_or(0, |s| f(s));
+    let (latency_applied, latency_source) = live.latency().clone();
+    Ok(RunReport {
+        stream,
+        takes: Vec::new(),
+        latency_applied,
+        latency_source,
+        xruns: get(|s| s.xruns.load(Ordering::Relaxed)),
+        xrun_positions: status.map(|s| s.xrun_log()).unwrap_or_default(),
+        dsp_peak: status.map_or(0.0, |s| s.dsp_peak.load()),
+        dsp_mean: status.map_or(0.0, |s| s.dsp_mean()),
+        capture_overruns: get(|s| s.capture_overruns.load(Ordering::Relaxed)),
+        capture_lost_at: status.and_then(|s| s.first_capture_loss()),
+        playback_underruns: get(|s| s.playback_underruns.load(Ordering::Relaxed)),
+        bridge_slips: get(|s| s.bridge_underruns.load(Ordering::Relaxed)),
+        priority: status
+            .map(|s| s.priority.get().describe())
+            .unwrap_or_default(),
+        frames_rolled: get(|s| s.position.load(Ordering::Relaxed)).saturating_sub(from),
+        seconds_left: None,
+        recovered: None,
+        interrupted: None,
+    })
 }
 
 /// The request with the session's rate; a different `--rate` is refused rather than resampled.
@@ -421,63 +379,4 @@ fn request_at_rate(req: &StreamRequest, session: &Session) -> Result<StreamReque
         rate: session.rate,
         ..req.clone()
     })
-}
-
-/// Shut the engine down (finishing every take) and build the report.
-fn finish(engine: Engine, run: &mut RunOutcome, latency: u32, latency_source: String) -> RunReport {
-    let mut stream = engine.info().clone();
-    stream.latency = engine.latency_now();
-    let status = engine.status().clone();
-    let position = status.position.load(Ordering::Relaxed);
-    run.disk.extend(engine.shutdown());
-    let frames_rolled = run
-        .stopped
-        .unwrap_or(position)
-        .saturating_sub(run.started.unwrap_or(0));
-    RunReport {
-        stream,
-        takes: Vec::new(),
-        latency_applied: latency,
-        latency_source,
-        xruns: status.xruns.load(Ordering::Relaxed),
-        xrun_positions: status.xrun_log(),
-        dsp_peak: status.dsp_peak.load(),
-        dsp_mean: status.dsp_mean(),
-        capture_overruns: status.capture_overruns.load(Ordering::Relaxed),
-        capture_lost_at: status.first_capture_loss(),
-        playback_underruns: status.playback_underruns.load(Ordering::Relaxed),
-        bridge_slips: status.bridge_underruns.load(Ordering::Relaxed),
-        priority: status.priority.get().describe(),
-        frames_rolled,
-        seconds_left: None,
-        recovered: None,
-        interrupted: run.interrupted.take(),
-    }
-}
-
-fn take_result(events: &[DiskEvent], path: &Path) -> (Vec<(PathBuf, u64)>, Option<String>) {
-    for ev in events {
-        match ev {
-            DiskEvent::TakeDone { path: p, parts, .. } if p == path => {
-                return (parts.clone(), None);
-            }
-            DiskEvent::TakeFailed {
-                path: p,
-                parts,
-                error,
-                ..
-            } if p == path => return (parts.clone(), Some(error.clone())),
-            _ => {}
-        }
-    }
-    (
-        crate::disk::salvage_parts(path),
-        Some("the disk thread did not report this take; its files were checked and kept".into()),
-    )
-}
-
-fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
 }

@@ -8,20 +8,25 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
+use crate::disk::MAX_PART_BYTES;
 use crate::disk::{DiskEvent, TakeFormat};
 use crate::engine::{Engine, Notice, PlaybackLoad};
 use crate::error::{Error, Result};
 use crate::io::StreamRequest;
 use crate::latency::{StoredLatency, find_stored};
-use crate::rt::{Command, EngineStatus, TrackId, TrackMeter};
+use crate::rt::{Command, EngineStatus, MonitorMode, TrackId, TrackMeter};
 use crate::session::{
-    AUTOSAVE_INTERVAL, Autosave, Edit, Editor, SaveJob, SaveResult, Saver, SessionDir, Track,
-    clear_journal, recording_clips, recover,
+    AUTOSAVE_INTERVAL, Autosave, Clip, Edit, Editor, Recovered, SaveJob, SaveResult, Saver,
+    SessionDir, Track, clear_journal, recording_clips, recover,
 };
 
 mod takes;
 
-use takes::{Pending, Prepared, discard_prepared, note_result, prepare_takes, remove_take_files};
+use takes::{
+    Batch, DiskReserve, Pending, Prepared, TakeSpec, discard_prepared, note_result, prepare_takes,
+    remove_take_files,
+};
+pub use takes::{DISK_RESERVE_BYTES, TakeReport};
 
 /// What the transport is doing, as the window shows it (see [`State`] for what each carries).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,7 +53,7 @@ enum State {
     Starting {
         load: PlaybackLoad,
         /// The take files being prepared; None when only playing.
-        prepare: Option<mpsc::Receiver<Result<Vec<Prepared>>>>,
+        prepare: Option<mpsc::Receiver<Result<Batch>>>,
     },
     /// Rolling without recording.
     Playing,
@@ -59,6 +64,8 @@ enum State {
         from: u64,
         /// Where capture began, once the audio thread said so.
         captured: Option<u64>,
+        /// Where the recording stops by itself (a take of a set length), if it does.
+        until: Option<u64>,
     },
     /// Stop asked at `stop_at`; the recording runs on by the round trip, then every take is
     /// closed by the disk thread and placed.
@@ -85,6 +92,7 @@ impl State {
                 takes,
                 from,
                 captured,
+                ..
             } => Self::Finishing {
                 takes,
                 from,
@@ -150,6 +158,25 @@ pub struct Live {
     saver: Option<Saver>,
     loop_on: bool,
     loop_range: Option<(u64, u64)>,
+    /// Largest data size of one take file before the take continues in a new part.
+    pub part_bytes: u64,
+    /// Try the device again when it goes away (the window); the command line stops instead.
+    reconnect: bool,
+    /// Monitoring for every track regardless of the session: `Some(true)` hears the armed
+    /// inputs, `Some(false)` none (the command line's `--monitor`).
+    monitor_override: Option<bool>,
+    /// Takes of an interrupted recording put back when the session was opened.
+    recovered: Option<Recovered>,
+    /// Disk space held back while takes are open, given back before the session is saved.
+    reserve: Option<DiskReserve>,
+    /// The takes of the last recording, as placed.
+    placed: Vec<TakeReport>,
+    /// Timeline frames the next run lasts before it stops by itself (None: until Stop).
+    run_length: Option<u64>,
+    /// Why the last recording ended before it was asked to.
+    interruption: Option<String>,
+    /// The status numbers of the last engine, kept after it is closed.
+    last_status: Option<Arc<EngineStatus>>,
 }
 
 impl Live {
@@ -158,9 +185,25 @@ impl Live {
     /// editable, and [`Live::set_stream`] can try another. Takes of an interrupted recording are
     /// put back first.
     pub fn open(dir: &Path, req: StreamRequest, measured: Vec<StoredLatency>) -> Result<Self> {
+        let mut live = Self::open_session(dir, req, measured)?;
+        let req = live.req.clone();
+        if let Err(e) = live.set_stream(req) {
+            live.messages.push(e.to_string());
+        }
+        Ok(live)
+    }
+
+    /// Open the session with no device yet ([`Live::set_stream`] opens one). For the command
+    /// line, which sets up its tracks first and needs the device's failure as an error.
+    pub fn open_session(
+        dir: &Path,
+        req: StreamRequest,
+        measured: Vec<StoredLatency>,
+    ) -> Result<Self> {
         let sdir = SessionDir::new(dir);
         let mut messages = Vec::new();
-        if let Some(r) = recover(&sdir)? {
+        let recovered = recover(&sdir)?;
+        if let Some(r) = &recovered {
             messages.push(format!(
                 "recovered an interrupted recording: {} clip(s) put back",
                 r.clips.len()
@@ -190,13 +233,57 @@ impl Live {
             saver: None,
             loop_on: false,
             loop_range: None,
+            part_bytes: MAX_PART_BYTES,
+            reconnect: true,
+            monitor_override: None,
+            recovered,
+            reserve: None,
+            placed: Vec::new(),
+            run_length: None,
+            interruption: None,
+            last_status: None,
         };
         live.saver = Saver::start(live.editor.dir().clone()).ok();
-        let req = live.req.clone();
-        if let Err(e) = live.set_stream(req) {
-            live.messages.push(e.to_string());
-        }
         Ok(live)
+    }
+
+    /// For the command line: monitor the armed inputs (`true`) or nothing (`false`) whatever
+    /// the session says, and end a run when the device goes away instead of waiting for it.
+    /// Set before [`Live::set_stream`].
+    pub fn set_headless(&mut self, monitor: bool) {
+        self.monitor_override = Some(monitor);
+        self.reconnect = false;
+    }
+
+    /// The next run stops by itself after `frames` timeline frames (a recording runs on by the
+    /// round trip so its takes are as long as asked); None: it runs until [`Live::stop`].
+    pub fn stop_after(&mut self, frames: Option<u64>) {
+        self.run_length = frames;
+    }
+
+    /// Takes of an interrupted recording that were put back when the session was opened.
+    pub fn recovered(&self) -> Option<&Recovered> {
+        self.recovered.as_ref()
+    }
+
+    /// The takes of the last recording, as placed on their tracks.
+    pub fn last_takes(&self) -> &[TakeReport] {
+        &self.placed
+    }
+
+    /// Why the last run ended before it was asked to (a take that could not be written, the
+    /// device gone), once; None if it did not.
+    pub fn take_interruption(&mut self) -> Option<String> {
+        self.interruption.take()
+    }
+
+    /// How a track is monitored on the engine.
+    fn monitor_of(&self, t: &Track) -> MonitorMode {
+        match self.monitor_override {
+            None => t.monitor,
+            Some(true) if t.armed => MonitorMode::Input,
+            Some(_) => MonitorMode::Off,
+        }
     }
 
     /// The session and its edit history.
@@ -217,6 +304,12 @@ impl Live {
     /// The engine's status numbers, if a device is open.
     pub fn status(&self) -> Option<&Arc<EngineStatus>> {
         self.engine.as_ref().map(Engine::status)
+    }
+
+    /// The status numbers of the open engine, or of the last one if it has been closed (what
+    /// a run counted, after the device went away).
+    pub fn last_status(&self) -> Option<&Arc<EngineStatus>> {
+        self.status().or(self.last_status.as_ref())
     }
 
     /// A track's meter.
@@ -259,6 +352,7 @@ impl Live {
             takes,
             from,
             captured,
+            ..
         } = &self.state
         else {
             return None;
@@ -268,6 +362,16 @@ impl Live {
             self.position(),
             takes.iter().map(|p| p.track).collect(),
         ))
+    }
+
+    /// The files of the takes being recorded (or finished).
+    pub fn take_files(&self) -> Vec<PathBuf> {
+        match &self.state {
+            State::Recording { takes, .. } | State::Finishing { takes, .. } => {
+                takes.iter().map(|p| p.path.clone()).collect()
+            }
+            _ => Vec::new(),
+        }
     }
 
     /// The round trip compensated in takes, frames, and where the figure came from.
@@ -318,10 +422,17 @@ impl Live {
         self.latency = match &self.engine {
             None => (0, "no device".into()),
             Some(e) => match find_stored(&self.measured, e.info()) {
-                Some(m) => (m.frames_now(e.latency_now().bridge), "measured".into()),
+                Some(m) => (
+                    m.frames_now(e.latency_now().bridge),
+                    format!(
+                        "measured by `overdub latency` (output {} to input {}; the driver \
+                         reports {})",
+                        m.out_channel, m.in_channel, m.reported
+                    ),
+                ),
                 None => (
                     e.latency_now().round_trip(),
-                    "reported by the driver".into(),
+                    "reported by the driver (run `overdub latency` to measure it)".into(),
                 ),
             },
         };
@@ -339,8 +450,9 @@ impl Live {
         self.req = req.clone();
         let mut engine = Engine::start(&req)?;
         for t in self.editor.session().tracks.clone() {
-            engine.add_track(&t, t.monitor)?;
+            engine.add_track(&t, self.monitor_of(&t))?;
         }
+        self.last_status = Some(engine.status().clone());
         self.engine = Some(engine);
         self.told_overruns = 0;
         self.lost_since = None;
@@ -361,12 +473,37 @@ impl Live {
     /// of it. For the window's close and the program's exit.
     pub fn close(&mut self) -> Result<()> {
         self.stop_and_wait();
+        self.shut_engine();
+        self.save_now()
+    }
+
+    /// Close the stream: the disk thread finishes every take with what reached it.
+    fn shut_engine(&mut self) {
         if let Some(engine) = self.engine.take() {
             for ev in engine.shutdown() {
                 self.disk_event(ev);
             }
         }
-        self.save_now()
+    }
+
+    /// The device stopped answering: close it under the recording, which keeps everything that
+    /// reached the disk, and place the takes.
+    pub fn abandon_stream(&mut self) {
+        let at = self.position_rolling();
+        self.state = match std::mem::replace(&mut self.state, State::Stopped) {
+            State::Playing => {
+                self.playhead = at;
+                State::Stopped
+            }
+            starting @ State::Starting { .. } => {
+                self.state = starting;
+                self.stop();
+                State::Stopped
+            }
+            other => other.finishing(at),
+        };
+        self.shut_engine();
+        self.place_takes();
     }
 
     /// Stop and wait until the transport is at rest with every take closed and placed. When the
@@ -384,11 +521,7 @@ impl Live {
             std::thread::sleep(Duration::from_millis(2));
         }
         if matches!(self.state, State::Finishing { .. }) {
-            if let Some(engine) = self.engine.take() {
-                for ev in engine.shutdown() {
-                    self.disk_event(ev);
-                }
-            }
+            self.shut_engine();
             self.place_takes();
         }
     }
@@ -403,9 +536,6 @@ impl Live {
 
     /// Play from the playhead.
     pub fn play(&mut self) {
-        if !matches!(self.state, State::Stopped) {
-            return;
-        }
         if let Err(e) = self.start(false) {
             self.messages.push(e.to_string());
         }
@@ -413,15 +543,19 @@ impl Live {
 
     /// Record the armed tracks from the playhead (after the count-in, if one is set).
     pub fn record(&mut self) {
-        if !matches!(self.state, State::Stopped) {
-            return;
-        }
         if let Err(e) = self.start(true) {
             self.messages.push(e.to_string());
         }
     }
 
-    fn start(&mut self, recording: bool) -> Result<()> {
+    /// Start playing (or recording the armed tracks) from the playhead; it rolls on a later
+    /// [`Live::poll`], once the playback buffers are full and the take files made. Does
+    /// nothing unless stopped.
+    pub fn start(&mut self, recording: bool) -> Result<()> {
+        if !matches!(self.state, State::Stopped) {
+            return Ok(());
+        }
+        self.interruption = None;
         // The bridge of a cpal stream may have grown since the device opened: take the figure
         // that holds for this take.
         self.update_latency();
@@ -442,22 +576,31 @@ impl Live {
         if recording && armed.is_empty() {
             return Err(Error::InvalidSetting("arm a track to record on".into()));
         }
-        let load = engine.begin_playback(&dir, &session, &all, self.playhead, looping)?;
+        // While recording, an armed track plays none of what it holds: you hear what you
+        // record, as on tape.
+        let players: Vec<TrackId> = if recording {
+            all.into_iter()
+                .filter(|id| !armed.iter().any(|t| t.id == *id))
+                .collect()
+        } else {
+            all
+        };
+        let load = engine.begin_playback(&dir, &session, &players, self.playhead, looping)?;
         let mut prepare = None;
         if recording {
             // Take files and the journal are written on a thread of their own: the window never
             // waits on the disk.
             let (tx, rx) = mpsc::channel();
-            let (rate, format, at, offset) = (
-                session.rate,
-                self.format,
-                self.playhead,
-                u64::from(self.latency.0),
-            );
+            let spec = TakeSpec {
+                rate: session.rate,
+                format: self.format,
+                part_bytes: self.part_bytes,
+            };
+            let (at, offset) = (self.playhead, u64::from(self.latency.0));
             std::thread::Builder::new()
                 .name("overdub-prepare".into())
                 .spawn(move || {
-                    let _ = tx.send(prepare_takes(&dir, &armed, rate, format, at, offset));
+                    let _ = tx.send(prepare_takes(&dir, &armed, spec, at, offset));
                 })
                 .map_err(|e| Error::Device(format!("cannot prepare the takes: {e}")))?;
             prepare = Some(rx);
@@ -496,13 +639,17 @@ impl Live {
                 self.messages.push(e.to_string());
                 return;
             }
-            Some(Ok(prepared)) => match self.attach_takes(prepared) {
-                Ok(takes) => takes,
-                Err(e) => {
-                    self.messages.push(e.to_string());
-                    return;
+            Some(Ok(batch)) => {
+                self.reserve = Some(batch.reserve);
+                match self.attach_takes(batch.takes) {
+                    Ok(takes) => takes,
+                    Err(e) => {
+                        self.reserve = None;
+                        self.messages.push(e.to_string());
+                        return;
+                    }
                 }
-            },
+            }
         };
         let rate = self.editor.session().rate;
         let m = self.metronome;
@@ -515,22 +662,33 @@ impl Live {
         } else {
             0
         };
+        // A run of a set length stops by itself; a recording runs on by the round trip so the
+        // compensated takes are as long as asked.
+        let from = self.playhead;
+        let until = self.run_length.map(|n| from + n);
+        let post_roll = if recording { self.latency.0 } else { 0 };
         let r = engine
             .attach_playback(load)
             .and_then(|()| engine.send(Command::SetRecording(recording)))
             .and_then(|()| engine.send(Command::CountIn(count_in)))
+            .and_then(|()| match until {
+                Some(u) => engine.send(Command::StopAt(u + u64::from(post_roll))),
+                None => Ok(()),
+            })
             .and_then(|()| engine.send(Command::Start));
         self.state = match r {
             Ok(()) if recording => State::Recording {
                 takes,
-                from: self.playhead,
+                from,
                 captured: None,
+                until,
             },
             Ok(()) => State::Playing,
             Err(e) => {
                 self.messages.push(e.to_string());
                 let bases: Vec<PathBuf> = takes.into_iter().map(|p| p.path).collect();
                 remove_take_files(self.editor.dir(), &bases);
+                self.reserve = None;
                 State::Stopped
             }
         };
@@ -586,15 +744,15 @@ impl Live {
                 // Nothing rolled. Take files being made are waited for and deleted.
                 if let Some(rx) = prepare {
                     match rx.recv_timeout(FINISH_WAIT) {
-                        Ok(Ok(prepared)) => discard_prepared(self.editor.dir(), prepared),
+                        Ok(Ok(batch)) => discard_prepared(self.editor.dir(), batch.takes),
                         _ => {
                             let _ = clear_journal(self.editor.dir());
                         }
                     }
                 }
             }
-            recording @ State::Recording { .. } => {
-                let at = self.position_rolling();
+            recording @ State::Recording { until, .. } => {
+                let at = self.position_rolling().min(until.unwrap_or(u64::MAX));
                 self.send(Command::StopAt(at + u64::from(self.latency.0)));
                 self.state = recording.finishing(at);
             }
@@ -730,12 +888,14 @@ impl Live {
     /// removed, changed ones set.
     fn sync_engine(&mut self) {
         let session = self.editor.session().clone();
+        let monitors: Vec<MonitorMode> =
+            session.tracks.iter().map(|t| self.monitor_of(t)).collect();
         let Some(engine) = self.engine.as_mut() else {
             return;
         };
-        let running: Vec<_> = engine.tracks().cloned().collect();
+        let running: Vec<(Track, MonitorMode)> = engine.tracks().cloned().collect();
         let mut errors = Vec::new();
-        for t in &running {
+        for (t, _) in &running {
             let keep = session
                 .track(t.id)
                 .is_some_and(|s| s.channels == t.channels);
@@ -743,11 +903,11 @@ impl Live {
                 errors.push(e);
             }
         }
-        for t in &session.tracks {
-            let before = running.iter().find(|r| r.id == t.id);
+        for (t, &monitor) in session.tracks.iter().zip(&monitors) {
+            let before = running.iter().find(|(r, _)| r.id == t.id);
             let r = match before {
-                Some(b) if b.channels == t.channels => sync_track(engine, b, t),
-                _ => engine.add_track(t, t.monitor),
+                Some(b) if b.0.channels == t.channels => sync_track(engine, b, t, monitor),
+                _ => engine.add_track(t, monitor),
             };
             if let Err(e) = r {
                 errors.push(e);
@@ -850,6 +1010,9 @@ impl Live {
         }
         self.state = match std::mem::replace(&mut self.state, State::Stopped) {
             State::Playing => State::Stopped,
+            recording @ State::Recording { until, .. } => {
+                recording.finishing(until.map_or(f, |u| u.min(f)))
+            }
             other => other.finishing(f),
         };
     }
@@ -864,9 +1027,12 @@ impl Live {
             DiskEvent::TakeFailed {
                 path, parts, error, ..
             } => {
-                self.messages.push(format!(
-                    "recording stopped: {error}; everything recorded until then is kept"
-                ));
+                let why = format!(
+                    "recording stopped: a take could not be written ({error}); everything \
+                     recorded until then is kept"
+                );
+                self.messages.push(why.clone());
+                self.interruption.get_or_insert(why);
                 if matches!(self.state, State::Recording { .. }) {
                     self.stop();
                 }
@@ -890,10 +1056,12 @@ impl Live {
         else {
             return;
         };
+        self.placed.clear();
         let Some(start) = captured else {
             self.playhead = from;
             let bases: Vec<PathBuf> = takes.into_iter().map(|p| p.path).collect();
             remove_take_files(self.editor.dir(), &bases);
+            self.reserve = None;
             return;
         };
         let latency = u64::from(self.latency.0);
@@ -912,7 +1080,10 @@ impl Live {
         {
             self.messages.push(e.to_string());
         }
-        // The journal goes once the save is done (on the saving thread).
+        self.placed = takes.into_iter().map(|p| self.report_take(p)).collect();
+        // The takes are closed: the space held back is given back so the session can be saved
+        // on a full disk. The journal goes once the save is done (on the saving thread).
+        self.reserve = None;
         if let Err(e) = self.queue_save(true) {
             self.messages.push(format!(
                 "the takes are recorded but the session could not be saved ({e}); they will be \
@@ -921,9 +1092,46 @@ impl Live {
         }
     }
 
+    /// What became of one take: its files and the clips that place it.
+    fn report_take(&self, p: Pending) -> TakeReport {
+        let (parts, error) = p.result.unwrap_or_else(|| {
+            (
+                crate::disk::salvage_parts(&p.path),
+                Some("the disk thread did not report this take; its files were kept".into()),
+            )
+        });
+        let track = self.editor.session().track(p.track);
+        let names: Vec<String> = parts.iter().map(|(f, _)| file_name(f)).collect();
+        let clips: Vec<Clip> = track
+            .map(|t| {
+                t.clips
+                    .iter()
+                    .filter(|c| names.contains(&c.file))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        TakeReport {
+            track: p.track,
+            track_name: track.map(|t| t.name.clone()).unwrap_or_default(),
+            file: p.path,
+            file_frames: parts.iter().map(|(_, f)| f).sum(),
+            parts,
+            clips,
+            error,
+        }
+    }
+
     fn watch_device(&mut self) {
         let lost = self.engine.as_ref().is_some_and(Engine::device_lost);
         if !lost {
+            return;
+        }
+        if !self.reconnect {
+            // The command line: end the run with every take kept.
+            self.interruption
+                .get_or_insert_with(|| "the audio device went away during the run".into());
+            self.abandon_stream();
             return;
         }
         let now = Instant::now();
@@ -962,11 +1170,20 @@ impl Live {
     }
 }
 
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Send the engine what changed on a track; `monitor` is how it is to be monitored now.
 fn sync_track(
     engine: &mut Engine,
-    before: &crate::session::Track,
-    t: &crate::session::Track,
+    before: &(Track, MonitorMode),
+    t: &Track,
+    monitor: MonitorMode,
 ) -> Result<()> {
+    let (before, was) = (&before.0, before.1);
     use crate::session::db_to_gain;
     let id = t.id;
     if before.gain_db != t.gain_db {
@@ -981,8 +1198,8 @@ fn sync_track(
     if before.solo != t.solo {
         engine.send(Command::SetSolo(id, t.solo))?;
     }
-    if before.monitor != t.monitor {
-        engine.send(Command::SetMonitor(id, t.monitor))?;
+    if was != monitor {
+        engine.send(Command::SetMonitor(id, monitor))?;
     }
     if before.armed != t.armed {
         engine.send(Command::SetArmed(id, t.armed))?;
@@ -990,6 +1207,6 @@ fn sync_track(
     if before.input != t.input {
         engine.send(Command::SetInput(id, t.input))?;
     }
-    engine.update_track(t);
+    engine.update_track(t, monitor);
     Ok(())
 }

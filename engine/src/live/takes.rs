@@ -4,11 +4,15 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::disk::{MAX_PART_BYTES, Take, TakeFormat, part_path};
+use serde::Serialize;
+
+use crate::disk::{Take, TakeFormat, part_path};
 use crate::engine::take_path;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::rt::TrackId;
-use crate::session::{JournalEntry, SessionDir, TakeJournal, Track, clear_journal, write_journal};
+use crate::session::{
+    Clip, JournalEntry, SessionDir, TakeJournal, Track, clear_journal, write_journal,
+};
 
 /// A take file created ahead of recording: its track, path and open writer.
 pub(super) type Prepared = (Track, PathBuf, Take);
@@ -36,25 +40,103 @@ pub(super) fn note_result(
     }
 }
 
-/// Create the take files for the armed tracks and write the take journal (on a helper thread).
+/// One take that was recorded and placed.
+#[derive(Clone, Debug, Serialize)]
+pub struct TakeReport {
+    /// Track id.
+    pub track: TrackId,
+    /// Track name.
+    pub track_name: String,
+    /// The take's (first) WAV file.
+    pub file: PathBuf,
+    /// Every file of the take with its frames (more than one past the WAV size limit).
+    pub parts: Vec<(PathBuf, u64)>,
+    /// Frames in all files (the take plus the post-roll that latency compensation needs).
+    pub file_frames: u64,
+    /// The clips placed on the track (one, unless the take has several parts).
+    pub clips: Vec<Clip>,
+    /// Set if writing the take failed part-way; what reached the disk is kept.
+    pub error: Option<String>,
+}
+
+impl TakeReport {
+    /// Timeline frames the take covers.
+    pub fn length(&self) -> u64 {
+        self.clips.iter().map(|c| c.length).sum()
+    }
+}
+
+/// Disk space held back while recording, bytes: when the disk fills up, it is released so that the
+/// take files can be closed and `session.json` saved.
+pub const DISK_RESERVE_BYTES: usize = 1 << 20;
+
+/// A file that holds [`DISK_RESERVE_BYTES`] of the session's disk while recording. Removed on
+/// drop.
+pub(super) struct DiskReserve(PathBuf);
+
+impl DiskReserve {
+    fn claim(sdir: &SessionDir) -> Result<Self> {
+        use std::io::Write;
+        let path = sdir.audio().join(".overdub-reserve");
+        let full = |e: std::io::Error| {
+            let _ = std::fs::remove_file(&path);
+            Error::Io {
+                path: sdir.audio(),
+                source: std::io::Error::new(
+                    e.kind(),
+                    format!("not enough free space to start recording ({e})"),
+                ),
+            }
+        };
+        let mut f = std::fs::File::create(&path).map_err(full)?;
+        f.write_all(&vec![0u8; DISK_RESERVE_BYTES]).map_err(full)?;
+        f.sync_all().map_err(full)?;
+        Ok(Self(path))
+    }
+}
+
+impl Drop for DiskReserve {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// The take files of one recording, created ahead of rolling, and the disk space held back for
+/// closing them.
+pub(super) struct Batch {
+    pub takes: Vec<Prepared>,
+    pub reserve: DiskReserve,
+}
+
+/// How take files are made.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct TakeSpec {
+    pub rate: u32,
+    pub format: TakeFormat,
+    /// Largest data size of one file before the take continues in a new part.
+    pub part_bytes: u64,
+}
+
+/// Create the take files for the armed tracks and write the take journal (on a helper thread),
+/// after claiming the disk reserve.
 pub(super) fn prepare_takes(
     dir: &SessionDir,
     armed: &[Track],
-    rate: u32,
-    format: TakeFormat,
+    spec: TakeSpec,
     position: u64,
     offset: u64,
-) -> Result<Vec<Prepared>> {
+) -> Result<Batch> {
+    let reserve = DiskReserve::claim(dir)?;
     let mut out = Vec::new();
     let mut journal = TakeJournal::default();
     for t in armed {
         let path = take_path(&dir.audio(), t);
         let take = match Take::create(
             &path,
-            rate,
+            spec.rate,
             u16::from(t.channels.clamp(1, 2)),
-            format,
-            MAX_PART_BYTES,
+            spec.format,
+            spec.part_bytes,
         ) {
             Ok(take) => take,
             Err(e) => {
@@ -75,8 +157,14 @@ pub(super) fn prepare_takes(
         });
         out.push((t.clone(), path, take));
     }
-    write_journal(dir, &journal)?;
-    Ok(out)
+    if let Err(e) = write_journal(dir, &journal) {
+        discard_prepared(dir, out);
+        return Err(e);
+    }
+    Ok(Batch {
+        takes: out,
+        reserve,
+    })
 }
 
 /// Close and delete take files that never recorded (the start was called off), and the journal.
