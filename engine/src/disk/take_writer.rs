@@ -4,7 +4,7 @@
 //! Not on the audio thread.
 
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -48,10 +48,20 @@ impl TakeFormat {
     }
 }
 
-/// A take being written.
+/// Bytes of take data gathered before they go to the file in one write.
+const WRITE_BUFFER: usize = 256 * 1024;
+
+/// A take being written. hound writes the header; the samples go to the file a block at a time
+/// (converted into one byte buffer per block, never a call per sample), and the two size fields
+/// of the header are brought up to date in place.
 pub struct TakeWriter {
-    writer: hound::WavWriter<BufWriter<File>>,
-    sync_handle: File,
+    data: BufWriter<File>,
+    /// A second handle with its own file position, for the header's size fields.
+    header: File,
+    /// Where the data chunk's size field is, and where the data starts.
+    data_size_at: u64,
+    data_start: u64,
+    bytes: Vec<u8>,
     format: TakeFormat,
     path: PathBuf,
     channels: usize,
@@ -68,7 +78,6 @@ impl TakeWriter {
             .create_new(true)
             .open(path)
             .map_err(|e| Error::io(path, e))?;
-        let sync_handle = file.try_clone().map_err(|e| Error::io(path, e))?;
         let spec = match format {
             TakeFormat::F32 => hound::WavSpec {
                 channels,
@@ -83,13 +92,29 @@ impl TakeWriter {
                 sample_format: hound::SampleFormat::Int,
             },
         };
-        let mut writer =
-            hound::WavWriter::new(BufWriter::new(file), spec).map_err(|e| Error::wav(path, e))?;
-        writer.flush().map_err(|e| Error::wav(path, e))?;
+        // The header of an empty file, as hound writes it; the data follows it.
+        hound::WavWriter::new(BufWriter::new(file), spec)
+            .and_then(hound::WavWriter::finalize)
+            .map_err(|e| Error::wav(path, e))?;
+        let data_start = super::wav_repair::data_start(path)?
+            .ok_or_else(|| Error::io(path, std::io::Error::other("no WAV header was written")))?;
+        let mut data = File::options()
+            .write(true)
+            .open(path)
+            .map_err(|e| Error::io(path, e))?;
+        data.seek(SeekFrom::Start(data_start))
+            .map_err(|e| Error::io(path, e))?;
+        let header = File::options()
+            .write(true)
+            .open(path)
+            .map_err(|e| Error::io(path, e))?;
         let now = Instant::now();
         Ok(Self {
-            writer,
-            sync_handle,
+            data: BufWriter::with_capacity(WRITE_BUFFER, data),
+            header,
+            data_size_at: data_start - 4,
+            data_start,
+            bytes: Vec::with_capacity(WRITE_BUFFER),
             format,
             path: path.to_path_buf(),
             channels: usize::from(channels.max(1)),
@@ -101,25 +126,48 @@ impl TakeWriter {
 
     /// Append interleaved samples (a whole number of frames overall).
     pub fn write(&mut self, samples: &[f32]) -> Result<()> {
-        for &s in samples {
-            let r = match self.format {
-                TakeFormat::F32 => self.writer.write_sample(s),
-                TakeFormat::I24 => self.writer.write_sample(f32_to_i24(s)),
-            };
-            r.map_err(|e| Error::wav(&self.path, e))?;
+        self.bytes.clear();
+        match self.format {
+            TakeFormat::F32 => {
+                for s in samples {
+                    self.bytes.extend_from_slice(&s.to_le_bytes());
+                }
+            }
+            TakeFormat::I24 => {
+                for &s in samples {
+                    self.bytes
+                        .extend_from_slice(&f32_to_i24(s).to_le_bytes()[..3]);
+                }
+            }
         }
+        self.data
+            .write_all(&self.bytes)
+            .map_err(|e| Error::io(&self.path, e))?;
         self.samples += samples.len() as u64;
         Ok(())
+    }
+
+    /// Put the data written so far in the file and set the header's sizes to it.
+    fn flush_header(&mut self) -> std::io::Result<()> {
+        self.data.flush()?;
+        let data = self.samples * self.format.bytes_per_sample();
+        let riff = self.data_start - 8 + data;
+        // Parts stay under 4 GiB (see `MAX_PART_BYTES`); saturate rather than wrap regardless.
+        let as_u32 = |v: u64| u32::try_from(v).unwrap_or(u32::MAX).to_le_bytes();
+        self.header.seek(SeekFrom::Start(self.data_size_at))?;
+        self.header.write_all(&as_u32(data))?;
+        self.header.seek(SeekFrom::Start(4))?;
+        self.header.write_all(&as_u32(riff))
     }
 
     /// Rewrite the header and sync when their intervals have passed.
     pub fn maintain(&mut self, now: Instant) -> Result<()> {
         if now.duration_since(self.last_flush) >= HEADER_INTERVAL {
-            self.writer.flush().map_err(|e| Error::wav(&self.path, e))?;
+            self.flush_header().map_err(|e| Error::io(&self.path, e))?;
             self.last_flush = now;
         }
         if now.duration_since(self.last_sync) >= SYNC_INTERVAL {
-            self.sync_handle
+            self.header
                 .sync_data()
                 .map_err(|e| Error::io(&self.path, e))?;
             self.last_sync = now;
@@ -152,20 +200,20 @@ impl TakeWriter {
     /// only the two size fields, so it works on a full disk). Returns the frames kept.
     pub fn salvage(self) -> Result<u64> {
         let path = self.path.clone();
-        drop(self.writer);
+        // What the buffer still holds may not fit either: the file keeps what it took.
+        let (data, _) = self.data.into_parts();
+        drop(data);
         super::wav_repair::repair_in_place(&path, true)?;
         let r = hound::WavReader::open(&path).map_err(|e| Error::wav(&path, e))?;
         Ok(u64::from(r.duration()))
     }
 
     /// Finish the file: final header, fsync. Returns the frames written.
-    pub fn finish(self) -> Result<u64> {
+    pub fn finish(mut self) -> Result<u64> {
         let frames = self.frames();
-        let path = self.path;
-        self.writer.finalize().map_err(|e| Error::wav(&path, e))?;
-        self.sync_handle
-            .sync_all()
-            .map_err(|e| Error::io(&path, e))?;
+        self.flush_header()
+            .and_then(|()| self.header.sync_all())
+            .map_err(|e| Error::io(&self.path, e))?;
         Ok(frames)
     }
 }
