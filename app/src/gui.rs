@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 
 use overdub_engine::io::{self, StreamRequest};
-use overdub_engine::live::Live;
 use overdub_engine::session::{Session, SessionDir};
 use overdub_engine::settings::Settings;
 use overdub_engine::{Error, Result};
@@ -63,7 +62,8 @@ pub fn run(dir: Option<PathBuf>, page: &str) -> Result<()> {
         sdir.create(&s)?;
     }
     req.rate = 0;
-    let mut live = Live::open(&dir, req.clone(), settings.latency.clone())?;
+    let (mut live, lock_notice) =
+        overdub_ui::open_live(&dir, req.clone(), settings.latency.clone())?;
     if let Some(bytes) = settings.take_part_bytes {
         live.part_bytes = bytes;
     }
@@ -96,7 +96,9 @@ pub fn run(dir: Option<PathBuf>, page: &str) -> Result<()> {
         "Overdub",
         options,
         Box::new(move |_cc| {
-            let mut app = OverdubApp::new(live, settings).with_page(page);
+            let mut app = OverdubApp::new(live, settings)
+                .with_page(page)
+                .with_lock_notice(lock_notice);
             if let Some(m) = fell_back {
                 app.tell(m);
             }

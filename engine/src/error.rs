@@ -69,6 +69,16 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// Another process has the session open for writing.
+    #[error(
+        "session {path} is open in {holder}; close it there first (one program writes a session at a time)"
+    )]
+    Locked {
+        /// The session folder.
+        path: PathBuf,
+        /// Who holds it: program, pid, for how long.
+        holder: String,
+    },
     /// An audio file to import is empty, damaged, truncated or not audio. Not worth retrying.
     #[error("{path}: {reason}")]
     BadFile {
@@ -113,6 +123,7 @@ impl Error {
                 | Error::UnsupportedRate { .. }
                 | Error::UnsupportedBuffer { .. }
                 | Error::InvalidSetting(_)
+                | Error::Locked { .. }
         )
     }
 

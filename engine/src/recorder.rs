@@ -16,7 +16,7 @@ use crate::engine::STALL_GRACE;
 use crate::error::{Error, Result};
 use crate::io::{StreamInfo, StreamRequest};
 use crate::latency::StoredLatency;
-use crate::live::{Live, Transport};
+use crate::live::{Access, Live, Transport};
 use crate::rt::{EngineStatus, TrackId};
 use crate::session::{Edit, Recovered, Session, SessionDir};
 
@@ -186,7 +186,12 @@ pub fn record(
     let armed = armed_tracks(&session, opts.arm.as_deref())?;
     let length = seconds_to_frames(opts.seconds, session.rate)?;
     let req = request_at_rate(req, &session)?;
-    let mut live = Live::open_session(dir, req.clone(), opts.measured.clone())?;
+    let mut live = Live::open_session(
+        dir,
+        req.clone(),
+        opts.measured.clone(),
+        Access::Write("overdub record"),
+    )?;
     live.set_headless(opts.monitor);
     live.format = opts.format;
     live.part_bytes = opts.part_bytes;
@@ -235,7 +240,7 @@ pub fn play(
         None => session.end(),
     };
     let req = request_at_rate(req, &session)?;
-    let mut live = Live::open_session(dir, req.clone(), Vec::new())?;
+    let mut live = Live::open_session(dir, req.clone(), Vec::new(), Access::ReadOnly)?;
     live.set_headless(false);
     live.set_stream(req)?;
     live.locate(from);

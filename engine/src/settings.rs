@@ -66,9 +66,18 @@ impl Settings {
         let Some(path) = Self::path() else {
             return (Self::default(), None);
         };
-        match std::fs::read_to_string(&path) {
-            Ok(text) => match serde_json::from_str(&text) {
-                Ok(s) => (s, None),
+        match crate::session::validate::read_limited(&path) {
+            Ok(Some(text)) => match crate::session::validate::parse::<Self>(&text) {
+                Ok(s) => match s.check() {
+                    Ok(()) => (s, None),
+                    Err(why) => (
+                        Self::default(),
+                        Some(format!(
+                            "ignoring settings file {}: {why}; using the defaults",
+                            path.display()
+                        )),
+                    ),
+                },
                 Err(e) => (
                     Self::default(),
                     Some(format!(
@@ -77,12 +86,49 @@ impl Settings {
                     )),
                 ),
             },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Self::default(), None),
-            Err(e) => (
-                Self::default(),
-                Some(format!("cannot read {} ({e})", path.display())),
-            ),
+            Ok(None) => (Self::default(), None),
+            Err(e) => (Self::default(), Some(format!("cannot read settings: {e}"))),
         }
+    }
+
+    /// Every field within range; the first that is not, named.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        const FRAMES: std::ops::RangeInclusive<u32> = 16..=65_536;
+        let name_ok = |n: &Option<String>| n.as_ref().is_none_or(|n| n.len() <= 1024);
+        if !(name_ok(&self.host) && name_ok(&self.input) && name_ok(&self.output)) {
+            return Err("host, input or output: a name longer than 1024 bytes".into());
+        }
+        if let Some(b) = self.buffer.filter(|b| !FRAMES.contains(b)) {
+            return Err(format!("buffer: {b} frames (16 to 65536)"));
+        }
+        if let Some(d) = self.loopback_delay.filter(|d| *d > 1 << 20) {
+            return Err(format!("loopback_delay: {d} frames is more than a minute"));
+        }
+        if let Some(m) = self.master_out.filter(|m| *m == 0 || *m > 1024) {
+            return Err(format!("master_out: {m} (outputs count from 1)"));
+        }
+        if let Some(p) = self
+            .take_part_bytes
+            .filter(|p| !(1 << 16..=crate::disk::MAX_PART_BYTES).contains(p))
+        {
+            return Err(format!(
+                "take_part_bytes: {p} (64 KiB to {} bytes)",
+                crate::disk::MAX_PART_BYTES
+            ));
+        }
+        if self.latency.len() > 10_000 {
+            return Err(format!("latency: {} measurements", self.latency.len()));
+        }
+        for (i, m) in self.latency.iter().enumerate() {
+            let rate_ok = crate::session::validate::RATES.contains(&m.rate);
+            if !rate_ok || !FRAMES.contains(&m.buffer) || m.frames > 1 << 20 || m.bridge > 1 << 20 {
+                return Err(format!(
+                    "latency[{i}]: rate {}, buffer {}, frames {}, bridge {} out of range",
+                    m.rate, m.buffer, m.frames, m.bridge
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Save the settings atomically where they live.

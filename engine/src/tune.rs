@@ -93,9 +93,21 @@ pub fn tune(
     session: Option<(&SessionDir, &Session)>,
     seconds: f64,
 ) -> Result<TuneReport> {
+    tune_with_progress(req, session, seconds, &mut |_, _, _| {})
+}
+
+/// [`tune`], telling `progress` (step index from 0, steps, buffer size) as each size starts.
+pub fn tune_with_progress(
+    req: &StreamRequest,
+    session: Option<(&SessionDir, &Session)>,
+    seconds: f64,
+    progress: &mut dyn FnMut(usize, usize, u32),
+) -> Result<TuneReport> {
     let (list, note) = sizes(req);
     let mut steps = Vec::new();
-    for buffer in list {
+    let count = list.len();
+    for (i, buffer) in list.into_iter().enumerate() {
+        progress(i, count, buffer);
         let r = StreamRequest {
             buffer: Some(buffer),
             ..req.clone()

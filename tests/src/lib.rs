@@ -2,6 +2,7 @@
 //! private JACK dummy server, read the files it writes. Tests fail (they do not skip) when
 //! something they need, such as `jackd`, is missing: `.ci/run` installs it.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -751,4 +752,174 @@ fn losses_counted(stdout: &str) -> u64 {
             .sum()
     };
     number_after("xruns: ") + number_after("frames added, ")
+}
+
+/// A run of `overdub` that was given a time limit: what it printed, how long the whole process
+/// took, and whether it had to be killed at the limit.
+#[derive(Debug)]
+pub struct TimedRun {
+    /// What it printed and how it ended (a killed run ends by a signal: `code` is None).
+    pub run: Run,
+    /// Wall time from spawning the process to its exit.
+    pub elapsed: Duration,
+    /// It was still running at the limit and was killed.
+    pub timed_out: bool,
+}
+
+impl World {
+    /// Run `overdub ARGS` (the native binary, in the environment [`World::overdub`] gives it)
+    /// and kill it if it is still running after `limit`: for inputs that might hang it.
+    pub fn overdub_within(&self, args: &[&str], limit: Duration) -> TimedRun {
+        let mut cmd = Command::new(overdub_bin());
+        cmd.args(args)
+            .env("OVERDUB_CONFIG_DIR", self.path("config").join("overdub"))
+            .env("XDG_CONFIG_HOME", self.path("config"))
+            .env("XDG_DATA_HOME", self.path("data"))
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .env(
+                "JACK_DEFAULT_SERVER",
+                self.jack
+                    .as_ref()
+                    .map_or("overdub-test-no-server", |j| j.name.as_str()),
+            )
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let start = Instant::now();
+        let mut child = cmd.spawn().expect("spawn overdub");
+        let stdout = child.stdout.take().map(drain);
+        let stderr = child.stderr.take().map(drain);
+        let mut timed_out = false;
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait for overdub") {
+                break status;
+            }
+            if start.elapsed() >= limit {
+                timed_out = true;
+                let _ = child.kill();
+                break child.wait().expect("wait for the killed overdub");
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        };
+        let elapsed = start.elapsed();
+        let text = |h: Option<std::thread::JoinHandle<Vec<u8>>>| {
+            h.and_then(|h| h.join().ok())
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default()
+        };
+        TimedRun {
+            run: Run {
+                code: status.code(),
+                stdout: text(stdout),
+                stderr: text(stderr),
+            },
+            elapsed,
+            timed_out,
+        }
+    }
+}
+
+/// Read a pipe to its end on a thread of its own, so a child never blocks on a full pipe.
+fn drain(mut pipe: impl std::io::Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        bytes
+    })
+}
+
+/// A private X server (Xvfb) on a free display number; stopped on drop.
+pub struct Xvfb {
+    child: Child,
+    /// Its display, ":N".
+    pub display: String,
+}
+
+impl Xvfb {
+    /// Start one.
+    pub fn start() -> Self {
+        for n in 90..140 {
+            if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                || Path::new(&format!("/tmp/.X{n}-lock")).exists()
+            {
+                continue;
+            }
+            let display = format!(":{n}");
+            let child = Command::new("Xvfb")
+                .args([
+                    display.as_str(),
+                    "-screen",
+                    "0",
+                    "1280x760x24",
+                    "-nolisten",
+                    "tcp",
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("Xvfb must be installed (apt-get install xvfb); .ci/run installs it");
+            std::thread::sleep(Duration::from_millis(800));
+            return Self { child, display };
+        }
+        panic!("no free X display number");
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl World {
+    /// `overdub open DIR ARGS...` in a window on `x`, with this world's config and data folders
+    /// (output discarded, standard error piped).
+    pub fn window(&self, x: &Xvfb, dir: &Path, args: &[&str]) -> Command {
+        let runtime = self.path("runtime");
+        std::fs::create_dir_all(&runtime).expect("runtime");
+        let mut cmd = Command::new(overdub_bin());
+        cmd.arg("open")
+            .arg(dir)
+            .args(args)
+            .env("DISPLAY", &x.display)
+            .env_remove("WAYLAND_DISPLAY")
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .env("XDG_CONFIG_HOME", self.path("config"))
+            .env("XDG_DATA_HOME", self.path("data"))
+            .env("JACK_DEFAULT_SERVER", "overdub-test-no-server")
+            .env("LIBGL_ALWAYS_SOFTWARE", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        cmd
+    }
+}
+
+/// Start `overdub ARGS` in the world and wait for its "recording" line; returns the child and
+/// the instant recording started.
+pub fn start_recording(w: &World, args: &[&str]) -> (std::process::Child, Instant) {
+    let mut cmd = Command::new(overdub_bin());
+    cmd.args(args)
+        .env("XDG_CONFIG_HOME", w.path("config"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    match &w.jack {
+        Some(j) => cmd.env("JACK_DEFAULT_SERVER", &j.name),
+        None => cmd.env("JACK_DEFAULT_SERVER", "overdub-test-no-server"),
+    };
+    let mut child = cmd.spawn().expect("spawn overdub");
+    let out = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(out).lines();
+    loop {
+        let Some(Ok(line)) = lines.next() else {
+            let status = child.wait();
+            panic!("overdub ended before recording: {status:?}");
+        };
+        if line.starts_with("recording ") {
+            let started = Instant::now();
+            // Keep draining stdout so the child never blocks on a full pipe.
+            std::thread::spawn(move || for _ in lines {});
+            return (child, started);
+        }
+    }
 }

@@ -434,3 +434,58 @@ fn a_long_mix_split_across_cores_equals_one_pass_of_the_mixer() {
         assert_eq!(x, y, "sample {i}");
     }
 }
+
+#[test]
+fn off_a_terminal_progress_is_a_few_plain_lines_not_a_redrawn_bar() {
+    let w = World::new();
+    let dir = new_session(&w, "plain", "0");
+    let d = dir.to_string_lossy().to_string();
+    let a = w.path("a.wav");
+    let b = w.path("b.wav");
+    write_source(&a, 48_000, 1, 32, true, 48_000 * 60);
+    write_source(&b, 44_100, 2, 16, false, 44_100 * 30);
+    // Standard error is a pipe here, not a terminal: one line as each file starts.
+    let run = w
+        .overdub(&["import", &d, &a.to_string_lossy(), &b.to_string_lossy()])
+        .ok();
+    assert!(!run.stderr.contains('\r'), "{:?}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 2, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with("importing 1/2: ") && run.stderr.contains("importing 2/2: "),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stdout.matches("imported ").count(), 2, "{}", run.stdout);
+
+    let out = w.path("out");
+    let run = w
+        .overdub(&[
+            "export",
+            &d,
+            "--out",
+            &out.to_string_lossy(),
+            "--stems",
+            "--mix",
+        ])
+        .ok();
+    assert!(!run.stderr.contains('\r'), "{:?}", run.stderr);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert!(
+        !lines.is_empty() && lines.len() <= 10,
+        "a few lines: {}",
+        run.stderr
+    );
+    assert!(
+        lines.iter().all(|l| l.starts_with("exporting: ")),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        lines.last().is_some_and(|l| l.contains("100%")),
+        "{}",
+        run.stderr
+    );
+    // Standard output is as before: what was written, then the summary.
+    assert_eq!(run.stdout.matches("wrote ").count(), 3, "{}", run.stdout);
+    assert!(run.stdout.contains("3 file(s)"), "{}", run.stdout);
+}

@@ -1,41 +1,11 @@
 //! A take is never lost: kill -9 mid-take, a full disk, a dead JACK server, a damaged session
 //! file, crashed recorders' WAV headers, the WAV size limit. Each done for real.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use overdub_tests::{World, clips, overdub_bin, read_wav};
-
-/// Start `overdub ARGS` in the world and wait for its "recording" line; returns the child and
-/// the instant recording started.
-fn start_recording(w: &World, args: &[&str]) -> (std::process::Child, Instant) {
-    let mut cmd = Command::new(overdub_bin());
-    cmd.args(args)
-        .env("XDG_CONFIG_HOME", w.path("config"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    match &w.jack {
-        Some(j) => cmd.env("JACK_DEFAULT_SERVER", &j.name),
-        None => cmd.env("JACK_DEFAULT_SERVER", "overdub-test-no-server"),
-    };
-    let mut child = cmd.spawn().expect("spawn overdub");
-    let out = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(out).lines();
-    loop {
-        let Some(Ok(line)) = lines.next() else {
-            let status = child.wait();
-            panic!("overdub ended before recording: {status:?}");
-        };
-        if line.starts_with("recording ") {
-            let started = Instant::now();
-            // Keep draining stdout so the child never blocks on a full pipe.
-            std::thread::spawn(move || for _ in lines {});
-            return (child, started);
-        }
-    }
-}
+use overdub_tests::{World, clips, overdub_bin, read_wav, start_recording};
 
 fn journal_files(dir: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(dir.join("takes.journal.json")).expect("a take journal");

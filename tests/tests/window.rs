@@ -3,51 +3,10 @@
 //! `target/screenshots/` (the README shows them).
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use overdub_tests::{World, overdub_bin, write_source};
-
-struct Xvfb {
-    child: Child,
-    display: String,
-}
-
-impl Xvfb {
-    fn start() -> Self {
-        for n in 90..140 {
-            if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-                || Path::new(&format!("/tmp/.X{n}-lock")).exists()
-            {
-                continue;
-            }
-            let display = format!(":{n}");
-            let child = Command::new("Xvfb")
-                .args([
-                    display.as_str(),
-                    "-screen",
-                    "0",
-                    "1280x760x24",
-                    "-nolisten",
-                    "tcp",
-                ])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("Xvfb must be installed (apt-get install xvfb); .ci/run installs it");
-            std::thread::sleep(Duration::from_millis(800));
-            return Self { child, display };
-        }
-        panic!("no free X display number");
-    }
-}
-
-impl Drop for Xvfb {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use overdub_tests::{World, Xvfb, write_source};
 
 fn screenshot_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("exe");
@@ -59,19 +18,8 @@ fn screenshot_dir() -> PathBuf {
 
 /// Open the window on `dir` and take a screenshot after it has settled.
 fn shoot(w: &World, x: &Xvfb, dir: &Path, page: &str, out: &Path) {
-    let runtime = w.path("runtime");
-    std::fs::create_dir_all(&runtime).expect("runtime");
-    let mut app = Command::new(overdub_bin())
-        .args(["open", &dir.to_string_lossy(), "--page", page])
-        .env("DISPLAY", &x.display)
-        .env_remove("WAYLAND_DISPLAY")
-        .env("XDG_RUNTIME_DIR", &runtime)
-        .env("XDG_CONFIG_HOME", w.path("config"))
-        .env("XDG_DATA_HOME", w.path("data"))
-        .env("JACK_DEFAULT_SERVER", "overdub-test-no-server")
-        .env("LIBGL_ALWAYS_SOFTWARE", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+    let mut app = w
+        .window(x, dir, &["--page", page])
         .spawn()
         .expect("start overdub");
     std::thread::sleep(Duration::from_secs(6));

@@ -48,6 +48,8 @@ pub struct OverdubApp {
     pub(crate) meters: crate::tracks::MeterHolds,
     pub(crate) dragging_gain: Option<(u32, f32)>,
     messages: Vec<(Instant, String)>,
+    /// Who holds the session, while the read-only dialog is up.
+    pub(crate) lock_notice: Option<String>,
     /// The session was closed for leaving (see [`OverdubApp::leave`]).
     left: bool,
 }
@@ -71,8 +73,20 @@ impl OverdubApp {
             meters: crate::tracks::MeterHolds::default(),
             dragging_gain: None,
             messages: Vec::new(),
+            lock_notice: None,
             left: false,
         }
+    }
+
+    /// Show the dialog that says another program holds the session (opened read-only).
+    pub fn with_lock_notice(mut self, notice: Option<String>) -> Self {
+        self.lock_notice = notice;
+        self
+    }
+
+    /// Whether the dialog about the session being in use is up.
+    pub fn lock_notice(&self) -> Option<&str> {
+        self.lock_notice.as_deref()
     }
 
     /// Leaving (the window's close button, or the program's exit): stop, put every take on its
@@ -301,7 +315,9 @@ impl OverdubApp {
             .retain(|(t, _)| now.duration_since(*t) < Duration::from_secs(MESSAGE_SECONDS));
         ui.horizontal(|ui| {
             let dir = self.live.editor().dir().root().display().to_string();
-            let dirty = if self.live.editor().is_dirty() {
+            let dirty = if self.live.is_read_only() {
+                " (read-only: another program is writing it)"
+            } else if self.live.editor().is_dirty() {
                 " (unsaved)"
             } else {
                 ""
@@ -351,6 +367,7 @@ impl eframe::App for OverdubApp {
             Page::Audio => crate::settings_page::show(self, ui),
         });
         crate::export_dialog::show(self, &ctx);
+        crate::read_only::show(self, &ctx);
         let mut help = self.show_help;
         crate::help::show(&ctx, &mut help);
         self.show_help = help;

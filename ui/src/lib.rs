@@ -7,6 +7,7 @@ mod app;
 mod export_dialog;
 mod help;
 mod peaks_cache;
+mod read_only;
 mod settings_page;
 mod timeline;
 mod tracks;
@@ -14,3 +15,4 @@ mod transport;
 mod widgets;
 
 pub use app::{OverdubApp, Page};
+pub use read_only::open_live;

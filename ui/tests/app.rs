@@ -11,24 +11,14 @@ use std::time::{Duration, Instant};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use overdub_engine::io::{CallbackOrder, HostId, StreamRequest};
+use overdub_engine::io::StreamRequest;
 use overdub_engine::live::Transport;
 use overdub_engine::rt::test_signal;
 use overdub_engine::session::{Clip, Session, SessionDir};
 use overdub_ui::OverdubApp;
 
 fn request() -> StreamRequest {
-    StreamRequest {
-        host: HostId::Virtual,
-        input: Some("Virtual Test Signal".into()),
-        output: None,
-        rate: 0,
-        buffer: Some(256),
-        loopback_delay: None,
-        master_out: 0,
-        faults: Vec::new(),
-        callbacks: CallbackOrder::Duplex,
-    }
+    common::virtual_request(256)
 }
 
 /// A session with `tracks` tracks; `prepare` may add files and clips before the app opens it.

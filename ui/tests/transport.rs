@@ -10,7 +10,6 @@ use std::time::Duration;
 use egui::{ViewportEvent, ViewportId};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use overdub_engine::io::{CallbackOrder, HostId, StreamRequest};
 use overdub_engine::live::{Metronome, Transport};
 use overdub_engine::session::{Session, SessionDir};
 use overdub_ui::OverdubApp;
@@ -22,17 +21,7 @@ fn app() -> (tempfile::TempDir, SessionDir, Harness<'static, OverdubApp>) {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = SessionDir::new(tmp.path().join("s"));
     dir.create(&Session::new(RATE, 2)).expect("create");
-    let req = StreamRequest {
-        host: HostId::Virtual,
-        input: Some("Virtual Test Signal".into()),
-        output: None,
-        rate: 0,
-        buffer: Some(192),
-        loopback_delay: None,
-        master_out: 0,
-        faults: Vec::new(),
-        callbacks: CallbackOrder::Duplex,
-    };
+    let req = common::virtual_request(192);
     let harness = open_app(dir.root(), req, &tmp.path().join("settings.json"));
     (tmp, dir, harness)
 }

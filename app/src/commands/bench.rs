@@ -6,6 +6,7 @@ use overdub_engine::bench::{self, BenchOptions};
 use overdub_engine::session::SessionDir;
 use overdub_engine::{Result, io, tune};
 
+use super::progress::{Plain, Progress};
 use super::stream_request;
 use crate::cli::AudioArgs;
 
@@ -72,7 +73,18 @@ pub fn tune(session: Option<&Path>, seconds: f64, json: bool, audio: &AudioArgs)
             }
         };
     }
-    let r = tune::tune(&req, loaded.as_ref().map(|(d, s)| (d, s)), seconds)?;
+    // A bar over the sizes on a terminal; off one, a line as each size starts.
+    let mut shown = Progress::new("tuning", Plain::Stages);
+    let r = tune::tune_with_progress(
+        &req,
+        loaded.as_ref().map(|(d, s)| (d, s)),
+        seconds,
+        &mut |i, n, buffer| {
+            shown.stage(&format!("trying {buffer} frames ({}/{n})", i + 1));
+            shown.set(i as f32 / n.max(1) as f32);
+        },
+    )?;
+    shown.finish();
     if json {
         println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
         return Ok(());

@@ -20,7 +20,9 @@ fn track_id(ed: &Editor, n: usize) -> Result<u32> {
 }
 
 pub fn track(a: &TrackArgs) -> Result<()> {
-    let mut ed = Editor::open(SessionDir::new(&a.dir))?;
+    let sdir = SessionDir::new(&a.dir);
+    let _lock = sdir.lock_checked("overdub track")?;
+    let mut ed = Editor::open(sdir)?;
     match &a.action {
         TrackAction::Add { name, stereo } => {
             let id = ed.apply(Edit::AddTrack {
@@ -106,7 +108,9 @@ pub fn track(a: &TrackArgs) -> Result<()> {
 }
 
 pub fn clip(a: &ClipArgs) -> Result<()> {
-    let mut ed = Editor::open(SessionDir::new(&a.dir))?;
+    let sdir = SessionDir::new(&a.dir);
+    let _lock = sdir.lock_checked("overdub clip")?;
+    let mut ed = Editor::open(sdir)?;
     let rate = ed.session().rate;
     let find = |ed: &Editor, id: u32| {
         ed.session()

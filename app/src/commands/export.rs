@@ -1,11 +1,11 @@
-//! `overdub export DIR --out OUTDIR`: stems and/or mix, with a progress bar.
+//! `overdub export DIR --out OUTDIR`: stems and/or mix, with a progress bar on standard error.
 
-use std::io::Write;
 use std::time::Duration;
 
 use overdub_engine::export::{self, ExportFormat, ExportOptions, ExportProgress};
 use overdub_engine::{Error, Result};
 
+use super::progress::{Plain, Progress};
 use crate::cli::ExportArgs;
 
 fn parse_range(s: &str) -> Result<(f64, f64)> {
@@ -32,18 +32,18 @@ pub fn run(a: &ExportArgs) -> Result<()> {
         include_muted: a.include_muted,
     };
     let progress = ExportProgress::default();
+    let mut shown = Progress::new("exporting", Plain::Quarters);
     let report = std::thread::scope(|s| {
         let job = s.spawn(|| export::export(&a.dir, &opts, &progress));
         while !job.is_finished() {
-            draw(progress.fraction());
+            shown.set(progress.fraction());
             std::thread::sleep(Duration::from_millis(100));
         }
         job.join()
             .unwrap_or_else(|_| Err(Error::Device("the export thread failed".into())))
     });
-    draw(progress.fraction());
-    eprintln!();
     let report = report?;
+    shown.finish();
     for f in &report.files {
         println!("wrote {}", f.display());
     }
@@ -61,17 +61,4 @@ pub fn run(a: &ExportArgs) -> Result<()> {
         }
     );
     Ok(())
-}
-
-/// A one-line progress bar on standard error.
-fn draw(fraction: f32) {
-    const WIDTH: usize = 40;
-    let filled = (fraction.clamp(0.0, 1.0) * WIDTH as f32) as usize;
-    eprint!(
-        "\rexporting [{}{}] {:3.0}%",
-        "#".repeat(filled),
-        " ".repeat(WIDTH - filled),
-        fraction * 100.0
-    );
-    let _ = std::io::stderr().flush();
 }

@@ -1,33 +1,37 @@
 //! `overdub import DIR FILE...`: decode, convert to the session rate, add as clips.
 
-use std::io::Write;
-
 use overdub_engine::Result;
 use overdub_engine::import::{self, ImportOptions};
+use overdub_engine::session::SessionDir;
 
+use super::progress::{Plain, Progress};
 use crate::cli::ImportArgs;
 
 pub fn run(a: &ImportArgs) -> Result<()> {
+    let _lock = SessionDir::new(&a.dir).lock_checked("overdub import")?;
     let opts = ImportOptions {
         track: a.track,
         at_seconds: a.at,
     };
-    let mut last = (usize::MAX, -1i32);
+    // A bar over all the files on a terminal; off one, a line as each file starts.
+    let mut shown = Progress::new("importing", Plain::Stages);
+    let mut current = None;
     let imported = import::import(&a.dir, &a.files, &opts, &mut |p| {
-        let pct = (p.fraction * 100.0) as i32;
-        if (p.file, pct / 10) != (last.0, last.1 / 10) {
-            last = (p.file, pct);
-            eprint!(
-                "\rimporting {}/{}: {}  {pct:3}%",
+        if current != Some(p.file) {
+            current = Some(p.file);
+            let name = a.files.get(p.file).map(|f| f.display().to_string());
+            shown.stage(&format!(
+                "importing {}/{}: {}",
                 p.file + 1,
                 p.files,
-                a.files[p.file].display()
-            );
-            let _ = std::io::stderr().flush();
+                name.unwrap_or_default()
+            ));
         }
-    });
-    eprintln!();
-    for i in imported? {
+        let files = p.files.max(1) as f32;
+        shown.set((p.file as f32 + p.fraction) / files);
+    })?;
+    shown.finish();
+    for i in imported {
         if let Some(claimed) = i.repaired_from {
             println!(
                 "repaired {}: its header said {claimed} frames; all {} whole frames present were \

@@ -6,7 +6,10 @@ use overdub_engine::Result;
 use overdub_engine::session::SessionDir;
 
 pub fn run(dir: &Path, json: bool) -> Result<()> {
-    let session = SessionDir::new(dir).load()?;
+    let (session, warnings) = SessionDir::new(dir).load_checked()?;
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
     if json {
         println!(
             "{}",

@@ -9,6 +9,7 @@ mod info;
 mod latency;
 mod new;
 mod play;
+mod progress;
 mod record;
 mod recover;
 

@@ -26,7 +26,9 @@ pub fn print(r: &Recovered) {
 }
 
 pub fn run(dir: &Path) -> Result<()> {
-    match session::recover(&SessionDir::new(dir))? {
+    let sdir = SessionDir::new(dir);
+    let _lock = sdir.lock_checked("overdub recover")?;
+    match session::recover(&sdir)? {
         Some(r) => print(&r),
         None => println!(
             "nothing to recover: no interrupted recording in {}",
@@ -38,6 +40,8 @@ pub fn run(dir: &Path) -> Result<()> {
 
 pub fn restore(dir: &Path, backup: Option<&Path>) -> Result<()> {
     let sdir = SessionDir::new(dir);
+    // The session file may be the damaged one being replaced: lock without reading it.
+    let _lock = sdir.lock("overdub restore")?;
     let (from, kept) = session::restore_backup(&sdir, backup)?;
     println!("restored {} from {}", sdir.file().display(), from.display());
     if let Some(k) = kept {

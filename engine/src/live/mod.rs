@@ -17,7 +17,7 @@ use crate::latency::{StoredLatency, find_stored};
 use crate::rt::{Command, EngineStatus, MonitorMode, TrackId, TrackMeter};
 use crate::session::{
     AUTOSAVE_INTERVAL, Autosave, Clip, Edit, Editor, Recovered, SaveJob, SaveResult, Saver,
-    SessionDir, Track, clear_journal, recording_clips, recover,
+    SessionDir, SessionLock, Track, clear_journal, recording_clips, recover,
 };
 
 mod takes;
@@ -177,6 +177,17 @@ pub struct Live {
     interruption: Option<String>,
     /// The status numbers of the last engine, kept after it is closed.
     last_status: Option<Arc<EngineStatus>>,
+    /// The session's writer lock; None when opened read-only.
+    lock: Option<SessionLock>,
+}
+
+/// How a session is opened.
+#[derive(Clone, Copy, Debug)]
+pub enum Access {
+    /// For writing, as this program ("overdub record"); refused while another holds it.
+    Write(&'static str),
+    /// To look and listen only.
+    ReadOnly,
 }
 
 impl Live {
@@ -185,12 +196,43 @@ impl Live {
     /// editable, and [`Live::set_stream`] can try another. Takes of an interrupted recording are
     /// put back first.
     pub fn open(dir: &Path, req: StreamRequest, measured: Vec<StoredLatency>) -> Result<Self> {
-        let mut live = Self::open_session(dir, req, measured)?;
-        let req = live.req.clone();
-        if let Err(e) = live.set_stream(req) {
-            live.messages.push(e.to_string());
-        }
+        let mut live = Self::open_session(dir, req, measured, Access::Write("the Overdub window"))?;
+        live.open_device();
         Ok(live)
+    }
+
+    /// Open the session to look and listen, without writing anything to its folder (another
+    /// program holds it): no recording, no edits, no saves, no recovery.
+    pub fn open_read_only(
+        dir: &Path,
+        req: StreamRequest,
+        measured: Vec<StoredLatency>,
+    ) -> Result<Self> {
+        let mut live = Self::open_session(dir, req, measured, Access::ReadOnly)?;
+        live.open_device();
+        Ok(live)
+    }
+
+    fn open_device(&mut self) {
+        let req = self.req.clone();
+        if let Err(e) = self.set_stream(req) {
+            self.messages.push(e.to_string());
+        }
+    }
+
+    /// Whether the session was opened read-only.
+    pub fn is_read_only(&self) -> bool {
+        self.lock.is_none()
+    }
+
+    /// The refusal for a change to a read-only session.
+    fn writable(&self) -> Result<()> {
+        match self.lock {
+            Some(_) => Ok(()),
+            None => Err(Error::InvalidSetting(
+                "this session is open read-only (another program is writing it)".into(),
+            )),
+        }
     }
 
     /// Open the session with no device yet ([`Live::set_stream`] opens one). For the command
@@ -199,17 +241,24 @@ impl Live {
         dir: &Path,
         req: StreamRequest,
         measured: Vec<StoredLatency>,
+        access: Access,
     ) -> Result<Self> {
         let sdir = SessionDir::new(dir);
         let mut messages = Vec::new();
-        let recovered = recover(&sdir)?;
+        let (lock, recovered) = match access {
+            // Checked before the lock, so a bad session is refused with nothing written.
+            Access::Write(program) => (Some(sdir.lock_checked(program)?), recover(&sdir)?),
+            Access::ReadOnly => (None, None),
+        };
         if let Some(r) = &recovered {
             messages.push(format!(
                 "recovered an interrupted recording: {} clip(s) put back",
                 r.clips.len()
             ));
         }
-        let editor = Editor::open(sdir)?;
+        let (session, warnings) = sdir.load_checked()?;
+        messages.extend(warnings);
+        let editor = Editor::new(sdir, session);
         let req = StreamRequest {
             rate: editor.session().rate,
             ..req
@@ -242,8 +291,11 @@ impl Live {
             run_length: None,
             interruption: None,
             last_status: None,
+            lock,
         };
-        live.saver = Saver::start(live.editor.dir().clone()).ok();
+        if live.lock.is_some() {
+            live.saver = Saver::start(live.editor.dir().clone()).ok();
+        }
         Ok(live)
     }
 
@@ -555,6 +607,9 @@ impl Live {
         if !matches!(self.state, State::Stopped) {
             return Ok(());
         }
+        if recording {
+            self.writable()?;
+        }
         self.interruption = None;
         // The bridge of a cpal stream may have grown since the device opened: take the figure
         // that holds for this take.
@@ -775,6 +830,7 @@ impl Live {
 
     /// Apply an edit and mirror it to the engine.
     pub fn apply(&mut self, edit: Edit) -> Result<Option<u32>> {
+        self.writable()?;
         let structural = matches!(
             edit,
             Edit::AddTrack { .. } | Edit::RemoveTrack(_) | Edit::SetChannels(..)
@@ -829,11 +885,15 @@ impl Live {
 
     /// Save the session (on the saving thread; a failure comes back as a message).
     pub fn save(&mut self) -> Result<()> {
+        self.writable()?;
         self.queue_save(false)
     }
 
     /// Save now, on this thread, and wait (for leaving the program).
     pub fn save_now(&mut self) -> Result<()> {
+        if self.is_read_only() {
+            return Ok(());
+        }
         if let Some(s) = self.saver.take() {
             for r in s.flush() {
                 self.saver_result(r);
@@ -844,6 +904,7 @@ impl Live {
     }
 
     fn queue_save(&mut self, clear_journal_after: bool) -> Result<()> {
+        self.writable()?;
         let job = SaveJob::Save {
             session: self.editor.session().clone(),
             clear_journal: clear_journal_after,

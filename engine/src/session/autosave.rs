@@ -84,10 +84,7 @@ pub fn backup(dir: &SessionDir, session: &Session) -> Result<PathBuf> {
 /// Copy the current `session.json` to `backups/` if it is a good one (a damaged file is not
 /// worth keeping twice).
 pub fn backup_current(dir: &SessionDir) -> Result<()> {
-    let Ok(text) = std::fs::read_to_string(dir.file()) else {
-        return Ok(());
-    };
-    match serde_json::from_str::<Session>(&text) {
+    match super::validate::read_session(&dir.file()) {
         Ok(s) => backup(dir, &s).map(|_| ()),
         Err(_) => Ok(()),
     }
@@ -95,12 +92,10 @@ pub fn backup_current(dir: &SessionDir) -> Result<()> {
 
 /// The newest backup that reads as a session.
 pub fn newest_good_backup(dir: &SessionDir) -> Option<PathBuf> {
-    list_backups(dir).into_iter().rev().find(|p| {
-        std::fs::read_to_string(p)
-            .ok()
-            .and_then(|t| serde_json::from_str::<Session>(&t).ok())
-            .is_some()
-    })
+    list_backups(dir)
+        .into_iter()
+        .rev()
+        .find(|p| super::validate::read_session(p).is_ok())
 }
 
 /// Put a backup in place of `session.json` (the newest good one unless `chosen` names one). A
@@ -117,10 +112,13 @@ pub fn restore_backup(
             reason: "no good backup to restore".into(),
         })?,
     };
-    let text = std::fs::read_to_string(&from).map_err(|e| Error::io(&from, e))?;
-    serde_json::from_str::<Session>(&text).map_err(|e| Error::Session {
+    let session = super::validate::read_session(&from).map_err(|e| Error::Session {
         path: from.clone(),
         reason: format!("this backup is damaged too ({e})"),
+    })?;
+    let text = serde_json::to_string_pretty(&session).map_err(|e| Error::Session {
+        path: from.clone(),
+        reason: format!("cannot serialize ({e})"),
     })?;
     let current = dir.file();
     let kept = if current.exists() {

@@ -55,16 +55,15 @@ pub fn write_journal(dir: &SessionDir, journal: &TakeJournal) -> Result<()> {
 /// The journal left by a recording that did not finish, if any.
 pub fn read_journal(dir: &SessionDir) -> Result<Option<TakeJournal>> {
     let path = dir.journal();
-    match std::fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str(&text)
-            .map(Some)
-            .map_err(|e| Error::Session {
-                path,
-                reason: format!("unreadable take journal ({e})"),
-            }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::io(path, e)),
-    }
+    let Some(text) = super::validate::read_limited(&path)? else {
+        return Ok(None);
+    };
+    super::validate::parse(&text)
+        .map(Some)
+        .map_err(|e| Error::Session {
+            path,
+            reason: format!("unreadable take journal ({e})"),
+        })
 }
 
 /// Remove the journal once its takes are safe in `session.json`.
@@ -159,6 +158,8 @@ pub fn recover(dir: &SessionDir) -> Result<Option<Recovered>> {
         return Ok(None);
     };
     let mut session = dir.load()?;
+    // Nothing is repaired or added until every entry is known to stay inside the session.
+    super::validate::check_journal(&journal, &session, &dir.audio(), &dir.journal())?;
     let mut out = Recovered::default();
     for e in &journal.takes {
         if in_session(&session, &e.file) {

@@ -3,9 +3,11 @@
 mod autosave;
 mod edit;
 mod journal;
+mod lock;
 mod model;
 mod saver;
 mod store;
+pub mod validate;
 
 pub use autosave::{
     AUTOSAVE_INTERVAL, Autosave, KEEP_BACKUPS, backup, backup_current, list_backups,
@@ -16,6 +18,7 @@ pub use journal::{
     JournalEntry, Recovered, TakeJournal, clear_journal, clips_for_take, read_journal,
     recording_clips, recover, write_journal,
 };
+pub use lock::SessionLock;
 pub use model::{Clip, SESSION_VERSION, Session, Track, db_to_gain, file_safe};
 pub use saver::{SaveJob, SaveResult, Saver};
 pub use store::{SessionDir, write_atomic};

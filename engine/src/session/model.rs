@@ -9,6 +9,7 @@ pub const SESSION_VERSION: u32 = 1;
 
 /// A recording session: its sample rate and its tracks.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Session {
     /// Format version of the file this came from.
     pub version: u32,
@@ -24,6 +25,7 @@ pub struct Session {
 
 /// One track.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Track {
     /// Stable id.
     pub id: TrackId,
@@ -34,8 +36,8 @@ pub struct Track {
     /// 1 (mono) or 2 (stereo).
     #[serde(default = "mono")]
     pub channels: u8,
-    /// Fader gain, dB.
-    #[serde(default)]
+    /// Fader gain, dB (-inf: silent, which JSON holds as `null`).
+    #[serde(default, deserialize_with = "gain_or_silent")]
     pub gain_db: f32,
     /// Pan, -1.0 (left) to 1.0 (right).
     #[serde(default)]
@@ -57,8 +59,14 @@ pub struct Track {
     pub clips: Vec<Clip>,
 }
 
+/// A fader gain in dB; `null` (how JSON writes -inf) is silence.
+fn gain_or_silent<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f32, D::Error> {
+    Ok(Option::<f32>::deserialize(d)?.unwrap_or(f32::NEG_INFINITY))
+}
+
 /// A stretch of an audio file placed on a track.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Clip {
     /// Stable id.
     pub id: u32,

@@ -6,7 +6,8 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::model::{SESSION_VERSION, Session};
+use super::model::Session;
+use super::validate;
 use crate::error::{Error, Result};
 
 /// Paths inside one session folder.
@@ -56,17 +57,21 @@ impl SessionDir {
         self.save(session)
     }
 
-    /// Read `session.json`.
+    /// Read `session.json`, checked field by field (see [`super::validate`]). Clips that ran
+    /// past the end of their file are cut to it.
     pub fn load(&self) -> Result<Session> {
+        self.load_checked().map(|(s, _)| s)
+    }
+
+    /// Read `session.json` as [`SessionDir::load`] does, with a warning for each clip that was
+    /// cut to its file.
+    pub fn load_checked(&self) -> Result<(Session, Vec<String>)> {
         let path = self.file();
-        let text = fs::read_to_string(&path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::Session {
-                path: self.root.clone(),
-                reason: "no session.json here (create one with `overdub new`)".into(),
-            },
-            _ => Error::io(&path, e),
+        let text = validate::read_limited(&path)?.ok_or_else(|| Error::Session {
+            path: self.root.clone(),
+            reason: "no session.json here (create one with `overdub new`)".into(),
         })?;
-        let session: Session = serde_json::from_str(&text).map_err(|e| Error::Session {
+        let mut session: Session = validate::parse(&text).map_err(|e| Error::Session {
             path: path.clone(),
             reason: match super::autosave::newest_good_backup(self) {
                 Some(b) => format!(
@@ -78,22 +83,9 @@ impl SessionDir {
                 None => format!("damaged session file ({e}) and no backup to restore"),
             },
         })?;
-        if session.version > SESSION_VERSION {
-            return Err(Error::Session {
-                path,
-                reason: format!(
-                    "written by a newer Overdub (format {}, this one reads up to {SESSION_VERSION})",
-                    session.version
-                ),
-            });
-        }
-        if session.rate == 0 {
-            return Err(Error::Session {
-                path,
-                reason: "sample rate is 0".into(),
-            });
-        }
-        Ok(session)
+        validate::check_session(&mut session, &path)?;
+        let warnings = validate::check_clip_files(&mut session, &self.audio(), &path)?;
+        Ok((session, warnings))
     }
 
     /// Write `session.json` atomically. The previous save, if it is a good one, is first copied

@@ -1,3 +1,6 @@
+// Each test binary uses some of these.
+#![allow(dead_code)]
+
 //! What the window tests share: the real app over a session on a device, and stepping it in real
 //! time (the virtual device runs at real speed).
 
@@ -5,10 +8,25 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
-use overdub_engine::io::StreamRequest;
+use overdub_engine::io::{CallbackOrder, HostId, StreamRequest};
 use overdub_engine::live::Live;
 use overdub_engine::settings::Settings;
 use overdub_ui::OverdubApp;
+
+/// The virtual test-signal device at `buffer` frames (its rate is the session's).
+pub fn virtual_request(buffer: u32) -> StreamRequest {
+    StreamRequest {
+        host: HostId::Virtual,
+        input: Some("Virtual Test Signal".into()),
+        output: None,
+        rate: 0,
+        buffer: Some(buffer),
+        loopback_delay: None,
+        master_out: 0,
+        faults: Vec::new(),
+        callbacks: CallbackOrder::Duplex,
+    }
+}
 
 /// The app over the session in `dir` on the device `req`, saving its settings to
 /// `settings_path`.
