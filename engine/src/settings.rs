@@ -41,6 +41,11 @@ pub struct Settings {
     /// Loopback measurements, one per host, devices, rate and buffer size.
     #[serde(default)]
     pub latency: Vec<StoredLatency>,
+    /// The file on disk was ignored (damaged or out of range): the first save moves it aside
+    /// to `settings.json.ignored` (unless one is there already) instead of overwriting what the
+    /// user had.
+    #[serde(skip)]
+    pub keep_ignored: bool,
 }
 
 impl Settings {
@@ -71,7 +76,7 @@ impl Settings {
                 Ok(s) => match s.check() {
                     Ok(()) => (s, None),
                     Err(why) => (
-                        Self::default(),
+                        Self::ignored(),
                         Some(format!(
                             "ignoring settings file {}: {why}; using the defaults",
                             path.display()
@@ -79,7 +84,7 @@ impl Settings {
                     ),
                 },
                 Err(e) => (
-                    Self::default(),
+                    Self::ignored(),
                     Some(format!(
                         "ignoring damaged settings file {} ({e})",
                         path.display()
@@ -88,6 +93,14 @@ impl Settings {
             },
             Ok(None) => (Self::default(), None),
             Err(e) => (Self::default(), Some(format!("cannot read settings: {e}"))),
+        }
+    }
+
+    /// The defaults, standing in for a file that was ignored.
+    fn ignored() -> Self {
+        Self {
+            keep_ignored: true,
+            ..Self::default()
         }
     }
 
@@ -143,8 +156,47 @@ impl Settings {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
+        let aside = path.with_extension("json.ignored");
+        if self.keep_ignored && path.exists() && !aside.exists() {
+            std::fs::rename(path, &aside).map_err(|e| Error::io(&aside, e))?;
+        }
         let text = serde_json::to_string_pretty(self)
             .map_err(|e| Error::InvalidSetting(format!("cannot serialize settings ({e})")))?;
         write_atomic(path, text.as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ignored_file_is_moved_aside_not_overwritten() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let path = tmp.path().join("settings.json");
+        std::fs::write(&path, r#"{"buffer": 0, "latency": []}"#).expect("write");
+        let s = Settings {
+            keep_ignored: true,
+            ..Settings::default()
+        };
+        s.save_to(&path).expect("save");
+        let aside = tmp.path().join("settings.json.ignored");
+        assert_eq!(
+            std::fs::read_to_string(&aside).expect("kept"),
+            r#"{"buffer": 0, "latency": []}"#
+        );
+        // A second save keeps the first one's original.
+        s.save_to(&path).expect("save again");
+        assert!(
+            std::fs::read_to_string(&aside)
+                .expect("kept")
+                .contains("\"buffer\": 0")
+        );
+        assert!(Settings::default().check().is_ok());
+        let bad = Settings {
+            buffer: Some(0),
+            ..Settings::default()
+        };
+        assert!(bad.check().expect_err("buffer 0").contains("buffer"));
     }
 }

@@ -204,7 +204,7 @@ impl OverdubApp {
         if files.is_empty() || self.import.is_some() {
             return;
         }
-        if let Err(e) = self.live.save() {
+        if let Err(e) = self.live.begin_outside_write("import") {
             self.tell(e.to_string());
             return;
         }
@@ -224,7 +224,10 @@ impl OverdubApp {
             });
         match spawned {
             Ok(handle) => self.import = Some(ImportJob { files, handle }),
-            Err(e) => self.tell(format!("cannot start the import: {e}")),
+            Err(e) => {
+                let _ = self.live.end_outside_write();
+                self.tell(format!("cannot start the import: {e}"));
+            }
         }
     }
 
@@ -235,8 +238,10 @@ impl OverdubApp {
         let Some(job) = self.import.take() else {
             return;
         };
+        // The session on disk is the import's (or, if it failed, the one saved before it).
+        let reloaded = self.live.end_outside_write();
         match job.handle.join() {
-            Ok(Ok(n)) => match self.live.reload() {
+            Ok(Ok(n)) => match reloaded {
                 Ok(()) => self.tell(format!("imported {n} file(s)")),
                 Err(e) => self.tell(e.to_string()),
             },

@@ -23,6 +23,17 @@ pub fn open_live(
             let live = Live::open_read_only(dir, req, measured)?;
             Ok((live, Some(e.to_string())))
         }
+        // The folder cannot take a lock (read-only media, a share without locks): it can still
+        // be looked at and played.
+        Err(Error::Io { path, source }) if path.ends_with(".overdub.lock") => {
+            let live = Live::open_read_only(dir, req, measured)?;
+            Ok((
+                live,
+                Some(format!(
+                    "this session's folder cannot be locked for writing ({source})"
+                )),
+            ))
+        }
         Err(e) => Err(e),
     }
 }

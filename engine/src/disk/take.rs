@@ -83,9 +83,20 @@ impl Take {
         let new = TakeWriter::create(&next, self.rate, channels, self.format)?;
         let old = std::mem::replace(&mut self.writer, new);
         let path = old.path().to_path_buf();
-        let frames = old.finish()?;
-        self.done.push((path, frames));
-        Ok(())
+        match old.finish() {
+            Ok(frames) => {
+                self.done.push((path, frames));
+                Ok(())
+            }
+            Err(e) => {
+                // The part is kept with every whole frame that reached the disk, so the take
+                // still places it.
+                let _ = super::wav_repair::repair_in_place(&path, true);
+                let frames = hound::WavReader::open(&path).map_or(0, |r| u64::from(r.duration()));
+                self.done.push((path, frames));
+                Err(e)
+            }
+        }
     }
 
     /// Header rewrite and sync on their schedules.

@@ -126,24 +126,27 @@ impl TakeWriter {
 
     /// Append interleaved samples (a whole number of frames overall).
     pub fn write(&mut self, samples: &[f32]) -> Result<()> {
-        self.bytes.clear();
-        match self.format {
-            TakeFormat::F32 => {
-                for s in samples {
-                    self.bytes.extend_from_slice(&s.to_le_bytes());
+        // A long slice (a whole imported file) goes a buffer's worth at a time.
+        for chunk in samples.chunks(WRITE_BUFFER / 4) {
+            self.bytes.clear();
+            match self.format {
+                TakeFormat::F32 => {
+                    for s in chunk {
+                        self.bytes.extend_from_slice(&s.to_le_bytes());
+                    }
+                }
+                TakeFormat::I24 => {
+                    for &s in chunk {
+                        self.bytes
+                            .extend_from_slice(&f32_to_i24(s).to_le_bytes()[..3]);
+                    }
                 }
             }
-            TakeFormat::I24 => {
-                for &s in samples {
-                    self.bytes
-                        .extend_from_slice(&f32_to_i24(s).to_le_bytes()[..3]);
-                }
-            }
+            self.data
+                .write_all(&self.bytes)
+                .map_err(|e| Error::io(&self.path, e))?;
+            self.samples += chunk.len() as u64;
         }
-        self.data
-            .write_all(&self.bytes)
-            .map_err(|e| Error::io(&self.path, e))?;
-        self.samples += samples.len() as u64;
         Ok(())
     }
 

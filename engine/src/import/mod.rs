@@ -119,6 +119,14 @@ pub fn import(
             session.tracks.len()
         )));
     }
+    if opts.track.is_none() && session.tracks.len() + files.len() > crate::rt::MAX_TRACKS {
+        return Err(Error::InvalidSetting(format!(
+            "the session has {} tracks and a session holds at most {}: import onto a track \
+             with --track",
+            session.tracks.len(),
+            crate::rt::MAX_TRACKS
+        )));
+    }
     if !(opts.at_seconds.is_finite() && opts.at_seconds >= 0.0) {
         return Err(Error::InvalidSetting(format!(
             "--at must be 0 or more seconds, not {}",

@@ -17,7 +17,7 @@ use crate::latency::{StoredLatency, find_stored};
 use crate::rt::{Command, EngineStatus, MonitorMode, TrackId, TrackMeter};
 use crate::session::{
     AUTOSAVE_INTERVAL, Autosave, Clip, Edit, Editor, Recovered, SaveJob, SaveResult, Saver,
-    SessionDir, SessionLock, Track, clear_journal, recording_clips, recover,
+    SessionDir, SessionLock, Track, clear_journal, forget_takes, recording_clips, recover,
 };
 
 mod takes;
@@ -179,6 +179,9 @@ pub struct Live {
     last_status: Option<Arc<EngineStatus>>,
     /// The session's writer lock; None when opened read-only.
     lock: Option<SessionLock>,
+    /// Another thread of this program is writing `session.json` (an import): no edits, saves
+    /// or recordings until it is done.
+    busy: Option<&'static str>,
 }
 
 /// How a session is opened.
@@ -225,14 +228,41 @@ impl Live {
         self.lock.is_none()
     }
 
-    /// The refusal for a change to a read-only session.
+    /// The refusal for a change to a read-only session, or while an import writes it.
     fn writable(&self) -> Result<()> {
-        match self.lock {
-            Some(_) => Ok(()),
-            None => Err(Error::InvalidSetting(
+        if self.lock.is_none() {
+            return Err(Error::InvalidSetting(
                 "this session is open read-only (another program is writing it)".into(),
-            )),
+            ));
         }
+        match self.busy {
+            Some(what) => Err(Error::InvalidSetting(format!(
+                "wait for the {what} to finish"
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Hand `session.json` to another thread of this program that edits it on disk (`what`,
+    /// e.g. "import"): everything so far is saved first, and until
+    /// [`Live::end_outside_write`] edits, saves and recording are refused, so nothing is lost
+    /// when the session is read back.
+    pub fn begin_outside_write(&mut self, what: &'static str) -> Result<()> {
+        self.writable()?;
+        if self.is_recording() {
+            return Err(Error::InvalidSetting(format!(
+                "stop recording before the {what}"
+            )));
+        }
+        self.save_now()?;
+        self.busy = Some(what);
+        Ok(())
+    }
+
+    /// The other writer is done: read `session.json` back (see [`Live::reload`]).
+    pub fn end_outside_write(&mut self) -> Result<()> {
+        self.busy = None;
+        self.reload()
     }
 
     /// Open the session with no device yet ([`Live::set_stream`] opens one). For the command
@@ -292,6 +322,7 @@ impl Live {
             interruption: None,
             last_status: None,
             lock,
+            busy: None,
         };
         if live.lock.is_some() {
             live.saver = Saver::start(live.editor.dir().clone()).ok();
@@ -552,6 +583,10 @@ impl Live {
                 self.stop();
                 State::Stopped
             }
+            // A take of a set length is never placed longer than asked.
+            recording @ State::Recording { until, .. } => {
+                recording.finishing(until.map_or(at, |u| u.min(at)))
+            }
             other => other.finishing(at),
         };
         self.shut_engine();
@@ -768,6 +803,7 @@ impl Live {
             takes.push(Pending {
                 track: t.id,
                 path,
+                offset: u64::from(self.latency.0),
                 result: None,
             });
         }
@@ -886,7 +922,7 @@ impl Live {
     /// Save the session (on the saving thread; a failure comes back as a message).
     pub fn save(&mut self) -> Result<()> {
         self.writable()?;
-        self.queue_save(false)
+        self.queue_save(Vec::new())
     }
 
     /// Save now, on this thread, and wait (for leaving the program).
@@ -903,21 +939,19 @@ impl Live {
         self.editor.save()
     }
 
-    fn queue_save(&mut self, clear_journal_after: bool) -> Result<()> {
+    /// Save on the saving thread; then the journal entries of the takes in `placed` go.
+    fn queue_save(&mut self, placed: Vec<String>) -> Result<()> {
         self.writable()?;
         let job = SaveJob::Save {
             session: self.editor.session().clone(),
-            clear_journal: clear_journal_after,
+            placed: placed.clone(),
         };
         let generation = self.editor.generation();
         match &self.saver {
             Some(s) if s.send(job, generation) => Ok(()),
             _ => {
                 self.editor.save()?;
-                if clear_journal_after {
-                    clear_journal(self.editor.dir())?;
-                }
-                Ok(())
+                forget_takes(self.editor.dir(), &placed)
             }
         }
     }
@@ -940,7 +974,7 @@ impl Live {
     pub fn reload(&mut self) -> Result<()> {
         let s = self.editor.dir().load()?;
         self.editor.replace(s);
-        self.queue_save(false)?;
+        self.queue_save(Vec::new())?;
         self.sync_engine();
         Ok(())
     }
@@ -1125,7 +1159,15 @@ impl Live {
             self.reserve = None;
             return;
         };
-        let latency = u64::from(self.latency.0);
+        let mut takes = takes;
+        for p in takes.iter_mut().filter(|p| p.result.is_none()) {
+            // The disk thread never said: what is on disk is the take.
+            p.result = Some((
+                crate::disk::salvage_parts(&p.path),
+                Some("the disk thread did not report this take; its files were kept".into()),
+            ));
+        }
+        let latency = takes.first().map_or(0, |p| p.offset);
         let asked = Some(stop_at.saturating_sub(start));
         let placed: Vec<(TrackId, &[(PathBuf, u64)])> = takes
             .iter()
@@ -1141,11 +1183,12 @@ impl Live {
         {
             self.messages.push(e.to_string());
         }
+        let files: Vec<String> = takes.iter().map(|p| file_name(&p.path)).collect();
         self.placed = takes.into_iter().map(|p| self.report_take(p)).collect();
         // The takes are closed: the space held back is given back so the session can be saved
-        // on a full disk. The journal goes once the save is done (on the saving thread).
+        // on a full disk. Their journal entries go once the save is done (on the saving thread).
         self.reserve = None;
-        if let Err(e) = self.queue_save(true) {
+        if let Err(e) = self.queue_save(files) {
             self.messages.push(format!(
                 "the takes are recorded but the session could not be saved ({e}); they will be \
                  recovered at the next start"
@@ -1155,12 +1198,7 @@ impl Live {
 
     /// What became of one take: its files and the clips that place it.
     fn report_take(&self, p: Pending) -> TakeReport {
-        let (parts, error) = p.result.unwrap_or_else(|| {
-            (
-                crate::disk::salvage_parts(&p.path),
-                Some("the disk thread did not report this take; its files were kept".into()),
-            )
-        });
+        let (parts, error) = p.result.unwrap_or_default();
         let track = self.editor.session().track(p.track);
         let names: Vec<String> = parts.iter().map(|(f, _)| file_name(f)).collect();
         let clips: Vec<Clip> = track

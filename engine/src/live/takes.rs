@@ -11,7 +11,7 @@ use crate::engine::take_path;
 use crate::error::{Error, Result};
 use crate::rt::TrackId;
 use crate::session::{
-    Clip, JournalEntry, SessionDir, TakeJournal, Track, clear_journal, write_journal,
+    Clip, JournalEntry, SessionDir, Track, forget_takes, read_journal, write_journal,
 };
 
 /// A take file created ahead of recording: its track, path and open writer.
@@ -25,6 +25,9 @@ pub(super) type TakeParts = (Vec<(PathBuf, u64)>, Option<String>);
 pub(super) struct Pending {
     pub track: TrackId,
     pub path: PathBuf,
+    /// The round trip compensated in this take, frames (as written in the journal; a device
+    /// reopened since may have another).
+    pub offset: u64,
     pub result: Option<TakeParts>,
 }
 
@@ -128,7 +131,9 @@ pub(super) fn prepare_takes(
 ) -> Result<Batch> {
     let reserve = DiskReserve::claim(dir)?;
     let mut out = Vec::new();
-    let mut journal = TakeJournal::default();
+    // Entries of an earlier recording whose save has not landed yet (or failed) stay beside
+    // these; each save drops only its own.
+    let mut journal = read_journal(dir).ok().flatten().unwrap_or_default();
     for t in armed {
         let path = take_path(&dir.audio(), t);
         let take = match Take::create(
@@ -154,6 +159,8 @@ pub(super) fn prepare_takes(
             position,
             offset,
             length: None,
+            track_name: Some(t.name.clone()),
+            channels: Some(t.channels),
         });
         out.push((t.clone(), path, take));
     }
@@ -190,5 +197,9 @@ pub(super) fn remove_take_files(dir: &SessionDir, bases: &[PathBuf]) {
             }
         }
     }
-    let _ = clear_journal(dir);
+    let names: Vec<String> = bases
+        .iter()
+        .filter_map(|b| b.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    let _ = forget_takes(dir, &names);
 }

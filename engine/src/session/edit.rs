@@ -112,6 +112,15 @@ fn invalid(msg: impl Into<String>) -> Error {
     Error::InvalidSetting(msg.into())
 }
 
+/// A track name a session can hold.
+fn check_name(name: &str) -> Result<()> {
+    let max = super::validate::MAX_NAME_CHARS;
+    if name.chars().count() > max {
+        return Err(invalid(format!("a track name is at most {max} characters")));
+    }
+    Ok(())
+}
+
 impl Editor {
     /// Edit `session`, whose files live in `dir`.
     pub fn new(dir: SessionDir, session: Session) -> Self {
@@ -247,6 +256,9 @@ fn apply_to(s: &mut Session, edit: &Edit, dir: &SessionDir) -> Result<Option<u32
             if s.tracks.len() >= MAX_TRACKS {
                 return Err(invalid(format!("at most {MAX_TRACKS} tracks")));
             }
+            if let Some(n) = name {
+                check_name(n)?;
+            }
             let id = s.add_track();
             let t = track_mut(s, id)?;
             if let Some(n) = name {
@@ -266,6 +278,7 @@ fn apply_to(s: &mut Session, edit: &Edit, dir: &SessionDir) -> Result<Option<u32
             if name.trim().is_empty() {
                 return Err(invalid("a track name cannot be empty"));
             }
+            check_name(name)?;
             track_mut(s, *id)?.name = name.trim().to_string();
         }
         Edit::SetChannels(id, ch) => {
@@ -274,7 +287,16 @@ fn apply_to(s: &mut Session, edit: &Edit, dir: &SessionDir) -> Result<Option<u32
             }
             track_mut(s, *id)?.channels = *ch;
         }
-        Edit::SetInput(id, input) => track_mut(s, *id)?.input = *input,
+        Edit::SetInput(id, input) => {
+            if *input > super::validate::MAX_INPUT {
+                return Err(invalid(format!(
+                    "input {} is beyond the last input a track can take ({})",
+                    u32::from(*input) + 1,
+                    u32::from(super::validate::MAX_INPUT) + 1
+                )));
+            }
+            track_mut(s, *id)?.input = *input;
+        }
         Edit::SetGain(id, db) => {
             if !(db.is_finite() || *db == f32::NEG_INFINITY) || *db > 24.0 {
                 return Err(invalid(format!(
@@ -507,6 +529,13 @@ mod tests {
             Edit::DeleteClip(999),
             Edit::SetPan(1, 3.0),
             Edit::RenameTrack(1, "  ".into()),
+            // What the loader would refuse is refused here first.
+            Edit::RenameTrack(1, "x".repeat(300)),
+            Edit::SetInput(1, 1024),
+            Edit::AddTrack {
+                name: Some("y".repeat(300)),
+                channels: 1,
+            },
         ] {
             assert!(ed.apply(edit.clone()).is_err(), "{edit:?} was accepted");
         }

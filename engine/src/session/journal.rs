@@ -27,6 +27,13 @@ pub struct JournalEntry {
     pub offset: u64,
     /// Timeline frames asked for, if known.
     pub length: Option<u64>,
+    /// The track's name and channels, so that a track added since the last save (and not yet
+    /// in `session.json`) is made again on recovery rather than its take lost.
+    #[serde(default)]
+    pub track_name: Option<String>,
+    /// See `track_name`.
+    #[serde(default)]
+    pub channels: Option<u8>,
 }
 
 /// The journal file's content.
@@ -64,6 +71,24 @@ pub fn read_journal(dir: &SessionDir) -> Result<Option<TakeJournal>> {
             path,
             reason: format!("unreadable take journal ({e})"),
         })
+}
+
+/// Drop the entries of the takes in `files` (first file names) once they are safe in a saved
+/// `session.json`; the journal goes when no entry is left. Entries of another recording (one
+/// started since, or one whose save failed) stay.
+pub fn forget_takes(dir: &SessionDir, files: &[String]) -> Result<()> {
+    if files.is_empty() {
+        return Ok(());
+    }
+    let Ok(Some(mut journal)) = read_journal(dir) else {
+        return Ok(());
+    };
+    journal.takes.retain(|e| !files.contains(&e.file));
+    if journal.takes.is_empty() {
+        clear_journal(dir)
+    } else {
+        write_journal(dir, &journal)
+    }
 }
 
 /// Remove the journal once its takes are safe in `session.json`.
@@ -162,6 +187,18 @@ pub fn recover(dir: &SessionDir) -> Result<Option<Recovered>> {
     super::validate::check_journal(&journal, &session, &dir.audio(), &dir.journal())?;
     let mut out = Recovered::default();
     for e in &journal.takes {
+        if session.track(e.track).is_none() {
+            // Recorded on a track added after the last save: make it again.
+            let name = e
+                .track_name
+                .clone()
+                .unwrap_or_else(|| format!("Recovered track {}", e.track));
+            let channels = e.channels.filter(|c| matches!(c, 1 | 2)).unwrap_or(1);
+            session
+                .tracks
+                .push(super::model::Track::new(e.track, name, 0, channels));
+            session.next_track_id = session.next_track_id.max(e.track.saturating_add(1));
+        }
         if in_session(&session, &e.file) {
             out.already_saved += 1;
             continue;
@@ -201,6 +238,75 @@ fn in_session(s: &Session, file: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_take_on_a_track_added_after_the_last_save_is_recovered_onto_it_again() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = SessionDir::new(tmp.path().join("s"));
+        dir.create(&Session::new(48_000, 1)).expect("create");
+        let spec = hound::WavSpec {
+            channels: 2,
+            sample_rate: 48_000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(dir.audio().join("Bass-take1.wav"), spec).expect("w");
+        for i in 0..2000 {
+            w.write_sample(i as i16).expect("s");
+        }
+        w.finalize().expect("fin");
+        // Track 7 ("Bass", stereo) was added and recorded on, then the program died before
+        // session.json knew about it.
+        write_journal(
+            &dir,
+            &TakeJournal {
+                takes: vec![JournalEntry {
+                    track: 7,
+                    file: "Bass-take1.wav".into(),
+                    position: 480,
+                    offset: 0,
+                    length: None,
+                    track_name: Some("Bass".into()),
+                    channels: Some(2),
+                }],
+            },
+        )
+        .expect("journal");
+        let r = recover(&dir).expect("recovers").expect("had a journal");
+        assert_eq!(r.clips.len(), 1);
+        let s = dir.load().expect("loads");
+        let t = s.track(7).expect("the track is back");
+        assert_eq!((t.name.as_str(), t.channels), ("Bass", 2));
+        assert_eq!((t.clips[0].position, t.clips[0].length), (480, 1000));
+        assert!(s.next_track_id > 7);
+        assert!(!dir.journal().exists());
+    }
+
+    #[test]
+    fn a_save_forgets_only_the_takes_it_placed() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = SessionDir::new(tmp.path().join("s"));
+        dir.create(&Session::new(48_000, 2)).expect("create");
+        let entry = |file: &str| JournalEntry {
+            track: 1,
+            file: file.into(),
+            position: 0,
+            offset: 0,
+            length: None,
+            track_name: None,
+            channels: None,
+        };
+        // The first take's save has not landed when the second recording starts.
+        let journal = TakeJournal {
+            takes: vec![entry("first.wav"), entry("second.wav")],
+        };
+        write_journal(&dir, &journal).expect("journal");
+        forget_takes(&dir, &["first.wav".to_string()]).expect("forget");
+        let left = read_journal(&dir).expect("read").expect("still there");
+        assert_eq!(left.takes, vec![entry("second.wav")]);
+        forget_takes(&dir, &["second.wav".to_string()]).expect("forget");
+        assert!(!dir.journal().exists());
+    }
 
     #[test]
     fn parts_become_gapless_clips_after_the_offset() {

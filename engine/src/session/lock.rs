@@ -33,7 +33,8 @@ impl SessionDir {
     /// Take the session for writing as `program` (e.g. "overdub record"). Refused with
     /// [`Error::Locked`] while another process holds it.
     pub fn lock(&self, program: &str) -> Result<SessionLock> {
-        if !self.file().is_file() {
+        // A session folder: its session.json, or (for `restore` after it was lost) its backups.
+        if !(self.file().is_file() || self.backups().is_dir()) {
             return Err(Error::Session {
                 path: self.root().to_path_buf(),
                 reason: "no session.json here (create one with `overdub new`)".into(),

@@ -15,8 +15,8 @@ pub use autosave::{
 };
 pub use edit::{Edit, Editor, UNDO_LIMIT};
 pub use journal::{
-    JournalEntry, Recovered, TakeJournal, clear_journal, clips_for_take, read_journal,
-    recording_clips, recover, write_journal,
+    JournalEntry, Recovered, TakeJournal, clear_journal, clips_for_take, forget_takes,
+    read_journal, recording_clips, recover, write_journal,
 };
 pub use lock::SessionLock;
 pub use model::{Clip, SESSION_VERSION, Session, Track, db_to_gain, file_safe};

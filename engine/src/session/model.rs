@@ -59,6 +59,25 @@ pub struct Track {
     pub clips: Vec<Clip>,
 }
 
+impl Track {
+    /// A track at 0 dB, centred, monitoring automatically, not armed, with no clips.
+    pub fn new(id: TrackId, name: String, input: u16, channels: u8) -> Self {
+        Self {
+            id,
+            name,
+            input,
+            channels,
+            gain_db: 0.0,
+            pan: 0.0,
+            mute: false,
+            solo: false,
+            monitor: MonitorMode::Auto,
+            armed: false,
+            clips: Vec::new(),
+        }
+    }
+}
+
 /// A fader gain in dB; `null` (how JSON writes -inf) is silence.
 fn gain_or_silent<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f32, D::Error> {
     Ok(Option::<f32>::deserialize(d)?.unwrap_or(f32::NEG_INFINITY))
@@ -108,19 +127,12 @@ impl Session {
         let id = self.next_track_id;
         self.next_track_id += 1;
         let n = self.tracks.len();
-        self.tracks.push(Track {
+        self.tracks.push(Track::new(
             id,
-            name: format!("Track {}", n + 1),
-            input: u16::try_from(n).unwrap_or(u16::MAX),
-            channels: 1,
-            gain_db: 0.0,
-            pan: 0.0,
-            mute: false,
-            solo: false,
-            monitor: MonitorMode::Auto,
-            armed: false,
-            clips: Vec::new(),
-        });
+            format!("Track {}", n + 1),
+            u16::try_from(n).unwrap_or(u16::MAX),
+            1,
+        ));
         id
     }
 

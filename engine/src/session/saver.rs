@@ -6,18 +6,19 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 
 use super::autosave::backup;
-use super::journal::clear_journal;
+use super::journal::forget_takes;
 use super::model::Session;
 use super::store::SessionDir;
 
 /// A write to do.
 pub enum SaveJob {
-    /// Save `session.json`; then, if asked, drop the take journal (the takes are safe).
+    /// Save `session.json`; then drop these takes from the take journal (they are safe).
     Save {
         /// The session as it was when saved.
         session: Session,
-        /// Remove the take journal after a good save.
-        clear_journal: bool,
+        /// First files of the takes this save places, whose journal entries go after a good
+        /// save.
+        placed: Vec<String>,
     },
     /// Write an autosave backup.
     Backup(Session),
@@ -54,12 +55,9 @@ impl Saver {
             .spawn(move || {
                 for (job, generation) in rx {
                     let r = match job {
-                        SaveJob::Save {
-                            session,
-                            clear_journal: clear,
-                        } => dir
+                        SaveJob::Save { session, placed } => dir
                             .save(&session)
-                            .and_then(|()| if clear { clear_journal(&dir) } else { Ok(()) })
+                            .and_then(|()| forget_takes(&dir, &placed))
                             .map(|()| SaveResult::Saved {
                                 backup: false,
                                 generation,

@@ -25,6 +25,9 @@ pub const MAX_CLIPS_PER_TRACK: usize = 100_000;
 pub const MAX_NAME_CHARS: usize = 256;
 /// The highest input channel a track may name (0-based).
 pub const MAX_INPUT: u16 = 1023;
+/// Track and clip ids (and the counters that hand them out) stay below this, so that adding
+/// tracks and clips can never run out of ids.
+pub const MAX_ID: u32 = 1 << 30;
 
 /// Read a small untrusted file whole, refusing one larger than [`MAX_FILE_BYTES`] without reading
 /// it. `Ok(None)` when it does not exist.
@@ -126,11 +129,19 @@ pub fn check_session(s: &mut Session, path: &Path) -> Result<()> {
             format!("{} tracks, more than {MAX_TRACKS}", s.tracks.len()),
         );
     }
+    for (name, v) in [
+        ("next_track_id", s.next_track_id),
+        ("next_clip_id", s.next_clip_id),
+    ] {
+        if v > MAX_ID {
+            return bad(name.into(), format!("{v} is above {MAX_ID}"));
+        }
+    }
     let mut track_ids = Vec::with_capacity(s.tracks.len());
     let mut clip_ids = Vec::new();
     for (i, t) in s.tracks.iter().enumerate() {
         let at = |f: &str| format!("tracks[{i}].{f}");
-        if t.id == 0 || t.id == u32::MAX {
+        if t.id == 0 || t.id >= MAX_ID {
             return bad(at("id"), format!("{} is not a track id", t.id));
         }
         if track_ids.contains(&t.id) {
@@ -152,7 +163,7 @@ pub fn check_session(s: &mut Session, path: &Path) -> Result<()> {
         if t.input > MAX_INPUT {
             return bad(at("input"), format!("{} is above {MAX_INPUT}", t.input));
         }
-        if !(t.gain_db == f32::NEG_INFINITY || (-200.0..=24.0).contains(&t.gain_db)) {
+        if !(t.gain_db == f32::NEG_INFINITY || (t.gain_db.is_finite() && t.gain_db <= 24.0)) {
             return bad(
                 at("gain_db"),
                 format!("{} dB is out of range (up to +24 dB)", t.gain_db),
@@ -169,7 +180,7 @@ pub fn check_session(s: &mut Session, path: &Path) -> Result<()> {
         }
         for (j, c) in t.clips.iter().enumerate() {
             let at = |f: &str| format!("tracks[{i}].clips[{j}].{f}");
-            if c.id == 0 || c.id == u32::MAX {
+            if c.id == 0 || c.id >= MAX_ID {
                 return bad(at("id"), format!("{} is not a clip id", c.id));
             }
             clip_ids.push(c.id);
@@ -196,7 +207,7 @@ pub fn check_session(s: &mut Session, path: &Path) -> Result<()> {
     if let Some(w) = clip_ids.windows(2).find(|w| w[0] == w[1]) {
         return bad("clips".into(), format!("clip id {} is used twice", w[0]));
     }
-    // Below u32::MAX, checked above: the +1 cannot overflow.
+    // Below MAX_ID, checked above: the +1 cannot overflow.
     if let Some(&top) = track_ids.iter().max() {
         s.next_track_id = s.next_track_id.max(top + 1);
     }
@@ -273,13 +284,38 @@ pub fn check_journal(j: &TakeJournal, session: &Session, audio: &Path, path: &Pa
             format!("{} takes, more than {MAX_TRACKS}", j.takes.len()),
         ));
     }
+    let mut new_tracks = Vec::new();
     for (i, e) in j.takes.iter().enumerate() {
         let at = |f: &str| format!("takes[{i}].{f}");
+        // A track missing from the session was added after its last save; recovery makes it
+        // again, within the same limits as any track.
         if session.track(e.track).is_none() {
+            if e.track == 0 || e.track >= MAX_ID {
+                return Err(field(
+                    path,
+                    at("track"),
+                    format!("{} is not a track id", e.track),
+                ));
+            }
+            if !new_tracks.contains(&e.track) {
+                new_tracks.push(e.track);
+            }
+        }
+        if e.track_name
+            .as_ref()
+            .is_some_and(|n| n.chars().count() > MAX_NAME_CHARS)
+        {
             return Err(field(
                 path,
-                at("track"),
-                format!("no track {} in the session", e.track),
+                at("track_name"),
+                format!("longer than {MAX_NAME_CHARS} characters"),
+            ));
+        }
+        if e.channels.is_some_and(|c| !matches!(c, 1 | 2)) {
+            return Err(field(
+                path,
+                at("channels"),
+                "a track is mono or stereo".into(),
             ));
         }
         if !plain_file_name(&e.file) || !stays_inside(audio, &e.file) {
@@ -306,6 +342,13 @@ pub fn check_journal(j: &TakeJournal, session: &Session, audio: &Path, path: &Pa
                 ));
             }
         }
+    }
+    if session.tracks.len() + new_tracks.len() > MAX_TRACKS {
+        return Err(field(
+            path,
+            "takes".into(),
+            format!("would make more than {MAX_TRACKS} tracks"),
+        ));
     }
     Ok(())
 }
