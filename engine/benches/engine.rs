@@ -16,8 +16,17 @@ fn main() {
             seconds: 5.0,
         }) {
             Ok(r) => println!(
-                "mixer {tracks:3} play + {record:2} rec @ {buffer:3} frames: mean {:6.1} us, p99 {:6.1} us = {:5.2}% / {:5.2}% DSP; disk {:4.0} MB/s",
-                r.mean_us, r.p99_us, r.load_mean_pct, r.load_p99_pct, r.disk_write_mb_s
+                "mixer {tracks:3} play + {record:2} rec @ {buffer:3} frames: mean {:6.1} us, p99 {:6.1} us, p99.9 {:6.1} us, max {:6.1} us = {:5.2}% / {:5.2}% / {:5.2}% / {:5.2}% DSP; {} page faults; disk {:4.0} MB/s",
+                r.mean_us,
+                r.p99_us,
+                r.p999_us,
+                r.max_us,
+                r.load_mean_pct,
+                r.load_p99_pct,
+                r.load_p999_pct,
+                r.load_max_pct,
+                r.page_faults.map_or("?".into(), |f| f.to_string()),
+                r.disk_write_mb_s
             ),
             Err(e) => println!("mixer {tracks} + {record} @ {buffer}: {e}"),
         }

@@ -45,12 +45,21 @@ pub struct BenchReport {
     pub mean_us: f64,
     /// 99th percentile, microseconds.
     pub p99_us: f64,
+    /// 99.9th percentile, microseconds.
+    pub p999_us: f64,
     /// Slowest block, microseconds.
     pub max_us: f64,
     /// Mean time as DSP load: share of the block period, percent.
     pub load_mean_pct: f64,
     /// 99th percentile as DSP load, percent.
     pub load_p99_pct: f64,
+    /// 99.9th percentile as DSP load, percent.
+    pub load_p999_pct: f64,
+    /// Slowest block as DSP load, percent.
+    pub load_max_pct: f64,
+    /// Minor page faults of the process while the blocks ran (the process function should
+    /// cause none once its buffers are touched); None where the OS does not say (not Linux).
+    pub page_faults: Option<u64>,
     /// The disk thread's take writing: megabytes per second.
     pub disk_write_mb_s: f64,
     /// How many times real time the disk writes the recording tracks.
@@ -114,14 +123,16 @@ pub fn run(o: &BenchOptions) -> Result<BenchReport> {
     let blocks = ((o.seconds * f64::from(o.rate)) / o.buffer as f64)
         .ceil()
         .max(1.0) as usize;
-    let mut times = Vec::with_capacity(blocks);
-    for _ in 0..blocks {
+    // Touched before the count starts: its pages' first faults are the bench's, not the mixer's.
+    let mut times = vec![Duration::ZERO; blocks];
+    let faults_before = minor_faults();
+    for time in &mut times {
         for p in &mut players {
             let _ = p.push_entire_slice(&feed);
         }
         let t0 = Instant::now();
         process.process(&input, in_ch, &mut output, 2, o.buffer);
-        times.push(t0.elapsed());
+        *time = t0.elapsed();
         for c in &mut captures {
             let n = c.slots();
             if let Ok(chunk) = c.read_chunk(n) {
@@ -129,10 +140,14 @@ pub fn run(o: &BenchOptions) -> Result<BenchReport> {
             }
         }
     }
+    let page_faults = minor_faults()
+        .zip(faults_before)
+        .map(|(after, before)| after.saturating_sub(before));
     times.sort_unstable();
     let us = |d: Duration| d.as_secs_f64() * 1e6;
     let mean = times.iter().map(|d| us(*d)).sum::<f64>() / times.len() as f64;
-    let p99 = us(times[(times.len() * 99 / 100).min(times.len() - 1)]);
+    let at = |per_mille: usize| us(times[(times.len() * per_mille / 1000).min(times.len() - 1)]);
+    let (p99, p999) = (at(990), at(999));
     let max = us(*times.last().unwrap_or(&Duration::ZERO));
     let period = o.buffer as f64 / f64::from(o.rate) * 1e6;
 
@@ -146,12 +161,24 @@ pub fn run(o: &BenchOptions) -> Result<BenchReport> {
         period_us: period,
         mean_us: mean,
         p99_us: p99,
+        p999_us: p999,
         max_us: max,
         load_mean_pct: mean / period * 100.0,
         load_p99_pct: p99 / period * 100.0,
+        load_p999_pct: p999 / period * 100.0,
+        load_max_pct: max / period * 100.0,
+        page_faults,
         disk_write_mb_s: mb_s,
         disk_write_x_realtime: x,
     })
+}
+
+/// The process's minor page faults so far (Linux: field 10 of `/proc/self/stat`).
+fn minor_faults() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces: count after it.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(7)?.parse().ok()
 }
 
 /// Write the recording tracks' worth of takes (at least one track) through the take writer to a

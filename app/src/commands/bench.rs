@@ -34,13 +34,18 @@ pub fn bench(
         r.tracks, r.record, r.buffer, r.rate, r.blocks
     );
     println!(
-        "per block: mean {:.1} us, p99 {:.1} us, max {:.1} us of a {:.1} us period",
-        r.mean_us, r.p99_us, r.max_us, r.period_us
+        "per block: mean {:.1} us, p99 {:.1} us, p99.9 {:.1} us, max {:.1} us of a {:.1} us \
+         period",
+        r.mean_us, r.p99_us, r.p999_us, r.max_us, r.period_us
     );
     println!(
-        "DSP load: {:.2}% mean, {:.2}% p99 of one core at this buffer size",
-        r.load_mean_pct, r.load_p99_pct
+        "DSP load: {:.2}% mean, {:.2}% p99, {:.2}% p99.9, {:.2}% max of one core at this buffer \
+         size",
+        r.load_mean_pct, r.load_p99_pct, r.load_p999_pct, r.load_max_pct
     );
+    if let Some(f) = r.page_faults {
+        println!("page faults while processing: {f}");
+    }
     println!(
         "disk: takes written at {:.0} MB/s, {:.0}x real time for {} track(s)",
         r.disk_write_mb_s,
