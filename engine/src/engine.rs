@@ -6,13 +6,13 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use rtrb::RingBuffer;
 
-use crate::disk::{DiskCommand, DiskEvent, DiskThread, Take, TakeFormat};
+use crate::disk::{DiskCommand, DiskEvent, DiskThread, Take};
 use crate::error::{Error, Result};
 use crate::io::{self, AudioStream, MAX_BLOCK, StreamInfo, StreamRequest};
 use crate::rt::{
@@ -70,19 +70,16 @@ const SETTLE_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long past its expected end a run may take before the device is declared stalled.
 pub const STALL_GRACE: Duration = Duration::from_secs(5);
 
-/// What happened during [`Engine::wait_until_stopped`].
-#[derive(Debug, Default)]
-pub struct RunOutcome {
-    /// Where the transport started.
-    pub started: Option<u64>,
-    /// Where it stopped (None: it did not).
-    pub stopped: Option<u64>,
-    /// Where capture started, if it did.
-    pub capture_start: Option<u64>,
-    /// Disk reports that arrived meanwhile.
-    pub disk: Vec<DiskEvent>,
-    /// Why the run ended early, if it did.
-    pub interrupted: Option<String>,
+/// Why a run ended: the device went away.
+pub const DEVICE_GONE: &str = "the audio device went away during the run";
+
+/// Why a run ended: the device stopped calling back `at_seconds` into a run of
+/// `expected_seconds`.
+pub fn stalled(at_seconds: f64, expected_seconds: f64) -> String {
+    format!(
+        "the audio device stopped calling back (at {at_seconds:.1} s of a {expected_seconds:.1} \
+         s run)"
+    )
 }
 
 /// A running engine: stream, disk thread, realtime queues.
@@ -350,21 +347,6 @@ impl Engine {
         Ok(())
     }
 
-    /// Open a take file for `track` (rolling over into parts past `part_bytes` bytes of data)
-    /// and hand its capture ring to the audio thread. The take records whenever the transport
-    /// rolls with recording on and the track armed.
-    pub fn prepare_take(
-        &mut self,
-        track: &Track,
-        path: &Path,
-        format: TakeFormat,
-        part_bytes: u64,
-    ) -> Result<()> {
-        let ch = track.channels.clamp(1, 2);
-        let writer = Take::create(path, self.rate, u16::from(ch), format, part_bytes)?;
-        self.attach_take(track, writer)
-    }
-
     /// Hand an already created take file to the disk thread and its capture ring to the audio
     /// thread (the file can be created on another thread, so the caller never waits on the
     /// disk).
@@ -402,55 +384,24 @@ impl Engine {
         out
     }
 
-    /// Wait until the transport stops after rolling about `frames` frames, collecting what is
-    /// reported on the way. Gives up when the device is lost or stops calling back for
-    /// [`STALL_GRACE`] past the expected end; the outcome says which.
-    pub fn wait_until_stopped(&mut self, frames: u64, stop: Option<&AtomicBool>) -> RunOutcome {
-        let expected = Duration::from_secs_f64(frames as f64 / f64::from(self.rate.max(1)));
+    /// Wait until the transport stops after rolling about `frames` frames (a run with no
+    /// takes: the latency measurement; recordings go through `live::Live`). Gives up when the
+    /// device is lost or stops calling back for [`STALL_GRACE`] past the expected end, and says
+    /// why; None when it stopped as asked.
+    pub fn wait_until_stopped(&mut self, frames: u64) -> Option<String> {
+        let rate = f64::from(self.rate.max(1));
+        let expected = Duration::from_secs_f64(frames as f64 / rate);
         let deadline = Instant::now() + expected + STALL_GRACE;
-        let mut out = RunOutcome::default();
         loop {
-            for n in self.poll() {
-                match n {
-                    Notice::Started(f) => out.started = Some(f),
-                    Notice::Stopped(f) => out.stopped = Some(f),
-                    Notice::CaptureStarted(f) => out.capture_start = Some(f),
-                    Notice::CaptureEnded(_) => {}
-                    Notice::Disk(ev) => {
-                        if let DiskEvent::TakeFailed { error, .. } = &ev
-                            && out.interrupted.is_none()
-                        {
-                            // A take cannot be written (a full disk): stop cleanly now, so that
-                            // every take ends at the same frame and is finalized.
-                            out.interrupted = Some(format!(
-                                "recording stopped: a take could not be written ({error}); \
-                                 everything recorded until then is kept"
-                            ));
-                            let _ = self.send(Command::Stop);
-                        }
-                        out.disk.push(ev);
-                    }
-                }
-            }
-            if out.stopped.is_some() {
-                return out;
-            }
-            if stop.is_some_and(|s| s.swap(false, Ordering::Relaxed)) {
-                // The user asked to stop: a clean stop, every take closed where it is.
-                let _ = self.send(Command::Stop);
+            if self.poll().iter().any(|n| matches!(n, Notice::Stopped(_))) {
+                return None;
             }
             if self.device_lost() {
-                out.interrupted = Some("the audio device went away during the run".into());
-                return out;
+                return Some(DEVICE_GONE.into());
             }
             if Instant::now() > deadline {
                 let at = self.handle.status.position.load(Ordering::Relaxed);
-                out.interrupted = Some(format!(
-                    "the audio device stopped calling back (at {:.1} s of a {:.1} s run)",
-                    at as f64 / f64::from(self.rate.max(1)),
-                    expected.as_secs_f64()
-                ));
-                return out;
+                return Some(stalled(at as f64 / rate, expected.as_secs_f64()));
             }
             std::thread::sleep(Duration::from_millis(5));
         }

@@ -308,10 +308,9 @@ fn run(
         };
         if late {
             let at = live.position().saturating_sub(from);
-            stalled = Some(format!(
-                "the audio device stopped calling back (at {:.1} s of a {:.1} s run)",
+            stalled = Some(crate::engine::stalled(
                 at as f64 / rate,
-                expected.as_secs_f64()
+                expected.as_secs_f64(),
             ));
             live.abandon_stream();
             break;

@@ -216,10 +216,7 @@ fn write_all(
         };
         let clip = Clip {
             id: 0,
-            file: path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
+            file: crate::session::file_name(&path),
             position: at,
             offset: 0,
             length: frames,

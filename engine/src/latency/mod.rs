@@ -121,12 +121,12 @@ pub fn measure(req: &StreamRequest, opts: &LatencyOptions) -> Result<Measurement
     engine.send(Command::SetRecording(true))?;
     engine.send(Command::StopAt(total as u64))?;
     engine.send(Command::Start)?;
-    let outcome = engine.wait_until_stopped(total as u64, None);
+    let interrupted = engine.wait_until_stopped(total as u64);
     // What the bridge added while the impulses went round (it holds still while recording).
     let reported = engine.latency_now();
     let status = engine.status().clone();
     let _ = engine.shutdown();
-    if let Some(why) = outcome.interrupted {
+    if let Some(why) = interrupted {
         return Err(Error::Device(why));
     }
     let captured: Vec<f32> = std::iter::from_fn(|| cap_rx.pop().ok()).collect();

@@ -17,7 +17,8 @@ use crate::latency::{StoredLatency, find_stored};
 use crate::rt::{Command, EngineStatus, MonitorMode, TrackId, TrackMeter};
 use crate::session::{
     AUTOSAVE_INTERVAL, Autosave, Clip, Edit, Editor, Recovered, SaveJob, SaveResult, Saver,
-    SessionDir, SessionLock, Track, clear_journal, forget_takes, recording_clips, recover,
+    SessionDir, SessionLock, Track, clear_journal, file_name, forget_takes, recording_clips,
+    recover,
 };
 
 mod takes;
@@ -1229,7 +1230,7 @@ impl Live {
         if !self.reconnect {
             // The command line: end the run with every take kept.
             self.interruption
-                .get_or_insert_with(|| "the audio device went away during the run".into());
+                .get_or_insert_with(|| crate::engine::DEVICE_GONE.into());
             self.abandon_stream();
             return;
         }
@@ -1267,12 +1268,6 @@ impl Live {
             }
         }
     }
-}
-
-fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
 }
 
 /// Send the engine what changed on a track; `monitor` is how it is to be monitored now.

@@ -11,7 +11,7 @@ use crate::engine::take_path;
 use crate::error::{Error, Result};
 use crate::rt::TrackId;
 use crate::session::{
-    Clip, JournalEntry, SessionDir, Track, forget_takes, read_journal, write_journal,
+    Clip, JournalEntry, SessionDir, Track, file_name, forget_takes, read_journal, write_journal,
 };
 
 /// A take file created ahead of recording: its track, path and open writer.
@@ -152,10 +152,7 @@ pub(super) fn prepare_takes(
         };
         journal.takes.push(JournalEntry {
             track: t.id,
-            file: path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
+            file: file_name(&path),
             position,
             offset,
             length: None,
@@ -197,9 +194,6 @@ pub(super) fn remove_take_files(dir: &SessionDir, bases: &[PathBuf]) {
             }
         }
     }
-    let names: Vec<String> = bases
-        .iter()
-        .filter_map(|b| b.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .collect();
+    let names: Vec<String> = bases.iter().map(|b| file_name(b)).collect();
     let _ = forget_takes(dir, &names);
 }

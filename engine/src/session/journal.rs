@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::model::{Clip, Session};
-use super::store::{SessionDir, write_atomic};
+use super::store::{SessionDir, file_name, write_atomic};
 use crate::disk::salvage_parts;
 use crate::error::{Error, Result};
 use crate::rt::TrackId;
@@ -147,16 +147,7 @@ pub fn recording_clips(
     let shown = asked.map_or(shortest, |a| a.min(shortest));
     let mut out = Vec::new();
     for (track, parts) in takes {
-        let named: Vec<(String, u64)> = parts
-            .iter()
-            .map(|(p, f)| {
-                let name = p
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                (name, *f)
-            })
-            .collect();
+        let named: Vec<(String, u64)> = parts.iter().map(|(p, f)| (file_name(p), *f)).collect();
         for c in clips_for_take(&named, position, offset, Some(shown)) {
             out.push((*track, c));
         }
@@ -205,13 +196,7 @@ pub fn recover(dir: &SessionDir) -> Result<Option<Recovered>> {
         }
         let parts: Vec<(String, u64)> = salvage_parts(&dir.audio().join(&e.file))
             .into_iter()
-            .map(|(p, f)| {
-                let name = p
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                (name, f)
-            })
+            .map(|(p, f)| (file_name(&p), f))
             .collect();
         if parts.is_empty() {
             out.missing.push(e.file.clone());

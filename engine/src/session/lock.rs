@@ -72,7 +72,9 @@ impl SessionDir {
     }
 
     /// Check the session as [`SessionDir::load`] does (a bad one is refused before anything is
-    /// written in its folder, the lock file included), then take it for writing.
+    /// written in its folder, the lock file included), then take it for writing. Read the
+    /// session again once this returns: the writer that held the lock until now may have saved
+    /// over what was checked.
     pub fn lock_checked(&self, program: &str) -> Result<SessionLock> {
         self.load()?;
         self.lock(program)

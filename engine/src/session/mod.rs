@@ -21,4 +21,4 @@ pub use journal::{
 pub use lock::SessionLock;
 pub use model::{Clip, SESSION_VERSION, Session, Track, db_to_gain, file_safe};
 pub use saver::{SaveJob, SaveResult, Saver};
-pub use store::{SessionDir, write_atomic};
+pub use store::{SessionDir, file_name, write_atomic};

@@ -100,6 +100,14 @@ impl SessionDir {
     }
 }
 
+/// The name by which a clip or the take journal refers to a file in `audio/` (empty for a
+/// path with no file name).
+pub fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
 /// Write `bytes` to `path` so that `path` holds either the old or the new content, never a mix:
 /// temp file beside it, fsync, rename over, fsync the folder.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {

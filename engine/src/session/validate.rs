@@ -102,6 +102,20 @@ fn field(path: &Path, name: String, what: String) -> Error {
     }
 }
 
+/// The first frame figure of a clip or take past [`MAX_FRAME`], named, if any (its own figures
+/// and where it ends, on the timeline and in its file).
+fn beyond_any_recording(position: u64, offset: u64, length: u64) -> Option<(&'static str, u64)> {
+    [
+        ("position", position),
+        ("offset", offset),
+        ("length", length),
+        ("position + length", position.saturating_add(length)),
+        ("offset + length", offset.saturating_add(length)),
+    ]
+    .into_iter()
+    .find(|(_, v)| *v > MAX_FRAME)
+}
+
 /// Check every field of a session read from `path` (the file, for messages). The next-id
 /// counters are raised above every id in use when they lag (a hand-edited file), which changes
 /// no id.
@@ -190,16 +204,8 @@ pub fn check_session(s: &mut Session, path: &Path) -> Result<()> {
                     format!("{:?} is not a plain file name inside audio/", c.file),
                 );
             }
-            for (name, v) in [
-                ("position", c.position),
-                ("offset", c.offset),
-                ("length", c.length),
-                ("position + length", c.position.saturating_add(c.length)),
-                ("offset + length", c.offset.saturating_add(c.length)),
-            ] {
-                if v > MAX_FRAME {
-                    return bad(at(name), format!("{v} frames is beyond any recording"));
-                }
+            if let Some((name, v)) = beyond_any_recording(c.position, c.offset, c.length) {
+                return bad(at(name), format!("{v} frames is beyond any recording"));
             }
         }
     }
@@ -325,22 +331,12 @@ pub fn check_journal(j: &TakeJournal, session: &Session, audio: &Path, path: &Pa
                 format!("{:?} is not a plain file name inside audio/", e.file),
             ));
         }
-        for (name, v) in [
-            ("position", e.position),
-            ("offset", e.offset),
-            ("length", e.length.unwrap_or(0)),
-            (
-                "position + length",
-                e.position.saturating_add(e.length.unwrap_or(0)),
-            ),
-        ] {
-            if v > MAX_FRAME {
-                return Err(field(
-                    path,
-                    at(name),
-                    format!("{v} frames is beyond any recording"),
-                ));
-            }
+        if let Some((name, v)) = beyond_any_recording(e.position, e.offset, e.length.unwrap_or(0)) {
+            return Err(field(
+                path,
+                at(name),
+                format!("{v} frames is beyond any recording"),
+            ));
         }
     }
     if session.tracks.len() + new_tracks.len() > MAX_TRACKS {
