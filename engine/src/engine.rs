@@ -16,8 +16,8 @@ use crate::disk::{DiskCommand, DiskEvent, DiskThread, Take};
 use crate::error::{Error, Result};
 use crate::io::{self, AudioStream, MAX_BLOCK, StreamInfo, StreamRequest};
 use crate::rt::{
-    Command, EngineStatus, Event, MonitorMode, Process, ProcessConfig, ProcessHandle, TrackId,
-    TrackMeter, TrackRt,
+    CALLBACK_WINDOW_SECONDS, Command, EngineStatus, Event, MonitorMode, Process, ProcessConfig,
+    ProcessHandle, TrackId, TrackMeter, TrackRt,
 };
 use crate::session::{Session, SessionDir, Track, db_to_gain};
 
@@ -137,7 +137,8 @@ impl Engine {
 
     /// Let a stream whose figures come from its callbacks run a few blocks, so that the bridge has
     /// found its latency and the driver's timestamps are in before anything is recorded, then
-    /// take those figures into [`Engine::info`]. Returns at once for other streams.
+    /// take those figures into [`Engine::info`]. A bridged stream runs for the window over which
+    /// the callbacks' timing is read (a second). Returns at once for other streams.
     fn settle(&mut self) {
         if !self.info.bridged
             && !matches!(
@@ -148,7 +149,13 @@ impl Engine {
             return;
         }
         let deadline = Instant::now() + SETTLE_TIMEOUT;
-        while self.status().blocks.load(Ordering::Relaxed) < SETTLE_BLOCKS
+        let blocks = if self.info.bridged {
+            let window = CALLBACK_WINDOW_SECONDS * f64::from(self.info.rate);
+            SETTLE_BLOCKS.max((window / f64::from(self.info.buffer.max(1))).ceil() as u64)
+        } else {
+            SETTLE_BLOCKS
+        };
+        while self.status().blocks.load(Ordering::Relaxed) < blocks
             && Instant::now() < deadline
             && !self.status().device_lost.load(Ordering::Relaxed)
         {
@@ -172,7 +179,8 @@ impl Engine {
             l.output = u32::try_from(o).unwrap_or(u32::MAX);
         }
         if self.info.bridged {
-            l.bridge = u32::try_from(st.bridge_latency.load(Ordering::Relaxed)).unwrap_or(u32::MAX);
+            let b = f64::from_bits(st.bridge_latency.load(Ordering::Relaxed));
+            l.bridge = if b.is_finite() { b } else { 0.0 };
         }
         l
     }

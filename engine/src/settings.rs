@@ -134,7 +134,8 @@ impl Settings {
         }
         for (i, m) in self.latency.iter().enumerate() {
             let rate_ok = crate::session::validate::RATES.contains(&m.rate);
-            if !rate_ok || !FRAMES.contains(&m.buffer) || m.frames > 1 << 20 || m.bridge > 1 << 20 {
+            let bridge_ok = m.bridge.abs() <= f64::from(1 << 20);
+            if !rate_ok || !FRAMES.contains(&m.buffer) || m.frames > 1 << 20 || !bridge_ok {
                 return Err(format!(
                     "latency[{i}]: rate {}, buffer {}, frames {}, bridge {} out of range",
                     m.rate, m.buffer, m.frames, m.bridge

@@ -627,7 +627,7 @@ pub fn click_frames(take: &[f32]) -> Vec<usize> {
     found
 }
 
-/// What [`measure_then_record_in_step`] found.
+/// What [`measure_then_record`] found.
 #[derive(Debug)]
 pub struct InStep {
     /// The measured round trip, frames.
@@ -656,29 +656,58 @@ impl std::fmt::Display for InStep {
 }
 
 /// On a device whose output 1 is cabled to its input 1 (`dev`: the device flags): measure the
-/// round trip, then record `seconds` on track 2 against a click track (clicks every quarter
-/// second and a bit) and check the take on disk: every click that played came back, each exactly
-/// one interval after the last (no frame lost, repeated or moved inside the take). `block` is the
-/// largest period in the path, for the margin at the take's end.
-pub fn measure_then_record_in_step(
+/// round trip in one opening of the device, then record `seconds` on track 2 against a click
+/// track (clicks every quarter second and a bit) in another, and check the take on disk: every
+/// click that played came back, each exactly one interval after the last (no frame lost, repeated
+/// or moved inside the take), and the take lies on the timeline within one frame of the clicks.
+/// `block` is the largest period in the path, for the margin at the take's end.
+///
+/// A take in which the device lost audio (clicks missing or out of step, or xruns or bridge slips
+/// counted) says nothing about where the take lies, only that a loss that moved clicks was
+/// counted: such a pair is done again, up to three times, and one must come back whole.
+/// `silent`: the device is known to lose audio below the driver interface without any error
+/// reaching it (the ALSA `jack` plugin on a late dummy server), so a loss need not be counted.
+pub fn measure_then_record_aligned(
     w: &World,
     dev: &[&str],
     rate: u32,
     block: u32,
     seconds: u32,
+    silent: bool,
 ) -> InStep {
-    let report = measure_then_record(w, dev, rate, block, seconds);
-    assert!(
-        report.losses > 0 || (report.missing == 0 && report.out_of_step == 0),
-        "clicks missing or out of step in the take, and no loss was counted: {report}\n{}",
-        report.stdout
-    );
-    report
+    for attempt in 1..=3 {
+        let report = measure_then_record(w, dev, rate, block, seconds, attempt);
+        let whole = report.missing == 0 && report.out_of_step == 0 && report.losses == 0;
+        if whole {
+            assert!(
+                report.offset.abs() <= 1,
+                "the take lies {} frames off the clicks it was recorded against: {report}\n{}",
+                report.offset,
+                report.stdout
+            );
+            return report;
+        }
+        assert!(
+            silent || report.losses > 0,
+            "clicks missing or out of step in the take, and no loss was counted: {report}\n{}",
+            report.stdout
+        );
+        // (A loss counted with every click in step is a loss the bridge kept in place.)
+        eprintln!("attempt {attempt}: the device lost audio ({report}); again");
+    }
+    panic!("the device lost audio in each of three takes");
 }
 
-/// [`measure_then_record_in_step`] without the check: what came back, for devices that lose
-/// audio below the driver interface without saying so.
-pub fn measure_then_record(w: &World, dev: &[&str], rate: u32, block: u32, seconds: u32) -> InStep {
+/// [`measure_then_record_aligned`] without the checks, once (`attempt` names the session
+/// folder): what came back.
+pub fn measure_then_record(
+    w: &World,
+    dev: &[&str],
+    rate: u32,
+    block: u32,
+    seconds: u32,
+    attempt: usize,
+) -> InStep {
     let round_trip = measure(w, dev);
     assert!(round_trip > 0, "a round trip");
     let spacing = u64::from(rate) / 4 + 37;
@@ -687,7 +716,7 @@ pub fn measure_then_record(w: &World, dev: &[&str], rate: u32, block: u32, secon
         .map(|k| k * spacing)
         .take_while(|&c| c < length)
         .collect();
-    let dir = w.path("clicks");
+    let dir = w.path(&format!("clicks-{attempt}"));
     click_session_with(&dir, w, rate, 0, &clicks, length);
     let d = dir.to_string_lossy().into_owned();
     let secs = seconds.to_string();
@@ -724,6 +753,12 @@ pub fn measure_then_record(w: &World, dev: &[&str], rate: u32, block: u32, secon
         .filter(|p| (p[1] - p[0]) as u64 != spacing)
         .map(|p| (p[0], p[1]))
         .collect();
+    for (a, b) in broken.iter().take(4) {
+        eprintln!(
+            "clicks at take frames {a} and {b}: {} frames apart, not {spacing}",
+            b - a
+        );
+    }
     let counted = losses_counted(&run.stdout);
     assert!(
         !found.is_empty() && expected > 0,

@@ -6,7 +6,7 @@
 //! processes (probing both in one process hangs under Wine). `make wine` prepares the exe and
 //! the prefix; `make test` runs it first.
 
-use overdub_tests::{Wine, World, measure_then_record_in_step};
+use overdub_tests::{Wine, World, measure_then_record};
 
 /// A world that runs `overdub.exe` under Wine against a realtime JACK server at `period`.
 fn asio_world(period: u32) -> World {
@@ -63,12 +63,25 @@ fn asio_under_wine_adds_nothing_to_the_loopback_and_takes_line_up() {
     }
 }
 
+/// WASAPI under Wine, at two JACK periods: measured, and a take recorded while a click track plays
+/// holds every click in step (or the loss is counted). Not asserted: that the take lies within a
+/// frame of the clicks after a measurement made in an earlier opening. Wine's WASAPI buffers
+/// ahead of its ALSA driver by an amount that changes from one opening to the next (round trips
+/// of 3168 to 4096 frames measured at these periods) without showing in when the callbacks run,
+/// so the bridge cannot read it; the offset is printed.
 #[test]
-fn wasapi_under_wine_measures_and_records_in_step() {
-    let mut w = World::with_alsa_default_on_jack(48_000, 256);
-    w.wine = Some(Wine::prepared());
-    let devices = w.overdub(&["devices", "--host", "wasapi"]).ok();
-    assert!(devices.stdout.contains("wasapi"), "{}", devices.stdout);
-    let report = measure_then_record_in_step(&w, &["--host", "wasapi"], 48_000, 1024, 3);
-    eprintln!("WASAPI under Wine on JACK at 48000 Hz, period 256: {report}");
+fn wasapi_under_wine_measures_and_records_in_step_at_two_periods() {
+    for period in [256, 512] {
+        let mut w = World::with_alsa_default_on_jack(48_000, period);
+        w.wine = Some(Wine::prepared());
+        let devices = w.overdub(&["devices", "--host", "wasapi"]).ok();
+        assert!(devices.stdout.contains("wasapi"), "{}", devices.stdout);
+        let report = measure_then_record(&w, &["--host", "wasapi"], 48_000, 2048, 3, 1);
+        eprintln!("WASAPI under Wine on JACK at 48000 Hz, period {period}: {report}");
+        assert!(
+            report.losses > 0 || (report.missing == 0 && report.out_of_step == 0),
+            "clicks missing or out of step in the take, and no loss was counted: {report}\n{}",
+            report.stdout
+        );
+    }
 }

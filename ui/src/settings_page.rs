@@ -232,7 +232,7 @@ fn latency_section(app: &mut OverdubApp, ui: &mut egui::Ui, rate: u32) {
     if let Some(e) = app.live.engine() {
         let l = e.latency_now();
         ui.label(format!(
-            "Reported: input {} + output {} + bridge {} = {} frames ({:.2} ms) round trip",
+            "Reported: input {} + output {} + bridge {:.1} = {} frames ({:.2} ms) round trip",
             l.input,
             l.output,
             l.bridge,
@@ -242,8 +242,8 @@ fn latency_section(app: &mut OverdubApp, ui: &mut egui::Ui, rate: u32) {
         let measured = latency::find_stored(&app.settings.latency, e.info());
         match measured {
             Some(m) => ui.label(format!(
-                "Measured: {} frames ({:.2} ms), output {} to input {} (the bridge added {} then, \
-                 {} now)",
+                "Measured: {} frames ({:.2} ms), output {} to input {} (the bridge added {:.1} \
+                 then, {:.1} now)",
                 m.frames,
                 ms(m.frames, rate),
                 m.out_channel,

@@ -51,7 +51,7 @@ pub fn run(a: &LatencyArgs) -> Result<()> {
     );
     let r = &m.reported;
     println!(
-        "reported round trip: {} frames ({:.2} ms) = input {} + output {} + bridge {}",
+        "reported round trip: {} frames ({:.2} ms) = input {} + output {} + bridge {:.1}",
         r.round_trip(),
         ms(u64::from(r.round_trip()), s.rate),
         r.input,

@@ -96,7 +96,7 @@ pub fn print_stream(report: &RunReport) {
     let s = &report.stream;
     println!(
         "stream: {} in '{}' out '{}' at {} Hz, {} frames ({:.2} ms) per buffer, {} in / {} out, \
-         reported latency {} in + {} out + {} bridge",
+         reported latency {} in + {} out + {:.1} bridge",
         s.host,
         s.input_device.as_deref().unwrap_or("-"),
         s.output_device.as_deref().unwrap_or("-"),
@@ -156,7 +156,7 @@ pub fn print_health(report: &RunReport) {
     let s = &report.stream;
     if s.bridged {
         println!(
-            "bridge: {} frames added, {} frames slipped  callback threads: {}",
+            "bridge: {:.1} frames added, {} frames slipped  callback threads: {}",
             s.latency.bridge, report.bridge_slips, report.priority
         );
     }

@@ -9,6 +9,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use cpal::{FromSample, SampleFormat, SizedSample};
@@ -265,22 +266,28 @@ pub(super) fn open(
         sample_rate: req.rate,
         buffer_size,
     };
-    let clock = Clock::new(req.rate, status.clone());
+    let clock = Clock::new(req.host, req.rate, status.clone());
     match (input, output) {
         (Some((idev, _)), Some((odev, _))) => {
             info.bridged = true;
-            let (mut din, mut dout) = duplex(process, status.clone(), in_ch, out_ch, MAX_BLOCK);
+            let (mut din, mut dout) = duplex(
+                process,
+                status.clone(),
+                req.rate,
+                (in_ch, out_ch),
+                MAX_BLOCK,
+            );
             let ifmt = format_for(&idev, Direction::Input, in_ch, req.rate)?;
-            let run = move |inp: &[f32], _frames: usize| din.run(inp);
+            let run = move |inp: &[f32], _frames: usize, called| din.run(inp, called);
             streams.push(build_input(&idev, ifmt, config(in_ch), run, clock.clone())?);
             let ofmt = format_for(&odev, Direction::Output, out_ch, req.rate)?;
-            let run = move |out: &mut [f32], frames: usize| dout.run(out, frames);
+            let run = move |out: &mut [f32], frames: usize, called| dout.run(out, frames, called);
             streams.push(build_output(&odev, ofmt, config(out_ch), run, clock)?);
         }
         (None, Some((odev, _))) => {
             let ofmt = format_for(&odev, Direction::Output, out_ch, req.rate)?;
             let mut process = process;
-            let run = move |out: &mut [f32], frames: usize| {
+            let run = move |out: &mut [f32], frames: usize, _: Option<Duration>| {
                 process.process(&[], 0, out, out_ch, frames);
             };
             streams.push(build_output(&odev, ofmt, config(out_ch), run, clock)?);
@@ -288,7 +295,7 @@ pub(super) fn open(
         (Some((idev, _)), None) => {
             let ifmt = format_for(&idev, Direction::Input, in_ch, req.rate)?;
             let mut process = process;
-            let run = move |inp: &[f32], frames: usize| {
+            let run = move |inp: &[f32], frames: usize, _: Option<Duration>| {
                 process.process(inp, in_ch, &mut [], 0, frames);
             };
             streams.push(build_input(&idev, ifmt, config(in_ch), run, clock)?);
@@ -312,16 +319,35 @@ pub(super) fn open(
 }
 
 /// What both callbacks of a stream share: the rate to turn the driver's timestamps into frames,
-/// and the status they publish to.
+/// the status they publish to, and the clock their calls are timed on.
 #[derive(Clone)]
 struct Clock {
     rate: u32,
     status: Arc<EngineStatus>,
+    /// Where the driver's callback instants are on one clock for both directions (PipeWire: the
+    /// graph's cycle time on CLOCK_MONOTONIC, free of the threads' wake-up jitter): None. Where
+    /// each stream counts from its own origin (ALSA) or the clock is coarse (ASIO's millisecond
+    /// system time): the moment each callback runs, from this origin.
+    wall: Option<Instant>,
 }
 
 impl Clock {
-    fn new(rate: u32, status: Arc<EngineStatus>) -> Self {
-        Self { rate, status }
+    fn new(host: HostId, rate: u32, status: Arc<EngineStatus>) -> Self {
+        let driver_time = matches!(host, HostId::PipeWire);
+        Self {
+            rate,
+            status,
+            wall: (!driver_time).then(Instant::now),
+        }
+    }
+
+    /// When a callback that the driver stamped `callback` was called at `now`, on the clock both
+    /// directions share.
+    fn called(&self, callback: cpal::StreamInstant, now: Instant) -> Duration {
+        match self.wall {
+            Some(origin) => now.saturating_duration_since(origin),
+            None => callback.duration_since(cpal::StreamInstant::ZERO),
+        }
     }
 
     fn frames(&self, d: std::time::Duration) -> u64 {
@@ -364,7 +390,7 @@ fn build_input<F>(
     clock: Clock,
 ) -> Result<cpal::Stream>
 where
-    F: FnMut(&[f32], usize) + Send + 'static,
+    F: FnMut(&[f32], usize, Option<Duration>) + Send + 'static,
 {
     let r = match fmt {
         SampleFormat::I16 => input_typed::<i16, F>(dev, &cfg, run, clock),
@@ -383,7 +409,7 @@ fn input_typed<T, F>(
 where
     T: SizedSample + Send + 'static,
     f32: FromSample<T>,
-    F: FnMut(&[f32], usize) + Send + 'static,
+    F: FnMut(&[f32], usize, Option<Duration>) + Send + 'static,
 {
     let ch = usize::from(cfg.channels).max(1);
     let mut scratch = vec![0.0f32; MAX_BLOCK * ch];
@@ -396,8 +422,10 @@ where
                 first = false;
                 promote_current_thread(&clock.status.priority);
             }
+            let now = Instant::now();
             assert_no_alloc::assert_no_alloc(|| {
                 let ts = info.timestamp();
+                let mut called = Some(clock.called(ts.callback, now));
                 let delay = ts.callback.duration_since(ts.capture);
                 clock
                     .status
@@ -408,7 +436,7 @@ where
                     for (d, s) in dst.iter_mut().zip(chunk) {
                         *d = f32::from_sample_(*s);
                     }
-                    run(dst, chunk.len() / ch);
+                    run(dst, chunk.len() / ch, called.take());
                 }
             });
         },
@@ -425,7 +453,7 @@ fn build_output<F>(
     clock: Clock,
 ) -> Result<cpal::Stream>
 where
-    F: FnMut(&mut [f32], usize) + Send + 'static,
+    F: FnMut(&mut [f32], usize, Option<Duration>) + Send + 'static,
 {
     let r = match fmt {
         SampleFormat::I16 => output_typed::<i16, F>(dev, &cfg, run, clock),
@@ -443,7 +471,7 @@ fn output_typed<T, F>(
 ) -> std::result::Result<cpal::Stream, cpal::Error>
 where
     T: SizedSample + FromSample<f32> + Send + 'static,
-    F: FnMut(&mut [f32], usize) + Send + 'static,
+    F: FnMut(&mut [f32], usize, Option<Duration>) + Send + 'static,
 {
     let ch = usize::from(cfg.channels).max(1);
     let mut scratch = vec![0.0f32; MAX_BLOCK * ch];
@@ -456,8 +484,10 @@ where
                 first = false;
                 promote_current_thread(&clock.status.priority);
             }
+            let now = Instant::now();
             assert_no_alloc::assert_no_alloc(|| {
                 let ts = info.timestamp();
+                let mut called = Some(clock.called(ts.callback, now));
                 let delay = ts.playback.duration_since(ts.callback);
                 clock
                     .status
@@ -466,7 +496,7 @@ where
                 let step = scratch.len();
                 for chunk in data.chunks_mut(step) {
                     let src = &mut scratch[..chunk.len()];
-                    run(src, chunk.len() / ch);
+                    run(src, chunk.len() / ch, called.take());
                     for (d, s) in chunk.iter_mut().zip(src.iter()) {
                         *d = T::from_sample_(*s);
                     }

@@ -213,7 +213,7 @@ fn port_latency(c: &Client, capture: Option<&String>, playback: Option<&String>)
     Latency {
         input: range(capture, LatencyType::Capture),
         output: range(playback, LatencyType::Playback),
-        bridge: 0,
+        bridge: 0.0,
     }
 }
 

@@ -368,20 +368,28 @@ pub enum Fault {
 }
 
 /// Latency figures of a running stream, frames.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct Latency {
     /// Input latency the driver reports.
     pub input: u32,
     /// Output latency the driver reports.
     pub output: u32,
-    /// What the engine's duplex bridge adds (0 when input and output run in one callback).
-    pub bridge: u32,
+    /// What the engine's duplex bridge adds: how long it holds a frame, from the callbacks'
+    /// timing, to a fraction of a frame (0 when input and output run in one callback).
+    pub bridge: f64,
 }
 
 impl Latency {
-    /// Round trip: input + output + bridge.
+    /// Round trip: input + output + bridge, to the nearest frame.
     pub fn round_trip(&self) -> u32 {
-        self.input + self.output + self.bridge
+        (f64::from(self.input) + f64::from(self.output) + self.bridge)
+            .round()
+            .clamp(0.0, f64::from(u32::MAX)) as u32
+    }
+
+    /// What the bridge adds, to the nearest frame.
+    pub fn bridge_frames(&self) -> i64 {
+        self.bridge.round() as i64
     }
 }
 

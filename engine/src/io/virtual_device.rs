@@ -135,7 +135,7 @@ pub(super) fn open(
             } else {
                 0
             },
-            bridge: 0,
+            bridge: 0.0,
         },
         bridged: false,
     };
@@ -159,14 +159,14 @@ pub(super) fn open(
         CallbackOrder::InputFirst | CallbackOrder::OutputFirst => {
             info.bridged = true;
             let input_first = req.callbacks == CallbackOrder::InputFirst;
-            let (din, dout) = duplex(process, status, ch, ch, buffer);
+            let (din, dout) = duplex(process, status, rate, (ch, ch), buffer);
             threads.push(spawn("overdub-virtual-audio", move || {
                 run_one_thread(&pacing, cable, din, dout, input_first);
             })?);
         }
         CallbackOrder::Threads => {
             info.bridged = true;
-            let (din, dout) = duplex(process, status, ch, ch, buffer);
+            let (din, dout) = duplex(process, status, rate, (ch, ch), buffer);
             let (send, receive) = match kind {
                 VirtualKind::Loopback => {
                     let (s, r) = SharedCable::ends(ch, delay, buffer);
@@ -285,19 +285,22 @@ fn run_one_thread(
     let mut block: u64 = 0;
     promote_current_thread(&dout.status().priority);
     while pacing.wait(block, 0.0).is_some() {
+        // One buffer switch, one instant for both callbacks: when the block is due on the device's
+        // clock, as a driver that timestamps its cycles says.
+        let called = Some(pacing.at(block));
         assert_no_alloc::assert_no_alloc(|| {
             let mut capture = |input: &mut [f32], din: &mut DuplexInput| {
                 match cable.as_mut() {
                     Some(c) => c.receive(input),
                     None => fill_test_signal(input, ch, block * buffer as u64, rate),
                 }
-                din.run(input);
+                din.run(input, called);
             };
             if input_first {
                 capture(&mut input, &mut din);
-                dout.run(&mut output, buffer);
+                dout.run(&mut output, buffer, called);
             } else {
-                dout.run(&mut output, buffer);
+                dout.run(&mut output, buffer, called);
                 capture(&mut input, &mut din);
             }
             if let Some(c) = cable.as_mut() {
@@ -324,12 +327,15 @@ fn run_input_thread(pacing: &Pacing, mut cable: Option<CableReceive>, mut din: D
     let mut block: u64 = 0;
     promote_current_thread(&din.status().priority);
     while pacing.wait(block, jitter(&mut seed)).is_some() {
+        // When the block is due on the device's clock, as a driver that timestamps its cycles says,
+        // however late the thread that runs it wakes.
+        let called = Some(pacing.at(block));
         assert_no_alloc::assert_no_alloc(|| {
             match cable.as_mut() {
                 Some(c) => c.receive(&mut input),
                 None => fill_test_signal(&mut input, ch, block * buffer as u64, rate),
             }
-            din.run(&input);
+            din.run(&input, called);
         });
         block += 1;
     }
@@ -343,8 +349,11 @@ fn run_output_thread(pacing: &Pacing, mut cable: Option<CableSend>, mut dout: Du
     let mut block: u64 = 0;
     promote_current_thread(&dout.status().priority);
     while pacing.wait(block, jitter(&mut seed)).is_some() {
+        // When the block is due on the device's clock, as a driver that timestamps its cycles says,
+        // however late the thread that runs it wakes.
+        let called = Some(pacing.at(block));
         assert_no_alloc::assert_no_alloc(|| {
-            dout.run(&mut output, pacing.buffer);
+            dout.run(&mut output, pacing.buffer, called);
             if let Some(c) = cable.as_mut() {
                 c.send(&output);
             }

@@ -20,10 +20,10 @@ pub struct StoredLatency {
     pub buffer: u32,
     /// Measured round trip, frames (the duplex bridge's share at the time included).
     pub frames: u32,
-    /// What the duplex bridge added during the measurement, frames (0 where input and output
-    /// share a callback).
+    /// What the duplex bridge added during the measurement, frames, to a fraction of a frame (0
+    /// where input and output share a callback).
     #[serde(default)]
-    pub bridge: u32,
+    pub bridge: f64,
     /// What the driver reported at the time, frames.
     pub reported: u32,
     /// Input channel used, 1-based.
@@ -36,9 +36,11 @@ pub struct StoredLatency {
 
 impl StoredLatency {
     /// The round trip now, with the bridge adding `bridge_now` frames: the driver's part as
-    /// measured, plus what the bridge adds now.
-    pub fn frames_now(&self, bridge_now: u32) -> u32 {
-        self.frames.saturating_sub(self.bridge) + bridge_now
+    /// measured, plus what the bridge adds now, to the nearest frame.
+    pub fn frames_now(&self, bridge_now: f64) -> u32 {
+        (f64::from(self.frames) - self.bridge + bridge_now)
+            .round()
+            .clamp(0.0, f64::from(u32::MAX)) as u32
     }
 
     fn matches(&self, s: &StreamInfo) -> bool {

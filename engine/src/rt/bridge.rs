@@ -71,6 +71,8 @@ pub struct BridgeOutput {
     two_threads: bool,
     /// Frames of silence put in front of the input so far: the latency the bridge adds.
     grown: usize,
+    /// Output frames pulled so far.
+    pulled: u64,
 }
 
 /// What one pull brought.
@@ -106,6 +108,7 @@ pub fn bridge(channels: usize, max_block: usize) -> (BridgeInput, BridgeOutput) 
         largest: 0,
         two_threads: false,
         grown: 0,
+        pulled: 0,
     };
     let input = BridgeInput {
         tx,
@@ -117,6 +120,11 @@ pub fn bridge(channels: usize, max_block: usize) -> (BridgeInput, BridgeOutput) 
 }
 
 impl BridgeInput {
+    /// Input frames pushed so far (the device index of the next frame).
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
     /// Input channels.
     pub fn channels(&self) -> usize {
         self.channels
@@ -163,6 +171,7 @@ impl BridgeOutput {
         if self.two_threads && may_grow && self.grown == 0 && self.next.is_some() {
             self.scratch[..frames * ch].fill(0.0);
             self.grown += frames;
+            self.pulled += frames as u64;
             report.grew = frames;
             return (&self.scratch[..frames * ch], report);
         }
@@ -274,6 +283,7 @@ impl BridgeOutput {
         } else {
             self.losing_pulls = 0;
         }
+        self.pulled += frames as u64;
         (&self.scratch[..frames * ch], report)
     }
 
@@ -306,6 +316,17 @@ impl BridgeOutput {
     /// Whether any input has arrived yet.
     pub fn has_input(&self) -> bool {
         self.next.is_some() || !self.segments.is_empty()
+    }
+
+    /// Output frames pulled so far (the device index of the next output frame).
+    pub fn pulled(&self) -> u64 {
+        self.pulled
+    }
+
+    /// Where input meets output: the next output frame will carry input frame `output + offset`
+    /// (device frame counts from each side's first callback). None until input has come.
+    pub fn offset(&self) -> Option<i64> {
+        self.next.map(|n| n as i64 - self.pulled as i64)
     }
 
     /// The latency the bridge adds now, frames: the silence it put in front of the input (0 when

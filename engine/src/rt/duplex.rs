@@ -2,11 +2,17 @@
 //! (cpal's hosts, and the virtual device's split-callback double that tests them): the input half
 //! feeds the [bridge](crate::rt::bridge), the output half pulls from it and runs the process. Both
 //! publish what the latency model needs into [`EngineStatus`]. Realtime-safe after construction.
+//!
+//! What the bridge adds is published as the time it holds a frame, from the callbacks' clock
+//! offsets (see `rt/callback_clock.rs`) where the driver says when each callback was
+//! called, and as the silence it put in front of the input where it does not.
 
 use std::cell::Cell;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
+use super::callback_clock::{InputClock, OutputClock, callback_clocks};
 use super::{BridgeInput, BridgeOutput, EngineStatus, Process, bridge};
 
 thread_local! {
@@ -23,6 +29,7 @@ thread_local! {
 pub struct DuplexInput {
     bridge: BridgeInput,
     status: Arc<EngineStatus>,
+    clock: InputClock,
     marked: bool,
 }
 
@@ -34,21 +41,27 @@ pub struct DuplexOutput {
     in_channels: usize,
     out_channels: usize,
     threads_known: bool,
+    clock: OutputClock,
+    /// How far the input count is ahead of the output count, frames (None until known).
+    phase: Option<f64>,
 }
 
-/// Split a process for a driver with separate callbacks. Allocates; not on the audio thread.
+/// Split a process at `rate` Hz for a driver with separate callbacks. Allocates; not on the
+/// audio thread.
 pub fn duplex(
     process: Process,
     status: Arc<EngineStatus>,
-    in_channels: usize,
-    out_channels: usize,
+    rate: u32,
+    (in_channels, out_channels): (usize, usize),
     max_block: usize,
 ) -> (DuplexInput, DuplexOutput) {
     let (tx, rx) = bridge(in_channels, max_block);
+    let (input_clock, output_clock) = callback_clocks(rate);
     (
         DuplexInput {
             bridge: tx,
             status: status.clone(),
+            clock: input_clock,
             marked: false,
         },
         DuplexOutput {
@@ -58,6 +71,8 @@ pub fn duplex(
             in_channels,
             out_channels,
             threads_known: false,
+            clock: output_clock,
+            phase: None,
         },
     )
 }
@@ -68,13 +83,19 @@ impl DuplexInput {
         &self.status
     }
 
-    /// One input block (interleaved).
-    pub fn run(&mut self, input: &[f32]) {
+    /// One input block (interleaved). `called`: when the driver called this callback, on a clock
+    /// the output side shares, for its first block (None for the rest of a callback split into
+    /// blocks, or a driver that cannot say).
+    pub fn run(&mut self, input: &[f32], called: Option<Duration>) {
         if !self.marked {
             INPUT_THREAD.with(|c| c.set(true));
             self.marked = true;
         }
         INPUT_THIS_CYCLE.with(|c| c.set(true));
+        if let Some(at) = called {
+            let frames = input.len() / self.bridge.channels();
+            self.clock.called(self.bridge.frames(), frames, at);
+        }
         // Frames that do not fit keep their place; the output side counts them where they would
         // have played.
         let _ = self.bridge.push(input);
@@ -87,8 +108,9 @@ impl DuplexOutput {
         &self.status
     }
 
-    /// One output block of `frames` frames (interleaved).
-    pub fn run(&mut self, output: &mut [f32], frames: usize) {
+    /// One output block of `frames` frames (interleaved). `called`: as for
+    /// [`DuplexInput::run`].
+    pub fn run(&mut self, output: &mut [f32], frames: usize, called: Option<Duration>) {
         if !self.threads_known && self.bridge.has_input() {
             self.threads_known = true;
             let same = INPUT_THREAD.with(Cell::get);
@@ -96,6 +118,9 @@ impl DuplexOutput {
         }
         let may_grow = !self.process.holds_latency();
         let fresh = INPUT_THIS_CYCLE.with(|c| c.replace(false));
+        if let Some(at) = called {
+            self.phase = self.clock.called(self.bridge.pulled(), frames, at);
+        }
         let (input, report) = self.bridge.pull(frames, may_grow, fresh);
         if report.slipped > 0 {
             self.status
@@ -107,6 +132,16 @@ impl DuplexOutput {
             .process(input, self.in_channels, output, self.out_channels, frames);
         self.status
             .bridge_latency
-            .store(self.bridge.latency() as u64, Ordering::Relaxed);
+            .store(self.latency().to_bits(), Ordering::Relaxed);
+    }
+
+    /// What the bridge adds now, frames: the time it holds a frame where the callbacks' clocks
+    /// are known (input frame `n` goes out as output frame `n - offset`, and at any instant the
+    /// input count is `phase` ahead of the output count), else the silence it put in front.
+    fn latency(&self) -> f64 {
+        match (self.phase, self.bridge.offset()) {
+            (Some(phase), Some(offset)) => phase - offset as f64,
+            _ => self.bridge.latency() as f64,
+        }
     }
 }

@@ -73,7 +73,8 @@ pub struct EngineStatus {
     /// Input frames the duplex bridge lost while holding its latency during a take (replaced by
     /// silence, or dropped because another clock ran ahead): slips that never move audio in time.
     pub bridge_underruns: AtomicU64,
-    /// What the duplex bridge adds now, frames (0 where input and output share one callback).
+    /// What the duplex bridge adds now, frames, as the bits of an `f64` (0.0 where input and
+    /// output share one callback).
     pub bridge_latency: AtomicU64,
     /// Input latency from the driver's callback timestamps (capture to callback), frames; 0 when
     /// the driver gives none.

@@ -21,6 +21,7 @@ pub use track::{MonitorMode, TrackRt, pan_gains};
 
 mod bridge;
 mod cable;
+mod callback_clock;
 mod click;
 mod duplex;
 mod priority;
@@ -28,6 +29,7 @@ mod test_signal;
 
 pub use bridge::{BridgeInput, BridgeOutput, PullReport, bridge};
 pub use cable::{CableReceive, CableSend, LoopbackCable, SharedCable};
+pub use callback_clock::WINDOW_SECONDS as CALLBACK_WINDOW_SECONDS;
 pub use click::Click;
 pub use duplex::{DuplexInput, DuplexOutput, duplex};
 pub use priority::{Priority, PriorityCell, probe as probe_priority, promote_current_thread};

@@ -1,0 +1,171 @@
+//! Where a driver's input and output callbacks stand against one clock, for the bridge's latency.
+//!
+//! The bridge knows which input frame it hands to which output frame, but not how the two sides'
+//! frame counts line up in time: that is set by when each side of the driver started, and on
+//! ALSA (two PCMs started one after the other), WASAPI or two devices it changes from one opening
+//! of the device to the next. A round trip measured in one opening then does not hold for the
+//! next.
+//!
+//! So each callback notes its clock offset: the index of its first frame minus the time of the
+//! call in frames, on a clock both sides share. That is the driver's own time of the cycle where
+//! it gives one on a clock common to both sides (PipeWire's graph time), and otherwise the moment
+//! the callback runs (`Instant::now()`: a vDSO read, no system call), which is late by however
+//! long the thread took to wake. A late thread only ever lowers that figure, so the highest one of the
+//! last second ([`WINDOW_SECONDS`]) is the side's offset with the wake-up jitter taken out. The
+//! drift between the system clock and the audio clock moves both sides of one device alike, so it
+//! drops out of the difference. The input side publishes its offset; the output side subtracts
+//! its own: how far the input count is ahead of the output count at any instant.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// The span the highest offset is taken over, seconds.
+pub const WINDOW_SECONDS: f64 = 1.0;
+/// The window is kept as this many spans, each with its highest offset, so that a lasting shift
+/// is followed within one window and each call costs the same.
+const SPANS: usize = 8;
+
+/// One side's recent clock offsets, the highest of each span kept.
+#[derive(Clone, Debug)]
+struct Side {
+    rate: f64,
+    spans: [f64; SPANS],
+    current: usize,
+    /// Frames called for in the current span.
+    span_frames: f64,
+}
+
+impl Side {
+    fn new(rate: f64) -> Self {
+        Self {
+            rate,
+            spans: [f64::NEG_INFINITY; SPANS],
+            current: 0,
+            span_frames: 0.0,
+        }
+    }
+
+    /// A call at `at` with frames from `first_frame` on, `frames` of them: the side's offset now.
+    fn called(&mut self, first_frame: u64, frames: usize, at: Duration) -> f64 {
+        let o = first_frame as f64 - at.as_secs_f64() * self.rate;
+        if self.span_frames >= WINDOW_SECONDS * self.rate / SPANS as f64 {
+            self.current = (self.current + 1) % SPANS;
+            self.spans[self.current] = f64::NEG_INFINITY;
+            self.span_frames = 0.0;
+        }
+        self.spans[self.current] = self.spans[self.current].max(o);
+        self.span_frames += frames as f64;
+        self.spans.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+    }
+}
+
+/// The input callback's clock.
+#[derive(Debug)]
+pub struct InputClock {
+    side: Side,
+    published: Arc<AtomicU64>,
+}
+
+/// The output callback's clock.
+#[derive(Debug)]
+pub struct OutputClock {
+    side: Side,
+    input: Arc<AtomicU64>,
+}
+
+/// The two clocks of a stream at `rate` Hz. Allocates; not on the audio thread.
+pub fn callback_clocks(rate: u32) -> (InputClock, OutputClock) {
+    let rate = f64::from(rate.max(1));
+    let shared = Arc::new(AtomicU64::new(f64::NAN.to_bits()));
+    (
+        InputClock {
+            side: Side::new(rate),
+            published: shared.clone(),
+        },
+        OutputClock {
+            side: Side::new(rate),
+            input: shared,
+        },
+    )
+}
+
+impl InputClock {
+    /// The input callback called at `at` (on the clock both sides share) brought `frames` frames
+    /// from `first_frame` on.
+    pub fn called(&mut self, first_frame: u64, frames: usize, at: Duration) {
+        let o = self.side.called(first_frame, frames, at);
+        self.published.store(o.to_bits(), Ordering::Relaxed);
+    }
+}
+
+impl OutputClock {
+    /// The output callback called at `at` asks for `frames` frames from `first_frame` on: how
+    /// far the input count is ahead of the output count at any instant, in frames (None before
+    /// the first input call).
+    pub fn called(&mut self, first_frame: u64, frames: usize, at: Duration) -> Option<f64> {
+        let o = self.side.called(first_frame, frames, at);
+        let i = f64::from_bits(self.input.load(Ordering::Relaxed));
+        i.is_finite().then_some(i - o)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RATE: u32 = 48_000;
+    const BLOCK: usize = 256;
+
+    /// Block `k` of a side whose count is `lead` frames ahead, called `late` seconds late.
+    fn at(origin: Duration, k: u64, lead: f64, late: f64) -> (u64, Duration) {
+        let first = k * BLOCK as u64;
+        let due = (first as f64 - lead) / f64::from(RATE);
+        (first, origin + Duration::from_secs_f64(due.max(0.0) + late))
+    }
+
+    #[test]
+    fn late_wakeups_do_not_move_the_phase() {
+        let (mut i, mut o) = callback_clocks(RATE);
+        let origin = Duration::from_secs(1);
+        let mut seed = 7u64;
+        let mut late = || {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            // Up to 30 % of a period late, now and then.
+            (seed >> 40) as f64 / (1u64 << 24) as f64 * 0.3 * BLOCK as f64 / f64::from(RATE)
+        };
+        let mut phase = None;
+        for k in 1..400 {
+            let (f, t) = at(origin, k, 100.0, late());
+            i.called(f, BLOCK, t);
+            let (f, t) = at(origin, k, 0.0, late());
+            phase = o.called(f, BLOCK, t);
+        }
+        let p = phase.unwrap_or(f64::NAN);
+        assert!((p - 100.0).abs() < 1.5, "{p}");
+    }
+
+    #[test]
+    fn a_lasting_shift_is_followed_within_a_window() {
+        let (mut i, mut o) = callback_clocks(RATE);
+        let origin = Duration::from_secs(1);
+        let mut phase = None;
+        for k in 1..500 {
+            // The input side loses a period at block 100: from then on its count is a block less
+            // ahead. A window of lower figures must pass before the highest one goes.
+            let lead = if k < 100 { BLOCK as f64 } else { 0.0 };
+            let (f, t) = at(origin, k, lead, 0.0);
+            i.called(f, BLOCK, t);
+            let (f, t) = at(origin, k, 0.0, 0.0);
+            phase = o.called(f, BLOCK, t);
+        }
+        let p = phase.unwrap_or(f64::NAN);
+        assert!(p.abs() < 1e-6, "{p}");
+    }
+
+    #[test]
+    fn no_phase_before_the_first_input() {
+        let (_i, mut o) = callback_clocks(RATE);
+        assert_eq!(o.called(0, BLOCK, Duration::from_secs(1)), None);
+    }
+}
