@@ -776,7 +776,7 @@ pub fn measure_then_record(
     }
 }
 
-/// Xruns plus bridge slips that `record` printed.
+/// Xruns, bridge slips and driver shifts that `record` printed.
 fn losses_counted(stdout: &str) -> u64 {
     let number_after = |key: &str| -> u64 {
         stdout
@@ -786,7 +786,7 @@ fn losses_counted(stdout: &str) -> u64 {
             .filter_map(|n| n.parse::<u64>().ok())
             .sum()
     };
-    number_after("xruns: ") + number_after("frames added, ")
+    number_after("xruns: ") + number_after("frames added, ") + number_after("frames slipped, ")
 }
 
 /// A run of `overdub` that was given a time limit: what it printed, how long the whole process

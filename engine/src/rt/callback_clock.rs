@@ -10,8 +10,10 @@
 //! call in frames, on a clock both sides share. That is the driver's own time of the cycle where
 //! it gives one on a clock common to both sides (PipeWire's graph time), and otherwise the moment
 //! the callback runs (`Instant::now()`: a vDSO read, no system call), which is late by however
-//! long the thread took to wake. A late thread only ever lowers that figure, so the highest one of the
-//! last second ([`WINDOW_SECONDS`]) is the side's offset with the wake-up jitter taken out. The
+//! long the thread took to wake. A late thread only ever lowers that figure, so each eighth of a
+//! second keeps its highest, and the side's offset is the median of the last second's eight
+//! ([`WINDOW_SECONDS`]): the wake-up jitter taken out, and one odd span (a driver's stale time)
+//! ignored. The
 //! drift between the system clock and the audio clock moves both sides of one device alike, so it
 //! drops out of the difference. The input side publishes its offset; the output side subtracts
 //! its own: how far the input count is ahead of the output count at any instant.
@@ -22,8 +24,9 @@ use std::time::Duration;
 
 /// The span the highest offset is taken over, seconds.
 pub const WINDOW_SECONDS: f64 = 1.0;
-/// The window is kept as this many spans, each with its highest offset, so that a lasting shift
-/// is followed within one window and each call costs the same.
+/// The window is kept as this many spans, each with its highest offset; their median is the
+/// side's offset, so each call costs the same and a lasting shift is followed within half a
+/// window.
 const SPANS: usize = 8;
 
 /// One side's recent clock offsets, the highest of each span kept.
@@ -56,7 +59,12 @@ impl Side {
         }
         self.spans[self.current] = self.spans[self.current].max(o);
         self.span_frames += frames as f64;
-        self.spans.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+        // The median of the spans' highest: one span's odd figure (a stale driver time) moves
+        // nothing, and a lasting shift either way is followed within half a window.
+        let mut spans = self.spans;
+        let filled = spans.iter().filter(|s| s.is_finite()).count();
+        spans.sort_unstable_by(|a, b| b.total_cmp(a));
+        spans[filled.saturating_sub(1) / 2]
     }
 }
 
@@ -143,6 +151,24 @@ mod tests {
         }
         let p = phase.unwrap_or(f64::NAN);
         assert!((p - 100.0).abs() < 1.5, "{p}");
+    }
+
+    #[test]
+    fn one_odd_driver_time_moves_nothing() {
+        let (mut i, mut o) = callback_clocks(RATE);
+        let origin = Duration::from_secs(1);
+        let mut phase = None;
+        for k in 1..400 {
+            // One input call stamped a period early (a stale cycle time).
+            let lead = if k == 200 { BLOCK as f64 } else { 0.0 };
+            let (f, t) = at(origin, k, lead, 0.0);
+            i.called(f, BLOCK, t);
+            let (f, t) = at(origin, k, 0.0, 0.0);
+            phase = o.called(f, BLOCK, t);
+            let p = phase.unwrap_or(f64::NAN);
+            assert!(p.abs() < 1e-6, "block {k}: {p}");
+        }
+        assert!(phase.is_some());
     }
 
     #[test]

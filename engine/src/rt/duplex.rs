@@ -44,7 +44,14 @@ pub struct DuplexOutput {
     clock: OutputClock,
     /// How far the input count is ahead of the output count, frames (None until known).
     phase: Option<f64>,
+    /// The phase the current take started with (None while no take holds the latency).
+    held_phase: Option<f64>,
 }
+
+/// A change of phase during a take at least this large, frames, is the driver moving input
+/// against output (a period lost below the driver interface, a graph reordered), not the jitter
+/// of the estimate.
+const SHIFT_FRAMES: f64 = 24.0;
 
 /// Split a process at `rate` Hz for a driver with separate callbacks. Allocates; not on the
 /// audio thread.
@@ -73,6 +80,7 @@ pub fn duplex(
             threads_known: false,
             clock: output_clock,
             phase: None,
+            held_phase: None,
         },
     )
 }
@@ -121,6 +129,7 @@ impl DuplexOutput {
         if let Some(at) = called {
             self.phase = self.clock.called(self.bridge.pulled(), frames, at);
         }
+        self.watch_phase(!may_grow);
         let (input, report) = self.bridge.pull(frames, may_grow, fresh);
         if report.slipped > 0 {
             self.status
@@ -133,6 +142,26 @@ impl DuplexOutput {
         self.status
             .bridge_latency
             .store(self.latency().to_bits(), Ordering::Relaxed);
+    }
+
+    /// While a take holds the latency, count any lasting change of phase: the driver moved what
+    /// is recorded against what plays by that much, though it said nothing. The take cannot be
+    /// mended, but it is not changed silently.
+    fn watch_phase(&mut self, holding: bool) {
+        let (true, Some(p)) = (holding, self.phase) else {
+            self.held_phase = None;
+            return;
+        };
+        match self.held_phase {
+            Some(h) if (p - h).abs() >= SHIFT_FRAMES => {
+                self.status
+                    .driver_shifts
+                    .fetch_add((p - h).abs().round() as u64, Ordering::Relaxed);
+                self.held_phase = Some(p);
+            }
+            Some(_) => {}
+            None => self.held_phase = Some(p),
+        }
     }
 
     /// What the bridge adds now, frames: the time it holds a frame where the callbacks' clocks

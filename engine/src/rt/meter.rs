@@ -73,6 +73,9 @@ pub struct EngineStatus {
     /// Input frames the duplex bridge lost while holding its latency during a take (replaced by
     /// silence, or dropped because another clock ran ahead): slips that never move audio in time.
     pub bridge_underruns: AtomicU64,
+    /// Frames by which the driver moved input against output during takes without saying so (a
+    /// lasting change in when the duplex bridge's callbacks run; see `rt/duplex.rs`).
+    pub driver_shifts: AtomicU64,
     /// What the duplex bridge adds now, frames, as the bits of an `f64` (0.0 where input and
     /// output share one callback).
     pub bridge_latency: AtomicU64,
