@@ -732,6 +732,9 @@ impl Live {
             }
             Some(Ok(batch)) => {
                 self.reserve = Some(batch.reserve);
+                // The bridge of a cpal stream may have moved while the files were made: place
+                // the takes with the figure that holds as they start.
+                self.update_latency();
                 match self.attach_takes(batch.takes) {
                     Ok(takes) => takes,
                     Err(e) => {
