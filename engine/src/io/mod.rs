@@ -338,21 +338,44 @@ pub enum CallbackOrder {
     /// Output, then input, on one thread in each cycle.
     OutputFirst,
     /// Input and output on two threads paced by one clock, each woken with its own jitter (ALSA,
-    /// WASAPI).
-    Threads,
+    /// WASAPI). `input_late`: frames by which the input side started after the output side, as
+    /// when a driver starts its two streams one after the other (its count lags by that much,
+    /// and the cable's round trip is that much shorter in its frames).
+    Threads {
+        /// Frames the input side started late.
+        input_late: u32,
+    },
 }
 
 impl CallbackOrder {
-    /// Parse a command-line name: duplex, asio (input first), reverse (output first), threads.
+    /// Parse a command-line name: duplex, asio (input first), reverse (output first), threads,
+    /// or threads:N (the input side started N frames after the output side).
     pub fn parse(name: &str) -> Result<Self> {
-        match name.trim().to_ascii_lowercase().as_str() {
+        let name = name.trim().to_ascii_lowercase();
+        let late = |n: &str| {
+            n.parse::<u32>()
+                .ok()
+                .filter(|&n| n <= 1 << 16)
+                .ok_or_else(|| {
+                    Error::InvalidSetting(format!(
+                        "threads:{n}: the input's late start is 0 to 65536 frames"
+                    ))
+                })
+        };
+        match name.as_str() {
             "duplex" => Ok(Self::Duplex),
             "asio" | "input-first" => Ok(Self::InputFirst),
             "reverse" | "output-first" => Ok(Self::OutputFirst),
-            "threads" => Ok(Self::Threads),
-            other => Err(Error::InvalidSetting(format!(
-                "unknown callback order '{other}': use duplex, asio, reverse or threads"
-            ))),
+            "threads" => Ok(Self::Threads { input_late: 0 }),
+            other => match other.strip_prefix("threads:") {
+                Some(n) => Ok(Self::Threads {
+                    input_late: late(n)?,
+                }),
+                None => Err(Error::InvalidSetting(format!(
+                    "unknown callback order '{other}': use duplex, asio, reverse, threads or \
+                     threads:N"
+                ))),
+            },
         }
     }
 }

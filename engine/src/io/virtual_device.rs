@@ -164,19 +164,28 @@ pub(super) fn open(
                 run_one_thread(&pacing, cable, din, dout, input_first);
             })?);
         }
-        CallbackOrder::Threads => {
+        CallbackOrder::Threads { input_late } => {
             info.bridged = true;
+            let late = input_late as usize;
+            if kind == VirtualKind::Loopback && late >= delay {
+                return Err(Error::InvalidSetting(format!(
+                    "an input that starts {late} frames late needs a loopback delay above that \
+                     (it is {delay})"
+                )));
+            }
             let (din, dout) = duplex(process, status, rate, (ch, ch), buffer);
             let (send, receive) = match kind {
                 VirtualKind::Loopback => {
-                    let (s, r) = SharedCable::ends(ch, delay, buffer);
+                    // Input frame n is taken when output frame n + late plays: it hears the
+                    // output of `delay` frames before that.
+                    let (s, r) = SharedCable::ends(ch, delay - late, buffer);
                     (Some(s), Some(r))
                 }
                 VirtualKind::TestSignal => (None, None),
             };
             let p = pacing.clone();
             threads.push(spawn("overdub-virtual-in", move || {
-                run_input_thread(&p, receive, din);
+                run_input_thread(&p, receive, din, late);
             })?);
             threads.push(spawn("overdub-virtual-out", move || {
                 run_output_thread(&pacing, send, dout);
@@ -319,17 +328,28 @@ fn jitter(seed: &mut u64) -> f64 {
     (*seed >> 40) as f64 / (1u64 << 24) as f64 * 0.3
 }
 
-/// The input callback on its own thread, woken with its own jitter.
-fn run_input_thread(pacing: &Pacing, mut cable: Option<CableReceive>, mut din: DuplexInput) {
+/// The input callback on its own thread, woken with its own jitter, its blocks due `late` frames
+/// after the output's.
+fn run_input_thread(
+    pacing: &Pacing,
+    mut cable: Option<CableReceive>,
+    mut din: DuplexInput,
+    late: usize,
+) {
     let (buffer, ch, rate) = (pacing.buffer, VIRTUAL_CHANNELS, pacing.rate);
     let mut input = vec![0.0f32; buffer * ch];
     let mut seed = 0x0005_eed1;
     let mut block: u64 = 0;
+    let late_periods = late as f64 / buffer.max(1) as f64;
+    let late_time = Duration::from_secs_f64(late as f64 / f64::from(rate.max(1)));
     promote_current_thread(&din.status().priority);
-    while pacing.wait(block, jitter(&mut seed)).is_some() {
+    while pacing
+        .wait(block, jitter(&mut seed) + late_periods)
+        .is_some()
+    {
         // When the block is due on the device's clock, as a driver that timestamps its cycles says,
         // however late the thread that runs it wakes.
-        let called = Some(pacing.at(block));
+        let called = Some(pacing.at(block) + late_time);
         assert_no_alloc::assert_no_alloc(|| {
             match cable.as_mut() {
                 Some(c) => c.receive(&mut input),
