@@ -177,6 +177,7 @@ pub fn recover(dir: &SessionDir) -> Result<Option<Recovered>> {
     // Nothing is repaired or added until every entry is known to stay inside the session.
     super::validate::check_journal(&journal, &session, &dir.audio(), &dir.journal())?;
     let mut out = Recovered::default();
+    let mut salvaged = Vec::new();
     for e in &journal.takes {
         if session.track(e.track).is_none() {
             // Recorded on a track added after the last save: make it again.
@@ -202,8 +203,22 @@ pub fn recover(dir: &SessionDir) -> Result<Option<Recovered>> {
             out.missing.push(e.file.clone());
             continue;
         }
-        // A crash cuts the take short: show all of it that is there.
-        for clip in clips_for_take(&parts, e.position, e.offset, None) {
+        salvaged.push((e, parts));
+    }
+    // A crash cuts the takes short, and the disk thread may have written one more block to some
+    // of them than to others: the takes of one recording (one place, one latency) show the same
+    // stretch of time, all of the shortest one's, as a stopped recording does. The files keep
+    // everything.
+    let total = |parts: &[(String, u64)]| parts.iter().map(|(_, f)| f).sum::<u64>();
+    for (e, parts) in &salvaged {
+        let shown = salvaged
+            .iter()
+            .filter(|(o, _)| o.position == e.position && o.offset == e.offset)
+            .map(|(_, p)| total(p))
+            .min()
+            .unwrap_or(0)
+            .saturating_sub(e.offset);
+        for clip in clips_for_take(parts, e.position, e.offset, Some(shown)) {
             if let Some(id) = session.add_clip(e.track, clip.clone()) {
                 out.clips.push((e.track, Clip { id, ..clip }));
             }
@@ -265,6 +280,46 @@ mod tests {
         assert_eq!((t.clips[0].position, t.clips[0].length), (480, 1000));
         assert!(s.next_track_id > 7);
         assert!(!dir.journal().exists());
+    }
+
+    #[test]
+    fn the_takes_of_one_recording_come_back_the_same_length() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = SessionDir::new(tmp.path().join("s"));
+        dir.create(&Session::new(48_000, 2)).expect("create");
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 48_000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        // The kill came between the disk thread's writes of one block to the two files.
+        for (file, frames) in [("a.wav", 1256), ("b.wav", 1000)] {
+            let mut w = hound::WavWriter::create(dir.audio().join(file), spec).expect("w");
+            for i in 0..frames {
+                w.write_sample(i as i16).expect("s");
+            }
+            w.finalize().expect("fin");
+        }
+        let entry = |track: TrackId, file: &str| JournalEntry {
+            track,
+            file: file.into(),
+            position: 0,
+            offset: 100,
+            length: None,
+            track_name: None,
+            channels: None,
+        };
+        let journal = TakeJournal {
+            takes: vec![entry(1, "a.wav"), entry(2, "b.wav")],
+        };
+        write_journal(&dir, &journal).expect("journal");
+        recover(&dir).expect("recovers").expect("had a journal");
+        let s = dir.load().expect("loads");
+        for t in [1, 2] {
+            let c = &s.track(t).expect("track").clips[0];
+            assert_eq!((c.offset, c.length), (100, 900), "track {t}");
+        }
     }
 
     #[test]
