@@ -644,6 +644,22 @@ pub struct InStep {
     pub stdout: String,
 }
 
+impl InStep {
+    /// Every click that played came back, each one interval after the last.
+    pub fn in_step(&self) -> bool {
+        self.missing == 0 && self.out_of_step == 0
+    }
+
+    /// The lines of `record`'s report that say what the run cost (xruns, disk, bridge).
+    pub fn costs(&self) -> String {
+        self.stdout
+            .lines()
+            .filter(|l| l.starts_with("xruns:") || l.starts_with("bridge:"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
 impl std::fmt::Display for InStep {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
@@ -677,7 +693,7 @@ pub fn measure_then_record_aligned(
 ) -> InStep {
     for attempt in 1..=3 {
         let report = measure_then_record(w, dev, rate, block, seconds, attempt);
-        let whole = report.missing == 0 && report.out_of_step == 0 && report.losses == 0;
+        let whole = report.in_step() && report.losses == 0;
         if whole {
             assert!(
                 report.offset.abs() <= 1,

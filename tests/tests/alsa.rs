@@ -72,14 +72,9 @@ fn alsa_records_a_minute() {
     let dev = alsa(256);
     let dev: Vec<&str> = dev.iter().map(String::as_str).collect();
     let report = measure_then_record(&w, &dev, 48_000, 256, 60, 1);
-    let summary: Vec<&str> = report
-        .stdout
-        .lines()
-        .filter(|l| l.starts_with("xruns:") || l.starts_with("bridge:"))
-        .collect();
     eprintln!(
         "ALSA on JACK, a minute at 256 frames: {report}\n{}",
-        summary.join("\n")
+        report.costs()
     );
     assert!(report.stdout.contains("(60.000 s)"), "{}", report.stdout);
 }

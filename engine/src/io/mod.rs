@@ -409,11 +409,6 @@ impl Latency {
             .round()
             .clamp(0.0, f64::from(u32::MAX)) as u32
     }
-
-    /// What the bridge adds, to the nearest frame.
-    pub fn bridge_frames(&self) -> i64 {
-        self.bridge.round() as i64
-    }
 }
 
 /// What a running stream is.

@@ -13,10 +13,10 @@
 //! long the thread took to wake. A late thread only ever lowers that figure, so each eighth of a
 //! second keeps its highest, and the side's offset is the median of the last second's eight
 //! ([`WINDOW_SECONDS`]): the wake-up jitter taken out, and one odd span (a driver's stale time)
-//! ignored. The
-//! drift between the system clock and the audio clock moves both sides of one device alike, so it
-//! drops out of the difference. The input side publishes its offset; the output side subtracts
-//! its own: how far the input count is ahead of the output count at any instant.
+//! ignored. The drift between the system clock and the audio clock moves both sides of one
+//! device alike, so it drops out of the difference. The input side publishes its offset; the
+//! output side subtracts its own: how far the input count is ahead of the output count at any
+//! instant.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -33,6 +33,8 @@ const SPANS: usize = 8;
 #[derive(Clone, Debug)]
 struct Side {
     rate: f64,
+    /// Frames in one span.
+    span: f64,
     spans: [f64; SPANS],
     current: usize,
     /// Frames called for in the current span.
@@ -43,6 +45,7 @@ impl Side {
     fn new(rate: f64) -> Self {
         Self {
             rate,
+            span: WINDOW_SECONDS * rate / SPANS as f64,
             spans: [f64::NEG_INFINITY; SPANS],
             current: 0,
             span_frames: 0.0,
@@ -52,7 +55,7 @@ impl Side {
     /// A call at `at` with frames from `first_frame` on, `frames` of them: the side's offset now.
     fn called(&mut self, first_frame: u64, frames: usize, at: Duration) -> f64 {
         let o = first_frame as f64 - at.as_secs_f64() * self.rate;
-        if self.span_frames >= WINDOW_SECONDS * self.rate / SPANS as f64 {
+        if self.span_frames >= self.span {
             self.current = (self.current + 1) % SPANS;
             self.spans[self.current] = f64::NEG_INFINITY;
             self.span_frames = 0.0;
@@ -133,66 +136,65 @@ mod tests {
         (first, origin + Duration::from_secs_f64(due.max(0.0) + late))
     }
 
-    #[test]
-    fn late_wakeups_do_not_move_the_phase() {
+    /// Drive both sides for blocks 1..`blocks`: `input(k)` gives the input side's lead and
+    /// lateness for block `k`, `output_late()` the output side's lateness. Each pair of calls runs
+    /// under `assert_no_alloc`. The phase after each block.
+    fn drive(
+        blocks: u64,
+        mut input: impl FnMut(u64) -> (f64, f64),
+        mut output_late: impl FnMut() -> f64,
+    ) -> Vec<Option<f64>> {
         let (mut i, mut o) = callback_clocks(RATE);
         let origin = Duration::from_secs(1);
-        let mut seed = 7u64;
-        let mut late = || {
-            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        (1..blocks)
+            .map(|k| {
+                let (lead, late) = input(k);
+                let (fi, ti) = at(origin, k, lead, late);
+                let (fo, to) = at(origin, k, 0.0, output_late());
+                rt(|| {
+                    i.called(fi, BLOCK, ti);
+                    o.called(fo, BLOCK, to)
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn late_wakeups_do_not_move_the_phase() {
+        // One sequence for both sides, drawn input then output, block by block.
+        let seed = std::cell::Cell::new(7u64);
+        let late = || {
+            let s = seed
+                .get()
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            seed.set(s);
             // Every call late by up to 30 % of a period.
-            (seed >> 40) as f64 / (1u64 << 24) as f64 * 0.3 * BLOCK as f64 / f64::from(RATE)
+            (s >> 40) as f64 / (1u64 << 24) as f64 * 0.3 * BLOCK as f64 / f64::from(RATE)
         };
-        let mut phase = None;
-        for k in 1..400 {
-            let (fi, ti) = at(origin, k, 100.0, late());
-            let (fo, to) = at(origin, k, 0.0, late());
-            phase = rt(|| {
-                i.called(fi, BLOCK, ti);
-                o.called(fo, BLOCK, to)
-            });
-        }
-        let p = phase.unwrap_or(f64::NAN);
+        let phases = drive(400, |_| (100.0, late()), late);
+        let p = phases.last().copied().flatten().unwrap_or(f64::NAN);
         assert!((p - 100.0).abs() < 1.5, "{p}");
     }
 
     #[test]
     fn one_odd_driver_time_moves_nothing() {
-        let (mut i, mut o) = callback_clocks(RATE);
-        let origin = Duration::from_secs(1);
-        let mut phase = None;
-        for k in 1..400 {
-            // One input call stamped a period early (a stale cycle time).
-            let lead = if k == 200 { BLOCK as f64 } else { 0.0 };
-            let (fi, ti) = at(origin, k, lead, 0.0);
-            let (fo, to) = at(origin, k, 0.0, 0.0);
-            phase = rt(|| {
-                i.called(fi, BLOCK, ti);
-                o.called(fo, BLOCK, to)
-            });
+        // One input call stamped a period early (a stale cycle time).
+        let lead = |k| if k == 200 { BLOCK as f64 } else { 0.0 };
+        let phases = drive(400, |k| (lead(k), 0.0), || 0.0);
+        for (k, phase) in phases.iter().enumerate() {
             let p = phase.unwrap_or(f64::NAN);
-            assert!(p.abs() < 1e-6, "block {k}: {p}");
+            assert!(p.abs() < 1e-6, "block {}: {p}", k + 1);
         }
-        assert!(phase.is_some());
     }
 
     #[test]
     fn a_lasting_shift_is_followed_within_a_window() {
-        let (mut i, mut o) = callback_clocks(RATE);
-        let origin = Duration::from_secs(1);
-        let mut phase = None;
-        for k in 1..500 {
-            // The input side loses a period at block 100: from then on its count is a block less
-            // ahead. A window of lower figures must pass before the highest one goes.
-            let lead = if k < 100 { BLOCK as f64 } else { 0.0 };
-            let (fi, ti) = at(origin, k, lead, 0.0);
-            let (fo, to) = at(origin, k, 0.0, 0.0);
-            phase = rt(|| {
-                i.called(fi, BLOCK, ti);
-                o.called(fo, BLOCK, to)
-            });
-        }
-        let p = phase.unwrap_or(f64::NAN);
+        // The input side loses a period at block 100: from then on its count is a block less
+        // ahead. A window of lower figures must pass before the highest one goes.
+        let lead = |k| if k < 100 { BLOCK as f64 } else { 0.0 };
+        let phases = drive(500, |k| (lead(k), 0.0), || 0.0);
+        let p = phases.last().copied().flatten().unwrap_or(f64::NAN);
         assert!(p.abs() < 1e-6, "{p}");
     }
 

@@ -138,6 +138,26 @@ pub fn recording_clips(
     offset: u64,
     asked: Option<u64>,
 ) -> Vec<(TrackId, Clip)> {
+    let named: Vec<NamedTake> = takes
+        .iter()
+        .map(|(track, parts)| {
+            let parts = parts.iter().map(|(p, f)| (file_name(p), *f)).collect();
+            (*track, parts)
+        })
+        .collect();
+    named_recording_clips(&named, position, offset, asked)
+}
+
+/// A track and the parts of its take, by file name, with their frames.
+type NamedTake = (TrackId, Vec<(String, u64)>);
+
+/// [`recording_clips`] for parts already named by file name.
+fn named_recording_clips(
+    takes: &[NamedTake],
+    position: u64,
+    offset: u64,
+    asked: Option<u64>,
+) -> Vec<(TrackId, Clip)> {
     let shortest = takes
         .iter()
         .map(|(_, parts)| parts.iter().map(|(_, f)| f).sum::<u64>())
@@ -147,8 +167,7 @@ pub fn recording_clips(
     let shown = asked.map_or(shortest, |a| a.min(shortest));
     let mut out = Vec::new();
     for (track, parts) in takes {
-        let named: Vec<(String, u64)> = parts.iter().map(|(p, f)| (file_name(p), *f)).collect();
-        for c in clips_for_take(&named, position, offset, Some(shown)) {
+        for c in clips_for_take(parts, position, offset, Some(shown)) {
             out.push((*track, c));
         }
     }
@@ -177,7 +196,8 @@ pub fn recover(dir: &SessionDir) -> Result<Option<Recovered>> {
     // Nothing is repaired or added until every entry is known to stay inside the session.
     super::validate::check_journal(&journal, &session, &dir.audio(), &dir.journal())?;
     let mut out = Recovered::default();
-    let mut salvaged = Vec::new();
+    // The takes of each recording (one place, one latency), in the journal's order.
+    let mut recordings: Vec<((u64, u64), Vec<NamedTake>)> = Vec::new();
     for e in &journal.takes {
         if session.track(e.track).is_none() {
             // Recorded on a track added after the last save: make it again.
@@ -203,24 +223,19 @@ pub fn recover(dir: &SessionDir) -> Result<Option<Recovered>> {
             out.missing.push(e.file.clone());
             continue;
         }
-        salvaged.push((e, parts));
+        let key = (e.position, e.offset);
+        match recordings.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, takes)) => takes.push((e.track, parts)),
+            None => recordings.push((key, vec![(e.track, parts)])),
+        }
     }
     // A crash cuts the takes short, and the disk thread may have written one more block to some
-    // of them than to others: the takes of one recording (one place, one latency) show the same
-    // stretch of time, all of the shortest one's, as a stopped recording does. The files keep
-    // everything.
-    let total = |parts: &[(String, u64)]| parts.iter().map(|(_, f)| f).sum::<u64>();
-    for (e, parts) in &salvaged {
-        let shown = salvaged
-            .iter()
-            .filter(|(o, _)| o.position == e.position && o.offset == e.offset)
-            .map(|(_, p)| total(p))
-            .min()
-            .unwrap_or(0)
-            .saturating_sub(e.offset);
-        for clip in clips_for_take(parts, e.position, e.offset, Some(shown)) {
-            if let Some(id) = session.add_clip(e.track, clip.clone()) {
-                out.clips.push((e.track, Clip { id, ..clip }));
+    // of them than to others: the takes of one recording show the same stretch of time, all of
+    // the shortest one's, as a stopped recording does. The files keep everything.
+    for ((position, offset), takes) in &recordings {
+        for (track, clip) in named_recording_clips(takes, *position, *offset, None) {
+            if let Some(id) = session.add_clip(track, clip.clone()) {
+                out.clips.push((track, Clip { id, ..clip }));
             }
         }
     }
