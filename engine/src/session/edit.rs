@@ -72,6 +72,23 @@ pub enum Edit {
     DeleteClip(u32),
     /// Add clips (a recorded take: one undo step for every track of it).
     AddClips(Vec<(TrackId, Clip)>),
+    /// Add a marker at a timeline frame.
+    AddMarker {
+        /// Its name.
+        name: String,
+        /// Where, frames.
+        position: u64,
+    },
+    /// Move a marker to a timeline frame.
+    MoveMarker(u32, u64),
+    /// Rename a marker.
+    RenameMarker(u32, String),
+    /// Delete a marker.
+    DeleteMarker(u32),
+    /// Tempo, BPM.
+    SetTempo(f64),
+    /// Time signature.
+    SetMeter(super::Meter),
 }
 
 impl Edit {
@@ -94,6 +111,12 @@ impl Edit {
             Edit::SplitClip { .. } => "split clip",
             Edit::DeleteClip(_) => "delete clip",
             Edit::AddClips(_) => "record",
+            Edit::AddMarker { .. } => "add marker",
+            Edit::MoveMarker(..) => "move marker",
+            Edit::RenameMarker(..) => "rename marker",
+            Edit::DeleteMarker(_) => "delete marker",
+            Edit::SetTempo(_) => "change tempo",
+            Edit::SetMeter(_) => "change time signature",
         }
     }
 }
@@ -394,8 +417,69 @@ fn apply_to(s: &mut Session, edit: &Edit, dir: &SessionDir) -> Result<Option<u32
             }
             return Ok(first);
         }
+        Edit::AddMarker { name, position } => {
+            check_marker_name(name)?;
+            check_frame(*position)?;
+            if s.markers.len() >= super::validate::MAX_MARKERS {
+                return Err(invalid(format!(
+                    "at most {} markers",
+                    super::validate::MAX_MARKERS
+                )));
+            }
+            return Ok(Some(s.add_marker(name.clone(), *position)));
+        }
+        Edit::MoveMarker(id, position) => {
+            check_frame(*position)?;
+            marker_mut(s, *id)?.position = *position;
+            s.sort_markers();
+        }
+        Edit::RenameMarker(id, name) => {
+            check_marker_name(name)?;
+            marker_mut(s, *id)?.name = name.clone();
+        }
+        Edit::DeleteMarker(id) => {
+            marker_mut(s, *id)?;
+            s.markers.retain(|m| m.id != *id);
+        }
+        Edit::SetTempo(bpm) => {
+            if let Some((_, why)) = super::validate::bad_timing(*bpm, s.meter) {
+                return Err(invalid(why));
+            }
+            s.tempo_bpm = *bpm;
+        }
+        Edit::SetMeter(meter) => {
+            if let Some((_, why)) = super::validate::bad_timing(s.tempo_bpm, *meter) {
+                return Err(invalid(why));
+            }
+            s.meter = *meter;
+        }
     }
     Ok(None)
+}
+
+fn marker_mut(s: &mut Session, id: u32) -> Result<&mut super::Marker> {
+    s.markers
+        .iter_mut()
+        .find(|m| m.id == id)
+        .ok_or_else(|| invalid(format!("no marker {id}")))
+}
+
+/// A marker name: any text up to the name limit (empty is allowed: markers are often unnamed).
+fn check_marker_name(name: &str) -> Result<()> {
+    let max = super::validate::MAX_NAME_CHARS;
+    if name.chars().count() > max {
+        return Err(invalid(format!(
+            "a marker name is at most {max} characters"
+        )));
+    }
+    Ok(())
+}
+
+fn check_frame(frame: u64) -> Result<()> {
+    if frame > super::validate::MAX_FRAME {
+        return Err(invalid(format!("{frame} frames is beyond any recording")));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -467,6 +551,15 @@ mod tests {
             },
             Edit::SplitClip { clip, at: 600 },
             Edit::DeleteClip(clip),
+            Edit::AddMarker {
+                name: "Verse 2".into(),
+                position: 4800,
+            },
+            Edit::SetTempo(96.5),
+            Edit::SetMeter(crate::session::Meter {
+                numerator: 6,
+                denominator: 8,
+            }),
         ];
         for edit in edits {
             let before = ed.session().clone();
@@ -511,6 +604,37 @@ mod tests {
     }
 
     #[test]
+    fn markers_stay_in_timeline_order_through_moves_renames_and_deletes() {
+        let (_tmp, mut ed, _) = fixture();
+        let add = |ed: &mut Editor, name: &str, position| {
+            ed.apply(Edit::AddMarker {
+                name: name.into(),
+                position,
+            })
+            .expect("add")
+            .expect("id")
+        };
+        let chorus = add(&mut ed, "Chorus", 96_000);
+        let verse = add(&mut ed, "Verse", 48_000);
+        let names = |ed: &Editor| -> Vec<String> {
+            ed.session()
+                .markers
+                .iter()
+                .map(|m| m.name.clone())
+                .collect()
+        };
+        assert_eq!(names(&ed), ["Verse", "Chorus"]);
+        ed.apply(Edit::MoveMarker(verse, 144_000)).expect("move");
+        assert_eq!(names(&ed), ["Chorus", "Verse"]);
+        ed.apply(Edit::RenameMarker(verse, "Solo".into()))
+            .expect("rename");
+        ed.apply(Edit::DeleteMarker(chorus)).expect("delete");
+        assert_eq!(names(&ed), ["Solo"]);
+        assert_eq!(ed.undo(), Some("delete marker"));
+        assert_eq!(names(&ed), ["Chorus", "Solo"]);
+    }
+
+    #[test]
     fn impossible_edits_are_refused_and_change_nothing() {
         let (_tmp, mut ed, clip) = fixture();
         let before = ed.session().clone();
@@ -535,6 +659,19 @@ mod tests {
             Edit::AddTrack {
                 name: Some("y".repeat(300)),
                 channels: 1,
+            },
+            Edit::SetTempo(0.0),
+            Edit::SetTempo(f64::NAN),
+            Edit::SetMeter(crate::session::Meter {
+                numerator: 4,
+                denominator: 3,
+            }),
+            Edit::MoveMarker(999, 0),
+            Edit::RenameMarker(999, "x".into()),
+            Edit::DeleteMarker(999),
+            Edit::AddMarker {
+                name: "z".repeat(300),
+                position: 0,
             },
         ] {
             assert!(ed.apply(edit.clone()).is_err(), "{edit:?} was accepted");

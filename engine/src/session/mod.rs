@@ -19,6 +19,8 @@ pub use journal::{
     read_journal, recording_clips, recover, write_journal,
 };
 pub use lock::SessionLock;
-pub use model::{Clip, SESSION_VERSION, Session, Track, db_to_gain, file_safe};
+pub use model::{
+    Clip, DEFAULT_TEMPO, Marker, Meter, SESSION_VERSION, Session, Track, db_to_gain, file_safe,
+};
 pub use saver::{SaveJob, SaveResult, Saver};
 pub use store::{SessionDir, file_name, write_atomic};

@@ -4,8 +4,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::rt::{MonitorMode, TrackId};
 
-/// Version of the `session.json` format this build writes and reads.
-pub const SESSION_VERSION: u32 = 1;
+/// Version of the `session.json` format this build writes and reads. Version 2 added the tempo,
+/// the time signature and markers; a version 1 file reads as a session at 120 BPM in 4/4 with no
+/// markers.
+pub const SESSION_VERSION: u32 = 2;
 
 /// A recording session: its sample rate and its tracks.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -21,6 +23,61 @@ pub struct Session {
     pub next_track_id: TrackId,
     /// Next unused clip id.
     pub next_clip_id: u32,
+    /// Tempo, beats per minute (the grid and interchange with other programs; audio is never
+    /// stretched by it).
+    #[serde(default = "default_tempo")]
+    pub tempo_bpm: f64,
+    /// Time signature.
+    #[serde(default)]
+    pub meter: Meter,
+    /// Named positions on the timeline, in the order they were added.
+    #[serde(default)]
+    pub markers: Vec<Marker>,
+    /// Next unused marker id.
+    #[serde(default = "first_id")]
+    pub next_marker_id: u32,
+}
+
+/// A time signature: `numerator` beats of 1/`denominator` notes to the bar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Meter {
+    /// Beats to the bar.
+    pub numerator: u8,
+    /// The note value of a beat: 1, 2, 4, 8, 16 or 32.
+    pub denominator: u8,
+}
+
+impl Default for Meter {
+    fn default() -> Self {
+        Self {
+            numerator: 4,
+            denominator: 4,
+        }
+    }
+}
+
+/// A named position on the timeline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Marker {
+    /// Stable id.
+    pub id: u32,
+    /// Name shown to the user.
+    pub name: String,
+    /// Timeline frame.
+    pub position: u64,
+}
+
+/// The tempo of a new session, and of a version 1 file.
+pub const DEFAULT_TEMPO: f64 = 120.0;
+
+fn default_tempo() -> f64 {
+    DEFAULT_TEMPO
+}
+
+fn first_id() -> u32 {
+    1
 }
 
 /// One track.
@@ -115,6 +172,10 @@ impl Session {
             tracks: Vec::new(),
             next_track_id: 1,
             next_clip_id: 1,
+            tempo_bpm: DEFAULT_TEMPO,
+            meter: Meter::default(),
+            markers: Vec::new(),
+            next_marker_id: 1,
         };
         for _ in 0..tracks {
             s.add_track();
@@ -154,6 +215,20 @@ impl Session {
         t.clips.push(clip);
         self.next_clip_id += 1;
         Some(id)
+    }
+
+    /// Add a marker and return its id; markers stay sorted by position.
+    pub fn add_marker(&mut self, name: String, position: u64) -> u32 {
+        let id = self.next_marker_id;
+        self.next_marker_id += 1;
+        self.markers.push(Marker { id, name, position });
+        self.sort_markers();
+        id
+    }
+
+    /// Put the markers in timeline order (ties in id order).
+    pub fn sort_markers(&mut self) {
+        self.markers.sort_by_key(|m| (m.position, m.id));
     }
 
     /// One past the last frame of the last clip: where playback of the session ends.

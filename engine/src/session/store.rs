@@ -84,6 +84,9 @@ impl SessionDir {
             },
         })?;
         validate::check_session(&mut session, &path)?;
+        // An older file is read as this version (its new fields take their defaults) and saved
+        // as this version.
+        session.version = super::SESSION_VERSION;
         let warnings = validate::check_clip_files(&mut session, &self.audio(), &path)?;
         Ok((session, warnings))
     }

@@ -25,6 +25,10 @@ pub const MAX_CLIPS_PER_TRACK: usize = 100_000;
 pub const MAX_NAME_CHARS: usize = 256;
 /// The highest input channel a track may name (0-based).
 pub const MAX_INPUT: u16 = 1023;
+/// Markers in one session.
+pub const MAX_MARKERS: usize = 10_000;
+/// The slowest and fastest tempo, BPM.
+pub const TEMPOS: std::ops::RangeInclusive<f64> = 10.0..=999.0;
 /// Track and clip ids (and the counters that hand them out) stay below this, so that adding
 /// tracks and clips can never run out of ids.
 pub const MAX_ID: u32 = 1 << 30;
@@ -143,9 +147,14 @@ pub fn check_session(s: &mut Session, path: &Path) -> Result<()> {
             format!("{} tracks, more than {MAX_TRACKS}", s.tracks.len()),
         );
     }
+    if let Some((name, what)) = bad_timing(s.tempo_bpm, s.meter) {
+        return bad(name.into(), what);
+    }
+    check_markers(s, path)?;
     for (name, v) in [
         ("next_track_id", s.next_track_id),
         ("next_clip_id", s.next_clip_id),
+        ("next_marker_id", s.next_marker_id),
     ] {
         if v > MAX_ID {
             return bad(name.into(), format!("{v} is above {MAX_ID}"));
@@ -220,6 +229,72 @@ pub fn check_session(s: &mut Session, path: &Path) -> Result<()> {
     if let Some(&top) = clip_ids.last() {
         s.next_clip_id = s.next_clip_id.max(top + 1);
     }
+    Ok(())
+}
+
+/// What is wrong with a tempo and time signature, if anything: (field, reason).
+pub fn bad_timing(tempo_bpm: f64, meter: super::Meter) -> Option<(&'static str, String)> {
+    if !(tempo_bpm.is_finite() && TEMPOS.contains(&tempo_bpm)) {
+        return Some((
+            "tempo_bpm",
+            format!(
+                "{tempo_bpm} BPM is out of range ({} to {})",
+                TEMPOS.start(),
+                TEMPOS.end()
+            ),
+        ));
+    }
+    if !(1..=64).contains(&meter.numerator) || !matches!(meter.denominator, 1 | 2 | 4 | 8 | 16 | 32)
+    {
+        return Some((
+            "meter",
+            format!(
+                "{}/{} is not a time signature (1 to 64 beats of 1, 2, 4, 8, 16 or 32)",
+                meter.numerator, meter.denominator
+            ),
+        ));
+    }
+    None
+}
+
+/// Markers: how many, their ids, names and positions; they are put in timeline order.
+fn check_markers(s: &mut Session, path: &Path) -> Result<()> {
+    if s.markers.len() > MAX_MARKERS {
+        return Err(field(
+            path,
+            "markers".into(),
+            format!("{} markers, more than {MAX_MARKERS}", s.markers.len()),
+        ));
+    }
+    let mut ids = std::collections::HashSet::with_capacity(s.markers.len());
+    for (i, m) in s.markers.iter().enumerate() {
+        let at = |f: &str| format!("markers[{i}].{f}");
+        if m.id == 0 || m.id >= MAX_ID || !ids.insert(m.id) {
+            return Err(field(
+                path,
+                at("id"),
+                format!("{} is not a free marker id", m.id),
+            ));
+        }
+        if m.name.chars().count() > MAX_NAME_CHARS {
+            return Err(field(
+                path,
+                at("name"),
+                format!("longer than {MAX_NAME_CHARS} characters"),
+            ));
+        }
+        if m.position > MAX_FRAME {
+            return Err(field(
+                path,
+                at("position"),
+                format!("{} frames is beyond any recording", m.position),
+            ));
+        }
+    }
+    if let Some(&top) = ids.iter().max() {
+        s.next_marker_id = s.next_marker_id.max(top + 1);
+    }
+    s.sort_markers();
     Ok(())
 }
 
