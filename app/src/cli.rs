@@ -111,6 +111,77 @@ pub enum Command {
     Track(TrackArgs),
     /// Edit clips: move, trim, split, delete.
     Clip(ClipArgs),
+    /// Markers: add, list, move, rename, delete.
+    Marker(MarkerArgs),
+    /// Set the session's tempo and time signature (used by the grid and by DAWproject).
+    Tempo {
+        /// The session folder.
+        dir: PathBuf,
+        /// Beats per minute.
+        #[arg(long)]
+        bpm: Option<f64>,
+        /// Time signature, N/D (4/4, 6/8, ...).
+        #[arg(long)]
+        meter: Option<String>,
+    },
+    /// Make a new session folder from a DAWproject file (Bitwig Studio, Studio One, Cubase, ...):
+    /// audio clips, tracks, gains, pans, mutes, tempo, markers.
+    ImportProject {
+        /// The session folder to create (must not hold a session).
+        dir: PathBuf,
+        /// The .dawproject file.
+        file: PathBuf,
+    },
+}
+
+/// `overdub marker`.
+#[derive(Debug, Args)]
+pub struct MarkerArgs {
+    /// The session folder.
+    pub dir: PathBuf,
+    /// What to do.
+    #[command(subcommand)]
+    pub action: MarkerAction,
+}
+
+/// Marker edits. Markers are named by the id `overdub marker DIR list` prints.
+#[derive(Debug, Subcommand)]
+pub enum MarkerAction {
+    /// Add a marker at a position, seconds.
+    Add {
+        /// Where, seconds.
+        #[arg(long)]
+        at: f64,
+        /// Its name.
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// List the markers in timeline order.
+    List {
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move a marker to a position, seconds.
+    Move {
+        /// Marker id.
+        id: u32,
+        /// New position, seconds.
+        #[arg(long)]
+        to: f64,
+    },
+    /// Rename a marker.
+    Rename {
+        /// Marker id.
+        id: u32,
+        /// New name.
+        name: String,
+    },
+    /// Delete a marker.
+    Delete {
+        /// Marker id.
+        id: u32,
+    },
 }
 
 /// `overdub new`.
@@ -199,9 +270,14 @@ pub struct ImportArgs {
 pub struct ExportArgs {
     /// The session folder.
     pub dir: PathBuf,
-    /// Folder for the files.
+    /// Folder for the stems and mix.
     #[arg(long)]
-    pub out: PathBuf,
+    pub out: Option<PathBuf>,
+    /// Also (or only) write the session as a DAWproject file for Bitwig Studio, Studio One,
+    /// Cubase and others: every clip, take, gain, pan, the tempo and markers, with the audio
+    /// files copied in unchanged.
+    #[arg(long)]
+    pub dawproject: Option<PathBuf>,
     /// One file per track.
     #[arg(long)]
     pub stems: bool,

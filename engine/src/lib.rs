@@ -3,6 +3,7 @@
 //! them together for the command line and the GUI. No GUI code.
 
 pub mod bench;
+pub mod dawproject;
 pub mod demo;
 pub mod disk;
 pub mod engine;

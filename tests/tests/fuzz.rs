@@ -1,6 +1,6 @@
 //! Fuzzing of everything Overdub reads from a session folder or a file the user opens: the
-//! session loader, the take journal (through recovery), the WAV header repair and the importer's
-//! decode path (symphonia behind our code). Each target starts from the corpus in
+//! session loader, the take journal (through recovery), the WAV header repair, the importer's
+//! decode path (symphonia behind our code) and the DAWproject importer's `project.xml`. Each target starts from the corpus in
 //! `tests/fuzz/corpus/TARGET/` plus every input once found to fail (`tests/fuzz/regressions/
 //! TARGET/`), mutates them with `mutatis` for a bounded time (`OVERDUB_FUZZ_SECONDS`, default 10
 //! per target) and requires that no input panics, hangs or asks for an absurd amount of memory.
@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use mutatis::check::{Check, CheckError};
 use mutatis::mutators as m;
+use overdub_engine::dawproject::import_project;
 use overdub_engine::disk::{check_wav_header, repair_in_place};
 use overdub_engine::import::{ImportOptions, import};
 use overdub_engine::session::{Session, SessionDir, recover};
@@ -295,6 +296,55 @@ fn the_importer_refuses_or_imports_whatever_the_bytes() {
         if import(dir.root(), std::slice::from_ref(&file), &opts, &mut |_| {}).is_ok() {
             dir.load()
                 .map_err(|e| format!("an import saved a session that does not load: {e}"))?;
+        }
+        Ok(())
+    });
+}
+
+#[test]
+fn a_dawproject_import_makes_a_session_that_loads_or_refuses_and_leaves_nothing() {
+    use std::io::Write;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let wav = tmp.path().join("a.wav");
+    write_source(&wav, 48_000, 1, 16, false, 480);
+    let wav = std::fs::read(&wav).expect("wav");
+    let archive = tmp.path().join("in.dawproject");
+    let target = tmp.path().join("made");
+    fuzz("dawproject", |input| {
+        let mut z =
+            zip::ZipWriter::new(std::fs::File::create(&archive).map_err(|e| e.to_string())?);
+        for (name, bytes) in [("project.xml", input), ("audio/a.wav", &wav[..])] {
+            z.start_file(name, zip::write::SimpleFileOptions::default())
+                .map_err(|e| e.to_string())?;
+            z.write_all(bytes).map_err(|e| e.to_string())?;
+        }
+        z.finish().map_err(|e| e.to_string())?;
+        let _ = std::fs::remove_dir_all(&target);
+        match import_project(&target, &archive) {
+            Ok(_) => {
+                SessionDir::new(&target)
+                    .load()
+                    .map_err(|e| format!("the import made a session that does not load: {e}"))?;
+            }
+            Err(e) => {
+                if target.exists() {
+                    return Err(format!("refused ({e}) but made the folder"));
+                }
+                if e.to_string().lines().count() != 1 {
+                    return Err(format!("a refusal of more than one line: {e}"));
+                }
+            }
+        }
+        let stray = std::fs::read_dir(tmp.path())
+            .map_err(|e| e.to_string())?
+            .flatten()
+            .any(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(".overdub-import")
+            });
+        if stray {
+            return Err("a hidden import folder was left behind".into());
         }
         Ok(())
     });

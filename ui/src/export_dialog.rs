@@ -1,12 +1,17 @@
-//! The export dialog: stems and/or mix, format, range, tail, normalisation, output folder (native
-//! picker), a progress bar and Cancel. The export runs on its own thread.
+//! The export dialog: stems and/or mix, a DAWproject file for another program, format, range,
+//! tail, normalisation, output folder (native picker), a progress bar and Cancel. The export runs
+//! on its own thread.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 
+use overdub_engine::dawproject::{self, ProjectReport};
 use overdub_engine::export::{self, ExportFormat, ExportOptions, ExportProgress, ExportReport};
+
+/// What one run of the dialog made: the audio files and/or the DAWproject file.
+type Made = (Option<ExportReport>, Option<ProjectReport>);
 
 use crate::app::OverdubApp;
 
@@ -16,6 +21,7 @@ pub struct ExportDialog {
     pub open: bool,
     stems: bool,
     mix: bool,
+    dawproject: bool,
     format: ExportFormat,
     start: String,
     end: String,
@@ -25,7 +31,7 @@ pub struct ExportDialog {
     include_muted: bool,
     out_dir: String,
     job: Option<(
-        JoinHandle<overdub_engine::Result<ExportReport>>,
+        JoinHandle<overdub_engine::Result<Made>>,
         Arc<ExportProgress>,
     )>,
     result: Option<String>,
@@ -37,6 +43,7 @@ impl Default for ExportDialog {
             open: false,
             stems: true,
             mix: true,
+            dawproject: false,
             format: ExportFormat::I24,
             start: String::new(),
             end: String::new(),
@@ -111,6 +118,11 @@ pub fn show(app: &mut OverdubApp, ctx: &egui::Context) {
                 ui.horizontal(|ui| {
                     ui.checkbox(&mut d.stems, "Stems");
                     ui.checkbox(&mut d.mix, "Mix");
+                    ui.checkbox(&mut d.dawproject, "DAWproject").on_hover_text(
+                        "A .dawproject file for Bitwig Studio, Studio One, Cubase and others: \
+                             every clip and take, gains, pans, tempo and markers, with the audio \
+                             copied in unchanged",
+                    );
                     ui.checkbox(&mut d.include_muted, "Include muted tracks");
                 });
                 egui::Grid::new("export-grid")
@@ -193,14 +205,30 @@ pub fn show(app: &mut OverdubApp, ctx: &egui::Context) {
                 None => {
                     if ui.button("Export").clicked() {
                         match d.options() {
+                            Ok(_) if !(d.stems || d.mix || d.dawproject) => {
+                                d.result =
+                                    Some("nothing to export: tick Stems, Mix or DAWproject".into());
+                            }
                             Ok(opts) => {
+                                let audio = d.stems || d.mix;
+                                let project = d.dawproject.then(|| {
+                                    let name = app
+                                        .live
+                                        .editor()
+                                        .dir()
+                                        .root()
+                                        .file_name()
+                                        .map(|n| n.to_string_lossy().into_owned())
+                                        .unwrap_or_else(|| "session".into());
+                                    opts.out_dir.join(format!("{name}.dawproject"))
+                                });
                                 let progress = Arc::new(ExportProgress::default());
                                 let dir = app.live.editor().dir().root().to_path_buf();
                                 let (p, c) = (progress.clone(), ctx.clone());
                                 let spawned = std::thread::Builder::new()
                                     .name("overdub-export".into())
                                     .spawn(move || {
-                                        let r = export::export(&dir, &opts, &p);
+                                        let r = run(&dir, &opts, audio, project.as_deref(), &p);
                                         c.request_repaint();
                                         r
                                     });
@@ -226,6 +254,27 @@ pub fn show(app: &mut OverdubApp, ctx: &egui::Context) {
     app.export.open = open;
 }
 
+/// The audio export (if asked for), then the DAWproject file (if asked for).
+fn run(
+    dir: &std::path::Path,
+    opts: &ExportOptions,
+    audio: bool,
+    project: Option<&std::path::Path>,
+    progress: &ExportProgress,
+) -> overdub_engine::Result<Made> {
+    let files = audio
+        .then(|| export::export(dir, opts, progress))
+        .transpose()?;
+    let project = project
+        .map(|out| {
+            std::fs::create_dir_all(&opts.out_dir)
+                .map_err(|e| overdub_engine::Error::io(&opts.out_dir, e))?;
+            dawproject::export_project(dir, out, opts.range)
+        })
+        .transpose()?;
+    Ok((files, project))
+}
+
 fn finish(app: &mut OverdubApp) {
     let done = app
         .export
@@ -239,12 +288,26 @@ fn finish(app: &mut OverdubApp) {
         return;
     };
     let msg = match h.join() {
-        Ok(Ok(r)) => format!(
-            "exported {} file(s), {:.1} s each, in {:.1} s",
-            r.files.len(),
-            r.frames as f64 / f64::from(app.live.editor().session().rate),
-            r.seconds
-        ),
+        Ok(Ok((files, project))) => {
+            let mut said = Vec::new();
+            if let Some(r) = files {
+                said.push(format!(
+                    "exported {} file(s), {:.1} s each, in {:.1} s",
+                    r.files.len(),
+                    r.frames as f64 / f64::from(app.live.editor().session().rate),
+                    r.seconds
+                ));
+            }
+            if let Some(p) = project {
+                said.push(format!(
+                    "wrote {} ({} clips, {} takes kept)",
+                    p.path.display(),
+                    p.clips,
+                    p.takes
+                ));
+            }
+            said.join("; ")
+        }
         Ok(Err(overdub_engine::Error::Cancelled)) => {
             "export cancelled; its files were removed".into()
         }

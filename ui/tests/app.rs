@@ -219,6 +219,39 @@ fn export_runs_to_the_end_with_progress() {
 }
 
 #[test]
+fn the_export_dialog_writes_a_dawproject_file_alone() {
+    let (_tmp, mut h) = app(2, |dir, s| write_clip(dir, s, "a.wav", 48_000, sine));
+    h.get_by_label("Export…").click();
+    h.run_steps(2);
+    h.get_by_label("Stems").click();
+    h.get_by_label("Mix").click();
+    h.get_by_label("DAWproject").click();
+    h.run_steps(1);
+    h.get_by_role_and_label(Role::Button, "Export").click();
+    let done = run_until(&mut h, Duration::from_secs(60), |a| {
+        a.export_result().is_some()
+    });
+    assert!(done, "the export finished");
+    let result = h.state().export_result().unwrap_or("").to_string();
+    assert!(result.starts_with("wrote "), "{result}");
+    let out = h.state().live().editor().dir().root().join("export");
+    let file = out.join("s.dawproject");
+    let archive = zip::ZipArchive::new(std::fs::File::open(&file).expect("the file is there"))
+        .expect("a zip");
+    let names: Vec<String> = archive
+        .file_names()
+        .map(|n| n.expect("a name").into_owned())
+        .collect();
+    for want in ["project.xml", "metadata.xml", "audio/a.wav"] {
+        assert!(names.iter().any(|n| n == want), "{want} in {names:?}");
+    }
+    assert!(
+        !out.join("mix.wav").exists(),
+        "no audio export was asked for"
+    );
+}
+
+#[test]
 fn a_clip_dragged_along_the_timeline_moves_and_ctrl_z_undoes_it() {
     let (_tmp, mut h) = app(2, |dir, s| write_clip(dir, s, "a.wav", 48_000 * 2, sine));
     h.run_steps(3);

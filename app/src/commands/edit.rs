@@ -1,11 +1,14 @@
-//! `overdub track` and `overdub clip`: session edits through the engine's one editing API.
+//! `overdub track`, `clip`, `marker` and `tempo`: session edits through the engine's one editing
+//! API.
+
+use std::path::Path;
 
 use overdub_engine::rt::MonitorMode;
-use overdub_engine::session::{Edit, Editor, SessionDir};
+use overdub_engine::session::{Edit, Editor, Meter, SessionDir};
 use overdub_engine::{Error, Result};
 
 use super::frames;
-use crate::cli::{ClipAction, ClipArgs, Monitor, TrackAction, TrackArgs};
+use crate::cli::{ClipAction, ClipArgs, MarkerAction, MarkerArgs, Monitor, TrackAction, TrackArgs};
 
 fn track_id(ed: &Editor, n: usize) -> Result<u32> {
     n.checked_sub(1)
@@ -161,4 +164,80 @@ pub fn clip(a: &ClipArgs) -> Result<()> {
         }
     }
     ed.save()
+}
+
+pub fn marker(a: &MarkerArgs) -> Result<()> {
+    let sdir = SessionDir::new(&a.dir);
+    if let MarkerAction::List { json } = &a.action {
+        let s = sdir.load()?;
+        if *json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&s.markers).unwrap_or_default()
+            );
+        }
+        for m in s.markers.iter().filter(|_| !*json) {
+            println!(
+                "marker {}: {:.6} s (frame {}) {}",
+                m.id,
+                m.position as f64 / f64::from(s.rate),
+                m.position,
+                m.name
+            );
+        }
+        return Ok(());
+    }
+    let _lock = sdir.lock_checked("overdub marker")?;
+    let mut ed = Editor::open(sdir)?;
+    let rate = ed.session().rate;
+    match &a.action {
+        MarkerAction::List { .. } => {}
+        MarkerAction::Add { at, name } => {
+            let id = ed.apply(Edit::AddMarker {
+                name: name.clone(),
+                position: frames(*at, rate, "--at")?,
+            })?;
+            println!("added marker {}", id.unwrap_or(0));
+        }
+        MarkerAction::Move { id, to } => {
+            ed.apply(Edit::MoveMarker(*id, frames(*to, rate, "--to")?))?;
+            println!("moved marker {id}");
+        }
+        MarkerAction::Rename { id, name } => {
+            ed.apply(Edit::RenameMarker(*id, name.clone()))?;
+            println!("renamed marker {id}");
+        }
+        MarkerAction::Delete { id } => {
+            ed.apply(Edit::DeleteMarker(*id))?;
+            println!("deleted marker {id}");
+        }
+    }
+    ed.save()
+}
+
+pub fn tempo(dir: &Path, bpm: Option<f64>, meter: Option<&str>) -> Result<()> {
+    let sdir = SessionDir::new(dir);
+    let _lock = sdir.lock_checked("overdub tempo")?;
+    let mut ed = Editor::open(sdir)?;
+    if let Some(b) = bpm {
+        ed.apply(Edit::SetTempo(b))?;
+    }
+    if let Some(m) = meter {
+        ed.apply(Edit::SetMeter(parse_meter(m)?))?;
+    }
+    let s = ed.session();
+    println!(
+        "{} BPM, {}/{}",
+        s.tempo_bpm, s.meter.numerator, s.meter.denominator
+    );
+    ed.save()
+}
+
+fn parse_meter(text: &str) -> Result<Meter> {
+    let bad = || Error::InvalidSetting(format!("--meter takes N/D (4/4, 6/8), not {text:?}"));
+    let (n, d) = text.split_once('/').ok_or_else(bad)?;
+    Ok(Meter {
+        numerator: n.trim().parse().map_err(|_| bad())?,
+        denominator: d.trim().parse().map_err(|_| bad())?,
+    })
 }

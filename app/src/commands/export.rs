@@ -1,7 +1,9 @@
-//! `overdub export DIR --out OUTDIR`: stems and/or mix, with a progress bar on standard error.
+//! `overdub export DIR --out OUTDIR`: stems and/or mix, with a progress bar on standard error;
+//! `--dawproject FILE` writes the session for another program.
 
 use std::time::Duration;
 
+use overdub_engine::dawproject;
 use overdub_engine::export::{self, ExportFormat, ExportOptions, ExportProgress};
 use overdub_engine::{Error, Result};
 
@@ -18,15 +20,49 @@ fn parse_range(s: &str) -> Result<(f64, f64)> {
 }
 
 pub fn run(a: &ExportArgs) -> Result<()> {
+    let range = a.range.as_deref().map(parse_range).transpose()?;
+    match (&a.out, a.stems || a.mix) {
+        (Some(out), _) => audio(a, out, range)?,
+        (None, true) => {
+            return Err(Error::InvalidSetting(
+                "--stems and --mix need --out FOLDER".into(),
+            ));
+        }
+        (None, false) if a.dawproject.is_none() => {
+            return Err(Error::InvalidSetting(
+                "nothing to export: give --out FOLDER with --stems and/or --mix, or \
+                 --dawproject FILE"
+                    .into(),
+            ));
+        }
+        (None, false) => {}
+    }
+    if let Some(file) = &a.dawproject {
+        let r = dawproject::export_project(&a.dir, file, range)?;
+        println!(
+            "wrote {}: {} track(s), {} clip(s) playing, {} take(s) kept as disabled clips, {} \
+             marker(s), {} audio file(s)",
+            r.path.display(),
+            r.tracks,
+            r.clips,
+            r.takes,
+            r.markers,
+            r.files
+        );
+    }
+    Ok(())
+}
+
+fn audio(a: &ExportArgs, out: &std::path::Path, range: Option<(f64, f64)>) -> Result<()> {
     let format = ExportFormat::parse(&a.format).ok_or_else(|| {
         Error::InvalidSetting(format!("--format {}: use 16, 24 or 32f", a.format))
     })?;
     let opts = ExportOptions {
-        out_dir: a.out.clone(),
+        out_dir: out.to_path_buf(),
         stems: a.stems,
         mix: a.mix,
         format,
-        range: a.range.as_deref().map(parse_range).transpose()?,
+        range,
         tail: a.tail,
         normalize: a.normalize,
         include_muted: a.include_muted,

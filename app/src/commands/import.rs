@@ -1,4 +1,5 @@
-//! `overdub import DIR FILE...`: decode, convert to the session rate, add as clips.
+//! `overdub import DIR FILE...`: decode, convert to the session rate, add as clips;
+//! `overdub import-project DIR FILE`: a new session from a DAWproject file.
 
 use overdub_engine::Result;
 use overdub_engine::import::{self, ImportOptions};
@@ -50,6 +51,28 @@ pub fn run(a: &ImportArgs) -> Result<()> {
             i.clip.id,
             i.clip.position
         );
+    }
+    Ok(())
+}
+
+pub fn project(dir: &std::path::Path, file: &std::path::Path) -> Result<()> {
+    let r = overdub_engine::dawproject::import_project(dir, file)?;
+    println!(
+        "made {} at {} Hz: {} track(s), {} clip(s), {} disabled clip(s) kept as takes, {} \
+         marker(s); {} audio file(s) copied, {} converted",
+        r.dir.display(),
+        r.rate,
+        r.tracks,
+        r.clips,
+        r.takes,
+        r.markers,
+        r.copied,
+        r.converted
+    );
+    if r.left_out.is_empty() {
+        println!("everything in the project was carried over");
+    } else {
+        println!("not carried over: {}", r.left_out.join(", "));
     }
     Ok(())
 }

@@ -24,6 +24,13 @@ pub fn run(dir: &Path, json: bool) -> Result<()> {
         session.tracks.len(),
         session.end() as f64 / f64::from(session.rate)
     );
+    println!(
+        "  {} BPM, {}/{}, {} marker(s)",
+        session.tempo_bpm,
+        session.meter.numerator,
+        session.meter.denominator,
+        session.markers.len()
+    );
     for (i, t) in session.tracks.iter().enumerate() {
         println!(
             "  track {} '{}': {}, input {}, gain {:+.1} dB, pan {:+.2}{}{}{}",

@@ -52,6 +52,9 @@ pub fn run(cli: Cli) -> Result<()> {
         } => bench::tune(session.as_deref(), seconds, json, &audio),
         Command::Track(a) => edit::track(&a),
         Command::Clip(a) => edit::clip(&a),
+        Command::Marker(a) => edit::marker(&a),
+        Command::Tempo { dir, bpm, meter } => edit::tempo(&dir, bpm, meter.as_deref()),
+        Command::ImportProject { dir, file } => import::project(&dir, &file),
     }
 }
 

@@ -238,8 +238,51 @@ fn write_all(
     Ok(out)
 }
 
+/// One file converted by [`convert_file`].
+#[derive(Clone, Debug)]
+pub struct ConvertedFile {
+    /// The WAV written.
+    pub path: PathBuf,
+    /// The source's rate, Hz.
+    pub source_rate: u32,
+    /// Channels.
+    pub channels: usize,
+    /// Frames at the session rate.
+    pub frames: u64,
+}
+
+/// Decode `source` (any format the importer reads, repairing a crashed recorder's WAV header)
+/// and write it at `rate` Hz as a 32-bit float WAV named after `stem` in the folder `audio`,
+/// without adding it to any session.
+pub fn convert_file(source: &Path, rate: u32, audio: &Path, stem: &str) -> Result<ConvertedFile> {
+    let (d, _) = decode_repairing(source, &mut |_| {})?;
+    let source_rate = d.rate;
+    let channels = d.channels;
+    let samples = resample(source, d.samples, d.channels, d.rate, rate)?;
+    let path = unique_path(audio, stem);
+    let mut w = TakeWriter::create(
+        &path,
+        rate,
+        u16::try_from(channels).unwrap_or(u16::MAX),
+        TakeFormat::F32,
+    )?;
+    let written = w.write(&samples).and_then(|()| w.finish());
+    match written {
+        Ok(frames) => Ok(ConvertedFile {
+            path,
+            source_rate,
+            channels,
+            frames,
+        }),
+        Err(e) => {
+            let _ = std::fs::remove_file(&path);
+            Err(e)
+        }
+    }
+}
+
 /// `audio/NAME.wav`, or `NAME-2.wav` and so on if taken.
-fn unique_path(audio: &Path, stem: &str) -> PathBuf {
+pub fn unique_path(audio: &Path, stem: &str) -> PathBuf {
     let clean = crate::session::file_safe(stem);
     std::iter::once(audio.join(format!("{clean}.wav")))
         .chain((2..).map(|n| audio.join(format!("{clean}-{n}.wav"))))
