@@ -711,3 +711,86 @@ fn hostile_archives_are_refused_with_one_line_and_nothing_written() {
         before
     );
 }
+
+/// A disabled clip sticking out from under the clip that plays, a play stop, and one file named
+/// two ways.
+const DISABLED_UNDER: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<Project version="1.0">
+  <Application name="Test" version="1"/>
+  <Structure>
+    <Track contentType="audio" id="t1" name="A">
+      <Channel id="c1" audioChannels="1" role="regular"/>
+    </Track>
+  </Structure>
+  <Arrangement>
+    <Lanes timeUnit="seconds">
+      <Lanes track="t1">
+        <Clips>
+          <Clip time="1" duration="2" playStart="0" enable="false">
+            <Audio channels="1" sampleRate="48000" duration="4"><File path="./audio/a.wav"/></Audio>
+          </Clip>
+          <Clip time="2" duration="2" playStart="0.5" playStop="1.5">
+            <Audio channels="1" sampleRate="48000" duration="4"><File path="audio/a.wav"/></Audio>
+          </Clip>
+        </Clips>
+      </Lanes>
+    </Lanes>
+  </Arrangement>
+</Project>
+"#;
+
+#[test]
+fn a_disabled_clip_stays_silent_and_a_file_named_twice_comes_in_once() {
+    let w = World::new();
+    let file = w.path("disabled.dawproject");
+    let a = wav_bytes(48_000, 1, 4 * 48_000, &[]);
+    make_zip(
+        &file,
+        &[
+            ("project.xml", DISABLED_UNDER.as_bytes()),
+            ("audio/a.wav", &a),
+        ],
+    );
+    let dir = w.path("disabled");
+    let run = w.overdub(&["import-project", &s(&dir), &s(&file)]).ok();
+    assert!(
+        run.stdout.contains("1 audio file(s) copied"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("1 disabled clip part no clip covers"),
+        "{}",
+        run.stdout
+    );
+    let info = w.info(&dir);
+    let c = clips(&info, 0);
+    let got: Vec<(u64, u64, u64)> = c
+        .iter()
+        .map(|c| {
+            let n = |k: &str| c[k].as_u64().expect("number");
+            (n("position"), n("offset"), n("length"))
+        })
+        .collect();
+    // The disabled clip keeps only 2..3 s, under the playing clip, which plays its file from
+    // 0.5 s to its play stop at 1.5 s.
+    assert_eq!(got, [(96_000, 48_000, 48_000), (96_000, 24_000, 48_000)]);
+}
+
+#[test]
+fn a_refused_import_leaves_no_folder_it_made() {
+    let w = World::new();
+    // Refused late: the audio a clip plays is not in the archive.
+    let file = w.path("bad.dawproject");
+    make_zip(&file, &[("project.xml", DISABLED_UNDER.as_bytes())]);
+    let nested = w.path("new").join("deeper").join("session");
+    let run = w.overdub(&["import-project", &s(&nested), &s(&file)]);
+    assert_ne!(run.code, Some(0));
+    assert!(!w.path("new").exists(), "the parents it made are gone");
+    // A file where the session folder would go is refused, and kept.
+    let taken = w.path("taken");
+    std::fs::write(&taken, b"mine").expect("write");
+    let run = w.overdub(&["import-project", &s(&taken), &s(&file)]);
+    assert_ne!(run.code, Some(0));
+    assert_eq!(std::fs::read(&taken).expect("kept"), b"mine");
+}

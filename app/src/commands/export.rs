@@ -49,6 +49,12 @@ pub fn run(a: &ExportArgs) -> Result<()> {
             r.markers,
             r.files
         );
+        if !r.missing.is_empty() {
+            eprintln!(
+                "warning: left out the clips of missing files (silent in Overdub too): {}",
+                r.missing.join(", ")
+            );
+        }
     }
     Ok(())
 }

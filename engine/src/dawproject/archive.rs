@@ -104,17 +104,25 @@ impl Archive {
         Ok(Some(text))
     }
 
-    /// Copy entry `name` to the file `dest`, refused past [`MAX_AUDIO_BYTES`]; returns the bytes.
-    pub fn extract(&mut self, name: &str, dest: &Path) -> Result<u64> {
+    /// Copy entry `name` to the file `dest`, refused past [`MAX_AUDIO_BYTES`] or past `room`
+    /// bytes (the free disk space to use); returns the bytes.
+    pub fn extract(&mut self, name: &str, dest: &Path, room: u64) -> Result<u64> {
         let path = self.path.clone();
         let entry = self
             .zip
             .by_name(name)
             .map_err(|e| bad(&path, format!("{name}: {e}")))?;
+        let limit = MAX_AUDIO_BYTES.min(room);
         let mut out = File::create(dest).map_err(|e| Error::io(dest, e))?;
-        let n = std::io::copy(&mut entry.take(MAX_AUDIO_BYTES + 1), &mut out)
+        let n = std::io::copy(&mut entry.take(limit + 1), &mut out)
             .map_err(|e| bad(&path, format!("{name} cannot be read ({e})")))?;
-        if n > MAX_AUDIO_BYTES {
+        if n > limit && limit < MAX_AUDIO_BYTES {
+            return Err(bad(
+                &path,
+                format!("{name} does not fit on the disk; nothing was imported"),
+            ));
+        }
+        if n > limit {
             return Err(bad(
                 &path,
                 format!(
@@ -127,11 +135,13 @@ impl Archive {
     }
 }
 
-/// A relative path of plain components: no root, drive, `..`, `.`, backslash or NUL.
+/// A relative path of plain components: no root, drive (`C:`), `..`, `.`, backslash or NUL.
 pub fn safe_name(name: &str) -> bool {
+    let drive = name.as_bytes().get(1) == Some(&b':');
     !name.is_empty()
+        && !drive
         && !name.starts_with('/')
-        && !name.contains(['\\', '\0', ':'])
+        && !name.contains(['\\', '\0'])
         && name
             .trim_end_matches('/')
             .split('/')
@@ -152,7 +162,12 @@ mod tests {
 
     #[test]
     fn names_that_leave_the_archive_are_refused() {
-        for ok in ["project.xml", "audio/take 1.wav", "audio/"] {
+        for ok in [
+            "project.xml",
+            "audio/take 1.wav",
+            "audio/",
+            "audio/Take 2: Vox.wav",
+        ] {
             assert!(safe_name(ok), "{ok}");
         }
         for no in [

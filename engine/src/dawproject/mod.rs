@@ -15,12 +15,10 @@
 //! Not on the audio thread.
 
 mod archive;
-mod playing;
 mod read;
 mod write;
 
 pub use archive::{MAX_AUDIO_BYTES, MAX_ENTRIES, MAX_XML_BYTES, safe_name};
-pub use playing::{Piece, playing_pieces};
 pub use read::{ProjectImport, import_project};
 pub use write::{ProjectReport, export_project};
 
@@ -35,13 +33,20 @@ pub const AUDIO_FOLDER: &str = "audio";
 /// The top of the linear volume range written (+24 dB, Overdub's highest fader gain).
 pub const MAX_VOLUME: f64 = 15.848_931_924_611_133;
 
-/// The folder `path` goes in (`.` for a bare name), made if missing: what is written there is
-/// first written beside it and renamed into place.
-fn parent_made(path: &std::path::Path) -> crate::Result<std::path::PathBuf> {
+/// The folder `path` goes in (`.` for a bare name), made if missing, and the topmost folder
+/// that had to be made (to remove again if what goes in it fails).
+fn parent_made(
+    path: &std::path::Path,
+) -> crate::Result<(std::path::PathBuf, Option<std::path::PathBuf>)> {
     let parent = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(std::path::Path::new("."));
+    let top = parent
+        .ancestors()
+        .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+        .last()
+        .map(std::path::Path::to_path_buf);
     std::fs::create_dir_all(parent).map_err(|e| crate::Error::io(parent, e))?;
-    Ok(parent.to_path_buf())
+    Ok((parent.to_path_buf(), top))
 }

@@ -17,9 +17,10 @@ use serde::Serialize;
 
 use super::PROJECT_XML;
 use super::archive::{Archive, bad};
+use crate::disk::{HeaderState, check_wav_header};
 use crate::error::{Error, Result};
 use crate::import::convert_file;
-use crate::session::validate::{RATES, bad_timing, check_session};
+use crate::session::validate::{MAX_FRAME, MAX_NAME_CHARS, RATES, bad_timing, check_session};
 use crate::session::{Clip, Meter, Session, SessionDir, file_safe};
 
 /// Deepest XML nesting read (real projects nest a dozen levels; this bounds the parser's stack).
@@ -85,6 +86,8 @@ impl LeftOut {
 struct Found {
     track: usize,
     file: String,
+    /// The sample rate its `Audio` element declares.
+    rate: i32,
     time: f64,
     offset: f64,
     duration: f64,
@@ -114,6 +117,12 @@ struct Walk<'a> {
 /// Make the session folder `dir` from the DAWproject `file`.
 pub fn import_project(dir: &Path, file: &Path) -> Result<ProjectImport> {
     let target = SessionDir::new(dir);
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::InvalidSetting(format!(
+            "{} is a file; import a project into a new folder",
+            dir.display()
+        )));
+    }
     if target.file().exists() {
         return Err(Error::Session {
             path: dir.to_path_buf(),
@@ -147,37 +156,76 @@ pub fn import_project(dir: &Path, file: &Path) -> Result<ProjectImport> {
         path: file,
     };
     walk.arrangement(&project)?;
-    let rate = session_rate(&project);
-    session.rate = rate;
+    session.rate = session_rate(&walk.found);
+    let Walk {
+        mut found,
+        markers,
+        mut left,
+        ..
+    } = walk;
+    within_reach(&mut found, session.rate, &mut left);
 
-    // Build the session in a hidden folder beside the target; it becomes the session last.
-    let parent = super::parent_made(dir)?;
+    // Everything written from here on is removed again if the import fails.
+    let (parent, made_parent) = super::parent_made(dir)?;
+    let r = build(
+        dir,
+        &parent,
+        file,
+        &mut archive,
+        session,
+        &found,
+        &markers,
+        left,
+    );
+    if r.is_err()
+        && let Some(top) = made_parent
+    {
+        let _ = std::fs::remove_dir_all(top);
+    }
+    r
+}
+
+/// Write the session: in a hidden folder beside `dir` that becomes `dir` last.
+#[allow(clippy::too_many_arguments)]
+fn build(
+    dir: &Path,
+    parent: &Path,
+    file: &Path,
+    archive: &mut Archive,
+    mut session: Session,
+    found: &[Found],
+    markers: &[(String, f64)],
+    mut left: LeftOut,
+) -> Result<ProjectImport> {
+    let rate = session.rate;
     let tmp = tempfile::Builder::new()
         .prefix(".overdub-import")
-        .tempdir_in(&parent)
-        .map_err(|e| Error::io(&parent, e))?;
+        .tempdir_in(parent)
+        .map_err(|e| Error::io(parent, e))?;
     let sdir = SessionDir::new(tmp.path());
     std::fs::create_dir_all(sdir.audio()).map_err(|e| Error::io(sdir.audio(), e))?;
-    let files = bring_audio(&mut archive, &walk.found, &sdir, rate, file)?;
-    let (clips, takes) = place(&mut session, &walk.found, &files, &mut walk.left);
-    for (name, time) in &walk.markers {
-        if *time >= 0.0 && session.markers.len() < crate::session::validate::MAX_MARKERS {
-            let name: String = name
-                .chars()
-                .take(crate::session::validate::MAX_NAME_CHARS)
-                .collect();
-            session.add_marker(name, (time * f64::from(rate)).round() as u64);
+    let files = bring_audio(archive, found, &sdir, rate, file)?;
+    let (clips, takes) = place(&mut session, found, &files, &mut left);
+    for (name, time) in markers {
+        let frame = time * f64::from(rate);
+        if !(0.0..=MAX_FRAME as f64).contains(&frame) {
+            left.add("marker out of reach", "markers out of reach");
+        } else if session.markers.len() < crate::session::validate::MAX_MARKERS {
+            let name: String = name.chars().take(MAX_NAME_CHARS).collect();
+            session.add_marker(name, frame.round() as u64);
         }
     }
     check_session(&mut session, &sdir.file())
-        .map_err(|e| bad(file, format!("cannot be made into a session: {e}")))?;
+        .map_err(|e| bad(file, format!("cannot be made into a session ({e})")))?;
     sdir.create(&session)?;
-    let made = tmp.keep();
     if dir.exists() {
+        // Empty (checked before): the session takes its place.
         std::fs::remove_dir(dir).map_err(|e| Error::io(dir, e))?;
     }
+    let made = tmp.keep();
     if let Err(e) = std::fs::rename(&made, dir) {
         let _ = std::fs::remove_dir_all(&made);
+        let _ = std::fs::create_dir(dir);
         return Err(Error::io(dir, e));
     }
     Ok(ProjectImport {
@@ -189,8 +237,18 @@ pub fn import_project(dir: &Path, file: &Path) -> Result<ProjectImport> {
         markers: session.markers.len(),
         copied: files.values().filter(|f| !f.converted).count(),
         converted: files.values().filter(|f| f.converted).count(),
-        left_out: walk.left.items(),
+        left_out: left.items(),
     })
+}
+
+/// Leave out (and list) clips that lie past what a session can reach at `rate`.
+fn within_reach(found: &mut Vec<Found>, rate: u32, left: &mut LeftOut) {
+    let top = MAX_FRAME as f64 / f64::from(rate);
+    let before = found.len();
+    found.retain(|f| f.time + f.duration <= top && f.offset + f.duration <= top);
+    for _ in found.len()..before {
+        left.add("clip out of reach", "clips out of reach");
+    }
 }
 
 /// Parse `project.xml` into the format's types after checking its root and nesting depth.
@@ -281,29 +339,16 @@ fn timing(p: &Project, left: &mut LeftOut) -> (f64, Meter) {
     (tempo, meter)
 }
 
-/// The rate of the project's first audio file, if it is a session rate; else 48 kHz.
-fn session_rate(p: &Project) -> u32 {
-    fn first(c: &ClipTypeContent) -> Option<i32> {
-        match c {
-            ClipTypeContent::Audio(a) => Some(a.sample_rate),
-            ClipTypeContent::Lanes(l) => l.content.iter().find_map(first),
-            ClipTypeContent::Clips(cs) => cs
-                .clip
-                .iter()
-                .find_map(|c| c.content.as_ref().and_then(first)),
-            ClipTypeContent::Warps(w) => w.content.iter().find_map(|c| match c {
-                WarpsTypeContent::Audio(a) => Some(a.sample_rate),
-                _ => None,
-            }),
-            _ => None,
-        }
-    }
-    p.arrangement
-        .as_ref()
-        .and_then(|a| a.lanes.as_ref())
-        .and_then(|l| l.content.iter().find_map(first))
-        .and_then(|r| u32::try_from(r).ok())
-        .filter(|r| RATES.contains(r))
+/// The rate of the first audio a clip plays (an enabled one if any), if it is a session rate;
+/// else 48 kHz.
+fn session_rate(found: &[Found]) -> u32 {
+    let ok = |f: &&Found| u32::try_from(f.rate).is_ok_and(|r| RATES.contains(&r));
+    found
+        .iter()
+        .filter(ok)
+        .find(|f| f.enabled)
+        .or_else(|| found.iter().find(ok))
+        .and_then(|f| u32::try_from(f.rate).ok())
         .unwrap_or(48_000)
 }
 
@@ -452,7 +497,7 @@ fn value(p: &RealParameterType) -> Option<f64> {
 fn gain_db(p: &RealParameterType) -> Option<f32> {
     let v = value(p)?;
     match p.unit {
-        UnitType::Linear | UnitType::Normalized if v >= 0.0 => Some(db_for_gain(v as f32)),
+        UnitType::Linear if v >= 0.0 => Some(db_for_gain(v as f32)),
         UnitType::Decibel => Some(if v < -144.0 {
             f32::NEG_INFINITY
         } else {
@@ -495,7 +540,11 @@ pub(super) fn db_for_gain(gain: f32) -> f32 {
 /// percent (-100..100).
 fn pan(p: &RealParameterType) -> Option<f32> {
     let v = value(p)?;
-    let num = |s: &Option<String>| s.as_deref().and_then(|x| x.trim().parse::<f64>().ok());
+    let num = |s: &Option<String>| {
+        s.as_deref()
+            .and_then(|x| x.trim().parse::<f64>().ok())
+            .filter(|v| v.is_finite())
+    };
     let out = match p.unit {
         UnitType::Normalized => {
             let (lo, hi) = (num(&p.min).unwrap_or(0.0), num(&p.max).unwrap_or(1.0));
@@ -616,6 +665,19 @@ impl Walk<'_> {
         frame: Frame,
         depth: usize,
     ) -> Result<()> {
+        let numbers = [c.time].into_iter().chain(
+            [c.duration, c.play_start, c.play_stop, c.loop_end]
+                .into_iter()
+                .flatten(),
+        );
+        for v in numbers.chain([c.fade_in_time, c.fade_out_time].into_iter().flatten()) {
+            if !v.is_finite() {
+                return Err(bad(
+                    self.path,
+                    "project.xml does not match the schema: a clip time is not a number".into(),
+                ));
+            }
+        }
         let content_unit = c.content_time_unit.clone().unwrap_or_else(|| unit.clone());
         let start = self.seconds(c.time, unit) + frame.shift;
         let play_start = self.seconds(c.play_start.unwrap_or(0.0), &content_unit);
@@ -629,28 +691,27 @@ impl Walk<'_> {
                 duration = Some(once);
             }
         }
-        if c.fade_in_time.is_some_and(|f| f > 0.0) || c.fade_out_time.is_some_and(|f| f > 0.0) {
+        if c.fade_in_time.is_some_and(|f| f != 0.0) || c.fade_out_time.is_some_and(|f| f != 0.0) {
             self.left.add("clip fade", "clip fades");
         }
-        for v in [Some(c.time), c.duration, c.play_start]
-            .into_iter()
-            .flatten()
-        {
-            if !v.is_finite() {
-                return Err(bad(
-                    self.path,
-                    "project.xml does not match the schema: a clip time is not a number".into(),
-                ));
-            }
-        }
+        // The content plays from playStart to playStop, for the clip's duration.
+        let content_end = c.play_stop.map_or(f64::INFINITY, |p| {
+            start + self.seconds(p, &content_unit) - play_start
+        });
         let inner = Frame {
             // Content time x is heard at start + (x - play_start).
             shift: start - play_start,
             lo: frame.lo.max(start),
-            hi: frame.hi.min(duration.map_or(f64::INFINITY, |d| start + d)),
+            hi: frame
+                .hi
+                .min(duration.map_or(f64::INFINITY, |d| start + d))
+                .min(content_end),
             enabled: frame.enabled && c.enable != Some(false),
         };
         let Some(content) = &c.content else {
+            if c.reference.is_some() {
+                self.left.add("linked clip", "linked clips");
+            }
             return Ok(());
         };
         match content {
@@ -668,6 +729,15 @@ impl Walk<'_> {
                         _ => None,
                     })
                     .collect();
+                if points
+                    .iter()
+                    .any(|(t, c)| !(t.is_finite() && c.is_finite()))
+                {
+                    return Err(bad(
+                        self.path,
+                        "project.xml does not match the schema: a warp time is not a number".into(),
+                    ));
+                }
                 let stretched = points.windows(2).any(|p| {
                     let (dt, dc) = (p[1].0 - p[0].0, p[1].1 - p[0].1);
                     (dt - dc).abs() > 1e-6 * dt.abs().max(1.0)
@@ -699,11 +769,15 @@ impl Walk<'_> {
         to_audio: f64,
         frame: Frame,
     ) {
-        let Some(Some(track)) = track else {
-            if track.is_none() {
-                self.left.add("clip on no track", "clips on no track");
+        let track = match track {
+            Some(Some(t)) => t,
+            Some(None) => {
+                return self.left.add(
+                    "audio clip on a track left out",
+                    "audio clips on tracks left out",
+                );
             }
-            return;
+            None => return self.left.add("clip on no track", "clips on no track"),
         };
         if a.file.external == Some(true) {
             self.left.add(
@@ -714,18 +788,22 @@ impl Walk<'_> {
         }
         let shift = frame.shift - to_audio;
         let (file_lo, file_hi) = (shift, shift + a.duration.max(0.0));
-        let lo = frame.lo.max(file_lo).max(0.0);
+        let heard = frame.lo.max(file_lo);
+        let lo = heard.max(0.0);
         let hi = frame.hi.min(file_hi);
+        if heard < 0.0 && hi > heard {
+            self.left.add(
+                "clip before time 0 (cut there)",
+                "clips before time 0 (cut there)",
+            );
+        }
         if !(hi > lo && lo.is_finite() && hi.is_finite()) {
             return;
         }
-        if frame.lo < 0.0 && frame.hi > 0.0 {
-            self.left
-                .add("clip part before time 0", "clip parts before time 0");
-        }
         self.found.push(Found {
             track,
-            file: a.file.path.clone(),
+            file: a.file.path.trim_start_matches("./").to_string(),
+            rate: a.sample_rate,
             time: lo,
             offset: lo - shift,
             duration: hi - lo,
@@ -741,8 +819,9 @@ struct Brought {
     converted: bool,
 }
 
-/// Extract every file the clips name into `audio/`: a WAV at the session rate in a format the
-/// player reads is kept as it is; anything else goes through the importer.
+/// Extract every file the clips name into `audio/` (each once, however it is spelled): a WAV at
+/// the session rate in a format the player reads, with sound headers, is kept as it is; anything
+/// else goes through the importer. Refused if the disk would be left with less than 64 MiB.
 fn bring_audio(
     archive: &mut Archive,
     found: &[Found],
@@ -750,17 +829,18 @@ fn bring_audio(
     rate: u32,
     path: &Path,
 ) -> Result<HashMap<String, Brought>> {
+    const KEEP_FREE: u64 = 64 << 20;
     let mut out: HashMap<String, Brought> = HashMap::new();
     let audio = sdir.audio();
     for f in found {
-        if out.contains_key(&f.file) {
+        let name = f.file.as_str();
+        if out.contains_key(name) {
             continue;
         }
-        let name = f.file.trim_start_matches("./");
         if !archive.has(name) {
             return Err(bad(
                 path,
-                format!("a clip plays {:?}, which the archive does not hold", f.file),
+                format!("a clip plays {name:?}, which the archive does not hold"),
             ));
         }
         let stem = Path::new(name)
@@ -768,16 +848,23 @@ fn bring_audio(
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "audio".into());
         let staged = audio.join(format!(".{}.staged", file_safe(&stem)));
-        archive.extract(name, &staged)?;
-        let as_is = hound::WavReader::open(&staged).ok().and_then(|r| {
-            let s = r.spec();
-            let readable = matches!(
-                (s.sample_format, s.bits_per_sample),
-                (hound::SampleFormat::Float, 32) | (hound::SampleFormat::Int, 16 | 24 | 32)
-            );
-            (readable && s.sample_rate == rate && (1..=2).contains(&s.channels))
-                .then(|| u64::from(r.duration()))
-        });
+        let room = fs4::available_space(&audio)
+            .map_err(|e| Error::io(&audio, e))?
+            .saturating_sub(KEEP_FREE);
+        archive.extract(name, &staged, room)?;
+        let sound = matches!(check_wav_header(&staged), Ok(Some(HeaderState::Sound)));
+        let as_is = hound::WavReader::open(&staged)
+            .ok()
+            .filter(|_| sound)
+            .and_then(|r| {
+                let s = r.spec();
+                let readable = matches!(
+                    (s.sample_format, s.bits_per_sample),
+                    (hound::SampleFormat::Float, 32) | (hound::SampleFormat::Int, 16 | 24 | 32)
+                );
+                (readable && s.sample_rate == rate && (1..=2).contains(&s.channels))
+                    .then(|| u64::from(r.duration()))
+            });
         let brought = match as_is {
             Some(frames) => {
                 let dest = crate::import::unique_path(&audio, &stem);
@@ -799,13 +886,14 @@ fn bring_audio(
                 }
             }
         };
-        out.insert(f.file.clone(), brought);
+        out.insert(name.to_string(), brought);
     }
     Ok(out)
 }
 
-/// Put the clips on their tracks: disabled ones first (under), then the playing ones, each in the
-/// order of the file. Returns (playing, disabled) counts.
+/// Put the clips on their tracks, each in the order of the file: first the disabled ones (under),
+/// cut to where an enabled clip covers them so they stay silent (what no enabled clip covers is
+/// left out and listed), then the enabled ones. Returns (enabled, disabled) counts.
 fn place(
     s: &mut Session,
     found: &[Found],
@@ -813,32 +901,66 @@ fn place(
     left: &mut LeftOut,
 ) -> (usize, usize) {
     let rate = f64::from(s.rate);
+    let as_clip = |f: &Found, left: &mut LeftOut| {
+        let b = files.get(&f.file)?;
+        let position = (f.time * rate).round() as u64;
+        let end = ((f.time + f.duration) * rate).round() as u64;
+        let offset = (f.offset * rate).round().max(0.0) as u64;
+        let length = (end.saturating_sub(position)).min(b.frames.saturating_sub(offset));
+        if length == 0 {
+            left.add("clip beyond its file", "clips beyond their files");
+            return None;
+        }
+        Some(Clip {
+            id: 0,
+            file: b.name.clone(),
+            position,
+            offset,
+            length,
+        })
+    };
+    let mut enabled: Vec<(usize, Clip)> = Vec::new();
+    for f in found.iter().filter(|f| f.enabled) {
+        if let Some(c) = as_clip(f, left) {
+            enabled.push((f.track, c));
+        }
+    }
+    let mut disabled: Vec<(usize, Clip)> = Vec::new();
+    for f in found.iter().filter(|f| !f.enabled) {
+        let Some(c) = as_clip(f, left) else {
+            continue;
+        };
+        let on_track: Vec<Clip> = enabled
+            .iter()
+            .filter(|(t, _)| *t == f.track)
+            .map(|(_, c)| c.clone())
+            .collect();
+        let covered = covered_parts(&on_track, c.position, c.end());
+        let kept: u64 = covered.iter().map(|(a, b)| b - a).sum();
+        if kept < c.length {
+            left.add(
+                "disabled clip part no clip covers",
+                "disabled clip parts no clip covers",
+            );
+        }
+        for (a, b) in covered {
+            let piece = Clip {
+                position: a,
+                offset: c.offset + (a - c.position),
+                length: b - a,
+                ..c.clone()
+            };
+            disabled.push((f.track, piece));
+        }
+    }
     let (mut playing, mut takes) = (0, 0);
-    for enabled in [false, true] {
-        for f in found.iter().filter(|f| f.enabled == enabled) {
-            let Some(b) = files.get(&f.file) else {
+    for (is_enabled, list) in [(false, disabled), (true, enabled)] {
+        for (track, clip) in list {
+            let Some(id) = s.tracks.get(track).map(|t| t.id) else {
                 continue;
             };
-            let position = (f.time * rate).round() as u64;
-            let end = ((f.time + f.duration) * rate).round() as u64;
-            let offset = (f.offset * rate).round().max(0.0) as u64;
-            let length = (end.saturating_sub(position)).min(b.frames.saturating_sub(offset));
-            if length == 0 {
-                left.add("clip beyond its file", "clips beyond their files");
-                continue;
-            }
-            let Some(track) = s.tracks.get(f.track).map(|t| t.id) else {
-                continue;
-            };
-            let clip = Clip {
-                id: 0,
-                file: b.name.clone(),
-                position,
-                offset,
-                length,
-            };
-            if s.add_clip(track, clip).is_some() {
-                if enabled {
+            if s.add_clip(id, clip).is_some() {
+                if is_enabled {
                     playing += 1;
                 } else {
                     takes += 1;
@@ -847,6 +969,24 @@ fn place(
         }
     }
     (playing, takes)
+}
+
+/// The parts of `a..b` that some clip in `clips` covers, in order.
+fn covered_parts(clips: &[Clip], a: u64, b: u64) -> Vec<(u64, u64)> {
+    let mut spans: Vec<(u64, u64)> = clips
+        .iter()
+        .map(|c| (c.position.max(a), c.end().min(b)))
+        .filter(|(x, y)| x < y)
+        .collect();
+    spans.sort_unstable();
+    let mut out: Vec<(u64, u64)> = Vec::new();
+    for (x, y) in spans {
+        match out.last_mut() {
+            Some(last) if x <= last.1 => last.1 = last.1.max(y),
+            _ => out.push((x, y)),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

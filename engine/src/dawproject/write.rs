@@ -3,6 +3,7 @@
 //! copied in unchanged. Written beside the target and renamed into place, so a failed export
 //! leaves nothing behind. Not on the audio thread.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -17,10 +18,10 @@ use dawproject::{
 use serde::Serialize;
 use zip::write::SimpleFileOptions;
 
-use super::playing::playing_pieces;
 use super::{AUDIO_FOLDER, FORMAT_VERSION, MAX_VOLUME, METADATA_XML, PROJECT_XML};
 use crate::error::{Error, Result};
-use crate::session::{Clip, Session, SessionDir, Track, db_to_gain};
+use crate::session::validate::TEMPOS;
+use crate::session::{Clip, Session, SessionDir, Track, db_to_gain, playing_pieces};
 
 /// What a DAWproject export wrote.
 #[derive(Clone, Debug, Serialize)]
@@ -37,6 +38,9 @@ pub struct ProjectReport {
     pub markers: usize,
     /// Audio files copied in.
     pub files: usize,
+    /// Files the session names that are not in its `audio/` folder: their clips (silent in
+    /// Overdub) are left out.
+    pub missing: Vec<String>,
     /// First timeline frame exported (time 0 in the file).
     pub start: u64,
 }
@@ -77,6 +81,8 @@ pub fn export_project(dir: &Path, out: &Path, range: Option<(f64, f64)>) -> Resu
         audio: sdir.audio(),
         next_id: 0,
         files: Vec::new(),
+        missing: Vec::new(),
+        specs: HashMap::new(),
         clips: 0,
         takes: 0,
     };
@@ -88,17 +94,14 @@ pub fn export_project(dir: &Path, out: &Path, range: Option<(f64, f64)>) -> Resu
     let xml = project_xml(&project)?;
     let meta = metadata_xml(&title)?;
 
-    let parent = super::parent_made(out)?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".overdub-export")
-        .suffix(".partial")
-        .tempfile_in(&parent)
-        .map_err(|e| Error::io(&parent, e))?;
-    write_zip(tmp.as_file(), &xml, &meta, &b.audio, &b.files, tmp.path())?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| Error::io(tmp.path(), e))?;
-    tmp.persist(out).map_err(|e| Error::io(out, e.error))?;
+    let (parent, made_parent) = super::parent_made(out)?;
+    let written = write_beside(&parent, out, &xml, &meta, &b);
+    if written.is_err()
+        && let Some(top) = made_parent
+    {
+        let _ = std::fs::remove_dir_all(top);
+    }
+    written?;
     Ok(ProjectReport {
         path: out.to_path_buf(),
         tracks: session.tracks.len(),
@@ -110,8 +113,24 @@ pub fn export_project(dir: &Path, out: &Path, range: Option<(f64, f64)>) -> Resu
             .filter(|m| (start..end).contains(&m.position))
             .count(),
         files: b.files.len(),
+        missing: b.missing,
         start,
     })
+}
+
+/// The archive, written to a temp file in `parent`, fsynced and renamed to `out`.
+fn write_beside(parent: &Path, out: &Path, xml: &str, meta: &str, b: &Builder) -> Result<()> {
+    let tmp = tempfile::Builder::new()
+        .prefix(".overdub-export")
+        .suffix(".partial")
+        .tempfile_in(parent)
+        .map_err(|e| Error::io(parent, e))?;
+    write_zip(tmp.as_file(), xml, meta, &b.audio, &b.files, tmp.path())?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io(tmp.path(), e))?;
+    tmp.persist(out).map_err(|e| Error::io(out, e.error))?;
+    Ok(())
 }
 
 /// `project.xml` text: the crate's types serialized, with the XML declaration.
@@ -201,6 +220,10 @@ struct Builder {
     next_id: u32,
     /// Audio files the clips name, each once, in the order first used.
     files: Vec<String>,
+    /// Files named but not there.
+    missing: Vec<String>,
+    /// Channels, rate and frames of each file read so far (None: missing).
+    specs: HashMap<String, Option<(u16, u32, u32)>>,
     clips: usize,
     takes: usize,
 }
@@ -226,6 +249,28 @@ impl Builder {
     fn id(&mut self, prefix: &str) -> String {
         self.next_id += 1;
         format!("{prefix}{}", self.next_id)
+    }
+
+    /// Channels, rate and frames of `file` in `audio/`, read once; the first use of a file adds
+    /// it to the archive's list, a missing one to `missing`.
+    fn spec(&mut self, file: &str) -> Result<Option<(u16, u32, u32)>> {
+        if let Some(s) = self.specs.get(file) {
+            return Ok(*s);
+        }
+        let path = self.audio.join(file);
+        let spec = match hound::WavReader::open(&path) {
+            Ok(r) => {
+                self.files.push(file.to_string());
+                Some((r.spec().channels, r.spec().sample_rate, r.duration()))
+            }
+            Err(hound::Error::IoError(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+                self.missing.push(file.to_string());
+                None
+            }
+            Err(e) => return Err(Error::wav(&path, e)),
+        };
+        self.specs.insert(file.to_string(), spec);
+        Ok(spec)
     }
 
     fn seconds(&self, frames: u64) -> f64 {
@@ -273,7 +318,7 @@ impl Builder {
                     "Tempo",
                     UnitType::Bpm,
                     s.tempo_bpm,
-                    (20.0, 999.0),
+                    (*TEMPOS.start(), *TEMPOS.end()),
                 )),
                 time_signature: Some(TimeSignatureParameterType {
                     name: None,
@@ -318,7 +363,7 @@ impl Builder {
             mute: t.mute,
             // In f64, where (p + 1) / 2 and back is exact for every f32 pan.
             pan: (f64::from(t.pan) + 1.0) / 2.0,
-            gain: f64::from(db_to_gain(t.gain_db)),
+            gain: f64::from(db_to_gain(t.gain_db)).min(MAX_VOLUME),
         })
     }
 
@@ -385,7 +430,7 @@ impl Builder {
         let mut playing = Vec::with_capacity(pieces.len());
         for p in &pieces {
             let c = &t.clips[p.clip];
-            playing.push(self.clip(c, p.position, p.offset, p.length, true)?);
+            playing.extend(self.clip(c, p.position, p.offset, p.length, true)?);
         }
         let mut hidden = Vec::new();
         for (i, c) in t.clips.iter().enumerate() {
@@ -401,7 +446,7 @@ impl Builder {
                 == b - a;
             if !whole {
                 let offset = c.offset + (a - c.position);
-                hidden.push(self.clip(c, a, offset, b - a, false)?);
+                hidden.extend(self.clip(c, a, offset, b - a, false)?);
             }
         }
         self.clips += playing.len();
@@ -433,17 +478,10 @@ impl Builder {
         offset: u64,
         length: u64,
         enable: bool,
-    ) -> Result<ClipType> {
-        let path = self.audio.join(&c.file);
-        let spec = hound::WavReader::open(&path).map_err(|e| Error::wav(&path, e))?;
-        let (channels, rate, frames) = (
-            spec.spec().channels,
-            spec.spec().sample_rate,
-            spec.duration(),
-        );
-        if !self.files.contains(&c.file) {
-            self.files.push(c.file.clone());
-        }
+    ) -> Result<Option<ClipType>> {
+        let Some((channels, rate, frames)) = self.spec(&c.file)? else {
+            return Ok(None);
+        };
         let audio = AudioType {
             name: None,
             color: None,
@@ -460,7 +498,7 @@ impl Builder {
                 external: Some(false),
             },
         };
-        Ok(ClipType {
+        Ok(Some(ClipType {
             name: Some(c.file.trim_end_matches(".wav").to_string()),
             color: None,
             comment: None,
@@ -477,7 +515,7 @@ impl Builder {
             enable: (!enable).then_some(false),
             reference: None,
             content: Some(ClipTypeContent::Audio(audio)),
-        })
+        }))
     }
 
     fn markers(&mut self, s: &Session) -> Option<MarkersType> {

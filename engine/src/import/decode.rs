@@ -13,6 +13,11 @@ use symphonia::core::meta::MetadataOptions;
 
 use crate::error::{Error, Result};
 
+/// The most samples (all channels) one file may decode to: 4 GiB of f32, about three hours of
+/// stereo at 48 kHz. A file that says it is longer, or a tiny compressed one that unpacks to more
+/// (FLAC of silence), is refused rather than exhausting memory.
+pub const MAX_DECODED_SAMPLES: usize = 1 << 30;
+
 /// A decoded file.
 #[derive(Clone, Debug)]
 pub struct Decoded {
@@ -97,6 +102,15 @@ pub fn decode(path: &Path, progress: &mut dyn FnMut(f32)) -> Result<Decoded> {
                 buf.resize(audio.samples_interleaved(), 0.0);
                 audio.copy_to_slice_interleaved(&mut buf);
                 samples.extend_from_slice(&buf);
+                if samples.len() > MAX_DECODED_SAMPLES {
+                    return Err(bad(
+                        path,
+                        format!(
+                            "longer than Overdub imports at once ({MAX_DECODED_SAMPLES} \
+                             samples, 4 GiB decoded); split it into shorter files"
+                        ),
+                    ));
+                }
             }
             Err(SymError::DecodeError(_)) => bad_packets += 1,
             Err(e) => return Err(bad(path, format!("cannot decode the file ({e})"))),
