@@ -113,6 +113,21 @@ pub enum Command {
     Clip(ClipArgs),
     /// Markers: add, list, move, rename, delete.
     Marker(MarkerArgs),
+    /// List a track's takes and what plays (the comp), or choose a take for all of it or a
+    /// range. Where takes overlap, the one later in the list plays.
+    Takes {
+        /// The session folder.
+        dir: PathBuf,
+        /// Track number, 1-based.
+        #[arg(long)]
+        track: usize,
+        /// Make take N (as listed) play over the others.
+        #[arg(long = "use")]
+        use_take: Option<usize>,
+        /// With --use: only for START:END, seconds (the take plays there, the others elsewhere).
+        #[arg(long, requires = "use_take")]
+        range: Option<String>,
+    },
     /// Set the session's tempo and time signature (used by the grid and by DAWproject).
     Tempo {
         /// The session folder.
@@ -202,9 +217,16 @@ pub struct NewArgs {
 pub struct RecordArgs {
     /// The session folder.
     pub dir: PathBuf,
-    /// Length of the take, seconds.
-    #[arg(long)]
-    pub seconds: f64,
+    /// Length of the take, seconds (with --loop: of the whole recording, round the loop).
+    #[arg(long, required_unless_present = "passes")]
+    pub seconds: Option<f64>,
+    /// Loop recording: START:END in seconds. Recording starts at START, goes round the loop
+    /// without a gap, and each pass becomes a take (the newest plays over the others).
+    #[arg(long = "loop")]
+    pub loop_range: Option<String>,
+    /// With --loop: record this many whole passes.
+    #[arg(long, requires = "loop_range")]
+    pub passes: Option<u32>,
     /// Tracks to arm, 1-based, comma-separated (default: the armed tracks, else the first).
     #[arg(long, value_delimiter = ',')]
     pub arm: Option<Vec<usize>>,

@@ -40,6 +40,11 @@ pub struct RecordOptions {
     /// Largest data size of one take file, bytes, before it continues in a new part
     /// ([`MAX_PART_BYTES`] keeps every part a valid WAV file).
     pub part_bytes: u64,
+    /// Loop recording: start and end of the loop, seconds. The recording starts at the loop's
+    /// start, goes round it, and each pass becomes a take.
+    pub loop_range: Option<(f64, f64)>,
+    /// With a loop: record this many whole passes (instead of `seconds`).
+    pub passes: Option<u32>,
 }
 
 impl RecordOptions {
@@ -52,6 +57,8 @@ impl RecordOptions {
             format: TakeFormat::F32,
             measured: Vec::new(),
             part_bytes: MAX_PART_BYTES,
+            loop_range: None,
+            passes: None,
         }
     }
 }
@@ -99,6 +106,17 @@ pub struct RunReport {
     pub recovered: Option<Recovered>,
     /// Set when the run ended early (device lost, disk full, stalled); takes so far are kept.
     pub interrupted: Option<String>,
+}
+
+/// A loop given in seconds, as frames: start before end.
+fn loop_frames(a: f64, b: f64, rate: u32) -> Result<(u64, u64)> {
+    let f = |s: f64| (s * f64::from(rate)).round() as u64;
+    if !(a.is_finite() && b.is_finite() && a >= 0.0 && b > a) || f(b) <= f(a) {
+        return Err(Error::InvalidSetting(format!(
+            "--loop {a}:{b}: give START:END in seconds with END after START"
+        )));
+    }
+    Ok((f(a), f(b)))
 }
 
 fn seconds_to_frames(seconds: f64, rate: u32) -> Result<u64> {
@@ -187,7 +205,19 @@ pub fn record(
     let sdir = SessionDir::new(dir);
     let session = sdir.load()?;
     let armed = armed_tracks(&session, opts.arm.as_deref())?;
-    let length = seconds_to_frames(opts.seconds, session.rate)?;
+    let looped = opts
+        .loop_range
+        .map(|(a, b)| loop_frames(a, b, session.rate))
+        .transpose()?;
+    let length = match (looped, opts.passes) {
+        (Some((a, b)), Some(n)) if n > 0 => (b - a) * u64::from(n),
+        (_, Some(n)) if n == 0 || looped.is_none() => {
+            return Err(Error::InvalidSetting(
+                "--passes counts whole passes of a --loop, 1 or more".into(),
+            ));
+        }
+        _ => seconds_to_frames(opts.seconds, session.rate)?,
+    };
     let req = request_at_rate(req, &session)?;
     let mut live = Live::open_session(
         dir,
@@ -212,6 +242,10 @@ pub fn record(
         .sum();
     let seconds_left =
         recording_time_left(&sdir.audio(), bytes_per_frame * u64::from(session.rate));
+    if let Some((a, b)) = looped {
+        live.locate(a);
+        live.set_loop(true, Some((a, b)));
+    }
     live.stop_after(Some(length));
     live.start(true)?;
     let mut report = run(&mut live, length, hooks, seconds_left)?;
@@ -368,7 +402,7 @@ fn report_of(live: &Live, stream: Option<StreamInfo>, from: u64) -> Result<RunRe
         priority: status
             .map(|s| s.priority.get().describe())
             .unwrap_or_default(),
-        frames_rolled: get(|s| s.position.load(Ordering::Relaxed)).saturating_sub(from),
+        frames_rolled: get(|s| s.ran.load(Ordering::Relaxed)).saturating_sub(from),
         seconds_left: None,
         recovered: None,
         interrupted: None,

@@ -86,6 +86,12 @@ fn the_window_opens_on_a_session_with_clips_and_draws_it() {
     .ok();
     w.overdub(&["track", &d, "set", "1", "--name", "Vocal", "--pan", "-0.3"])
         .ok();
+    w.overdub(&["tempo", &d, "--bpm", "96", "--meter", "3/4"])
+        .ok();
+    w.overdub(&["marker", &d, "add", "--at", "1.875", "--name", "Verse"])
+        .ok();
+    w.overdub(&["marker", &d, "add", "--at", "5.625", "--name", "Chorus"])
+        .ok();
     let x = Xvfb::start();
     let shots = screenshot_dir();
     shoot(&w, &x, &dir, "session", &shots.join("main-window.png"));

@@ -47,6 +47,12 @@ pub struct OverdubApp {
     pub(crate) show_help: bool,
     pub(crate) meters: crate::tracks::MeterHolds,
     pub(crate) dragging_gain: Option<(u32, f32)>,
+    /// Clip moves and trims, loop edges and markers snap to the grid.
+    pub(crate) snap: bool,
+    /// The tempo shown while its field is being dragged (the edit is made when let go).
+    pub(crate) tempo_drag: Option<f64>,
+    /// A marker being renamed: its id and the name so far.
+    pub(crate) renaming: Option<(u32, String)>,
     messages: Vec<(Instant, String)>,
     /// Who holds the session, while the read-only dialog is up.
     pub(crate) lock_notice: Option<String>,
@@ -72,6 +78,9 @@ impl OverdubApp {
             show_help: false,
             meters: crate::tracks::MeterHolds::default(),
             dragging_gain: None,
+            snap: true,
+            tempo_drag: None,
+            renaming: None,
             messages: Vec::new(),
             lock_notice: None,
             left: false,
@@ -302,6 +311,15 @@ impl OverdubApp {
         if pressed(Modifiers::NONE, Key::F1) {
             self.show_help = !self.show_help;
         }
+        if pressed(Modifiers::NONE, Key::M) {
+            self.add_marker();
+        }
+        if pressed(Modifiers::NONE, Key::OpenBracket) {
+            self.jump_marker(false);
+        }
+        if pressed(Modifiers::NONE, Key::CloseBracket) {
+            self.jump_marker(true);
+        }
         if let Some(clip) = self.selected_clip {
             if pressed(Modifiers::NONE, Key::Delete) || pressed(Modifiers::NONE, Key::Backspace) {
                 self.edit(Edit::DeleteClip(clip));
@@ -336,6 +354,9 @@ impl OverdubApp {
                 ui.separator();
                 ui.colored_label(egui::Color32::from_rgb(240, 190, 90), m);
             }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                crate::transport::engine_status(self, ui);
+            });
         });
     }
 }
@@ -372,6 +393,7 @@ impl eframe::App for OverdubApp {
             Page::Audio => crate::settings_page::show(self, ui),
         });
         crate::export_dialog::show(self, &ctx);
+        crate::markers::rename_dialog(self, &ctx);
         crate::read_only::show(self, &ctx);
         let mut help = self.show_help;
         crate::help::show(&ctx, &mut help);

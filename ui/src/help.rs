@@ -14,6 +14,13 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("S", "Split the selected clip at the playhead"),
     ("Delete", "Delete the selected clip"),
     ("Drag on the ruler", "Set the loop range (Loop turns it on)"),
+    ("M", "Add a marker at the playhead"),
+    ("[ / ]", "Jump to the previous / next marker"),
+    (
+        "Click / drag / double-click a marker",
+        "Locate to it / move it / rename it (right-click: loop to the next one, delete)",
+    ),
+    ("Shift while dragging", "Place freely, off the grid (Snap)"),
     (
         "Drag a clip / its edges",
         "Move it (onto another track too) / trim it",

@@ -6,6 +6,7 @@
 mod app;
 mod export_dialog;
 mod help;
+mod markers;
 mod peaks_cache;
 mod read_only;
 mod settings_page;

@@ -1,17 +1,22 @@
-//! The timeline: a ruler, one lane per track with its clips drawn from the peak cache, the
-//! playhead, the take being recorded growing on its lanes. Click to locate, drag clips to move
-//! them (onto another lane too), drag their edges to trim, scroll and zoom.
+//! The timeline: a ruler (markers, bars|beats from the session's tempo and time signature, and
+//! time), grid lines, one lane per track with its clips drawn from the peak cache, the playhead,
+//! the take being recorded growing on its lanes. Click to locate, drag clips to move them (onto
+//! another lane too), drag their edges to trim, scroll and zoom; moves, trims and loop edges snap
+//! to the grid while Snap is on (Shift places freely).
 
 use egui::{Color32, CornerRadius, Rect, Sense, Stroke, StrokeKind, Vec2, pos2};
 use overdub_engine::live::Transport;
-use overdub_engine::session::{Clip, Edit};
+use overdub_engine::session::{Clip, Edit, Grid};
 
 use crate::app::OverdubApp;
+use crate::markers::snapped;
 
 /// Height of one track lane (and its header), points.
 pub const LANE_HEIGHT: f32 = 78.0;
-/// Height of the ruler, points.
-pub const RULER_HEIGHT: f32 = 22.0;
+/// Height of the ruler, points: a row of markers, a row of bars, a row of time.
+pub const RULER_HEIGHT: f32 = 42.0;
+/// Height of each of the ruler's rows, points.
+const ROW: f32 = 14.0;
 /// Grab distance for a clip edge, points.
 const EDGE: f32 = 6.0;
 
@@ -23,6 +28,8 @@ pub struct TimelineView {
     pub scroll: f64,
     drag: Option<Drag>,
     loop_drag: Option<(u64, u64)>,
+    /// A marker being dragged: its id and where it would go.
+    pub(crate) marker_drag: Option<(u32, u64)>,
 }
 
 impl Default for TimelineView {
@@ -32,6 +39,7 @@ impl Default for TimelineView {
             scroll: 0.0,
             drag: None,
             loop_drag: None,
+            marker_drag: None,
         }
     }
 }
@@ -59,11 +67,11 @@ impl TimelineView {
         self.frames_per_px = (self.frames_per_px * factor).clamp(2.0, 200_000.0);
     }
 
-    fn x(&self, rect: Rect, frame: f64) -> f32 {
+    pub(crate) fn x(&self, rect: Rect, frame: f64) -> f32 {
         rect.left() + ((frame - self.scroll) / self.frames_per_px) as f32
     }
 
-    fn frame(&self, rect: Rect, x: f32) -> f64 {
+    pub(crate) fn frame(&self, rect: Rect, x: f32) -> f64 {
         (self.scroll + f64::from(x - rect.left()) * self.frames_per_px).max(0.0)
     }
 }
@@ -98,19 +106,30 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
     }
 
     let ruler = Rect::from_min_size(rect.min, Vec2::new(rect.width(), RULER_HEIGHT));
-    draw_ruler(app, &painter, ruler, rate);
+    let grid = Grid::of(&session);
+    draw_ruler(app, &painter, ruler, rate, &grid);
+    draw_grid(app, &painter, rect, &grid);
     // Drag along the ruler to set the loop.
+    let shift = ui.input(|i| i.modifiers.shift);
+    // A drag is seen only once the pointer has moved a little: it counts from where it was
+    // pressed, so nothing lags the pointer by that distance.
+    let pressed_at = |r: &egui::Response| {
+        r.ctx
+            .input(|i| i.pointer.press_origin())
+            .or(r.interact_pointer_pos())
+    };
     if resp.drag_started()
-        && let Some(p) = resp.interact_pointer_pos()
+        && let Some(p) = pressed_at(&resp)
         && ruler.contains(p)
     {
-        let f = app.view.frame(rect, p.x) as u64;
+        let f = snapped(app, app.view.frame(rect, p.x) as u64, shift);
         app.view.loop_drag = Some((f, f));
     }
     if let (Some((a, _)), Some(p)) = (app.view.loop_drag, resp.interact_pointer_pos())
         && resp.dragged()
     {
-        app.view.loop_drag = Some((a, app.view.frame(rect, p.x) as u64));
+        let f = snapped(app, app.view.frame(rect, p.x) as u64, shift);
+        app.view.loop_drag = Some((a, f));
     }
     if resp.drag_stopped()
         && let Some((a, b)) = app.view.loop_drag.take()
@@ -260,6 +279,9 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
         Stroke::new(1.5, Color32::from_rgb(255, 90, 90)),
     );
 
+    let markers_row = Rect::from_min_size(ruler.min, Vec2::new(ruler.width(), ROW));
+    crate::markers::show(app, ui, rect, markers_row);
+
     let mut seen = Vec::new();
     for (lane, clip, r) in clip_widgets {
         seen.push(clip.id);
@@ -293,8 +315,34 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
     let _ = lane_rect;
 }
 
-fn draw_ruler(app: &OverdubApp, painter: &egui::Painter, ruler: Rect, rate: u32) {
+fn draw_ruler(app: &OverdubApp, painter: &egui::Painter, ruler: Rect, rate: u32, grid: &Grid) {
     painter.rect_filled(ruler, 0.0, Color32::from_gray(40));
+    let (bars, time) = (ruler.top() + ROW, ruler.top() + 2.0 * ROW);
+    // Bars and beats: a number at each line of the grid step, "bar" or "bar.beat".
+    let from = app.view.frame(ruler, ruler.left()) as u64;
+    let to = app.view.frame(ruler, ruler.right()) as u64;
+    let label_step = grid.step_beats(60.0 * app.view.frames_per_px);
+    for (f, n) in grid.lines(from, to, label_step) {
+        let x = app.view.x(ruler, f as f64);
+        let bpb = u64::from(grid.beats_per_bar);
+        let text = if n.is_multiple_of(bpb) {
+            format!("{}", n / bpb + 1)
+        } else {
+            format!("{}.{}", n / bpb + 1, n % bpb + 1)
+        };
+        painter.line_segment(
+            [pos2(x, bars), pos2(x, bars + ROW)],
+            Stroke::new(1.0, Color32::from_gray(110)),
+        );
+        painter.text(
+            pos2(x + 3.0, bars + 1.0),
+            egui::Align2::LEFT_TOP,
+            text,
+            egui::FontId::monospace(10.0),
+            Color32::from_gray(220),
+        );
+    }
+    // Time.
     let secs_per_px = app.view.frames_per_px / f64::from(rate);
     let step = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0]
         .into_iter()
@@ -305,17 +353,33 @@ fn draw_ruler(app: &OverdubApp, painter: &egui::Painter, ruler: Rect, rate: u32)
     while app.view.x(ruler, t * f64::from(rate)) < ruler.right() {
         let x = app.view.x(ruler, t * f64::from(rate));
         painter.line_segment(
-            [pos2(x, ruler.bottom() - 6.0), pos2(x, ruler.bottom())],
+            [pos2(x, ruler.bottom() - 5.0), pos2(x, ruler.bottom())],
             Stroke::new(1.0, Color32::from_gray(160)),
         );
         painter.text(
-            pos2(x + 3.0, ruler.top() + 3.0),
+            pos2(x + 3.0, time + 1.0),
             egui::Align2::LEFT_TOP,
             format!("{}:{:04.1}", (t / 60.0) as u64, t % 60.0),
             egui::FontId::monospace(10.0),
-            Color32::from_gray(190),
+            Color32::from_gray(170),
         );
         t += step;
+    }
+}
+
+/// Grid lines over the lanes: bars stronger than beats.
+fn draw_grid(app: &OverdubApp, painter: &egui::Painter, rect: Rect, grid: &Grid) {
+    let from = app.view.frame(rect, rect.left()) as u64;
+    let to = app.view.frame(rect, rect.right()) as u64;
+    let bpb = u64::from(grid.beats_per_bar);
+    let top = rect.top() + RULER_HEIGHT;
+    for (f, n) in grid.lines(from, to, app.view.grid_step(grid)) {
+        let x = app.view.x(rect, f as f64);
+        let shade = if n.is_multiple_of(bpb) { 70 } else { 45 };
+        painter.line_segment(
+            [pos2(x, top), pos2(x, rect.bottom())],
+            Stroke::new(1.0, Color32::from_white_alpha(shade)),
+        );
     }
 }
 
@@ -344,7 +408,10 @@ fn clip_interact(
         cr.ctx.set_cursor_icon(egui::CursorIcon::ResizeHorizontal);
     }
     if cr.drag_started()
-        && let Some(p) = cr.interact_pointer_pos()
+        && let Some(p) = cr
+            .ctx
+            .input(|i| i.pointer.press_origin())
+            .or(cr.interact_pointer_pos())
     {
         let kind = if wide && (p.x - r.left()).abs() <= EDGE {
             DragKind::TrimStart
@@ -365,6 +432,17 @@ fn clip_interact(
     }
     let pointer = cr.interact_pointer_pos();
     let f = pointer.map(|p| app.view.frame(rect, p.x)).unwrap_or(0.0);
+    // The grid as it is now, so snapping borrows nothing of `app`.
+    let grid = Grid::of(app.live.editor().session());
+    let step = app.view.grid_step(&grid);
+    let snap_on = app.snap && !cr.ctx.input(|i| i.modifiers.shift);
+    let snap = move |frame: u64| {
+        if snap_on {
+            grid.snap(frame, step)
+        } else {
+            frame
+        }
+    };
     if cr.dragged()
         && let (Some(d), Some(p)) = (app.view.drag.as_mut(), pointer)
         && d.clip.id == clip.id
@@ -375,15 +453,15 @@ fn clip_interact(
                 let l = ((p.y - rect.top() - RULER_HEIGHT) / LANE_HEIGHT)
                     .floor()
                     .max(0.0) as usize;
-                let start = (f - d.grab_frames).max(0.0) as u64;
+                let start = snap((f - d.grab_frames).max(0.0) as u64);
                 (l.min(lanes.saturating_sub(1)), start, start + c.length)
             }
             DragKind::TrimStart => {
                 let earliest = c.position.saturating_sub(c.offset);
-                let start = (f as u64).clamp(earliest, c.end().saturating_sub(1));
+                let start = snap(f as u64).clamp(earliest, c.end().saturating_sub(1));
                 (d.lane, start, c.end())
             }
-            DragKind::TrimEnd => (d.lane, c.position, (f as u64).max(c.position + 1)),
+            DragKind::TrimEnd => (d.lane, c.position, snap(f as u64).max(c.position + 1)),
         };
     }
     if cr.drag_stopped()

@@ -1,13 +1,17 @@
-//! The transport bar: play/stop, record, return to start, metronome and count-in, position as
-//! time and bars|beats, DSP load, xruns, recording time left, and the page and file buttons.
+//! The transport bar: play/stop, record, return to start, loop, markers (add, previous, next),
+//! snap, position as time and bars|beats, the session's tempo and time signature, metronome and
+//! count-in, and the page and file buttons; and, for the status bar, DSP load, xruns and the
+//! recording time left.
 
 use std::sync::atomic::Ordering;
 
 use egui::{Color32, RichText};
 use overdub_engine::live::Transport;
 
+use overdub_engine::session::{Edit, Grid, Meter};
+
 use crate::app::{OverdubApp, Page};
-use crate::widgets::{bars_beats, clock};
+use crate::widgets::{bars_beats, clock, named};
 
 pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
     let rate = app.live.editor().session().rate;
@@ -57,40 +61,29 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
             .on_hover_text("Loop playback (drag along the ruler to set the range)")
             .changed()
         {
-            let rate = u64::from(app.live.editor().session().rate);
-            // With no range yet, loop the first four bars at the tempo.
-            let m = app.live.metronome();
-            let bars =
-                (rate as f64 * 60.0 / f64::from(m.bpm) * f64::from(m.beats_per_bar) * 4.0) as u64;
+            // With no range yet, loop the first four bars.
+            let grid = Grid::of(app.live.editor().session());
+            let bars = grid.beat_frame(4 * u64::from(grid.beats_per_bar));
             app.live.set_loop(looping, range.or(Some((0, bars))));
         }
+        ui.toggle_value(&mut app.snap, "Snap").on_hover_text(
+            "Clip moves and trims, loop edges and markers snap to the grid (hold Shift to \
+             place freely)",
+        );
+        ui.separator();
+        markers(app, ui);
         ui.separator();
 
         let pos = app.live.position();
-        let mut m = app.live.metronome();
+        let grid = Grid::of(app.live.editor().session());
         ui.label(RichText::new(clock(pos, rate)).monospace().size(18.0));
-        ui.label(
-            RichText::new(bars_beats(pos, rate, m.bpm, m.beats_per_bar))
-                .monospace()
-                .size(18.0),
-        );
+        ui.label(RichText::new(bars_beats(pos, &grid)).monospace().size(18.0));
         ui.separator();
+        tempo(app, ui);
 
+        let mut m = app.live.metronome();
         let before = m;
         ui.toggle_value(&mut m.on, "Click");
-        ui.add(
-            egui::DragValue::new(&mut m.bpm)
-                .range(20.0..=400.0)
-                .speed(0.5)
-                .suffix(" BPM"),
-        )
-        .on_hover_text("Tempo");
-        ui.add(
-            egui::DragValue::new(&mut m.beats_per_bar)
-                .range(1..=16)
-                .suffix("/4"),
-        )
-        .on_hover_text("Beats per bar");
         ui.add(
             egui::DragValue::new(&mut m.count_in_bars)
                 .range(0..=4)
@@ -102,25 +95,6 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
             app.live.set_metronome(m);
         }
         ui.separator();
-
-        if let Some(s) = app.live.status() {
-            let load = s.dsp_peak.take() * 100.0;
-            let colour = if load > 70.0 {
-                Color32::from_rgb(230, 80, 80)
-            } else {
-                ui.visuals().text_color()
-            };
-            ui.colored_label(colour, format!("DSP {load:4.1}%"))
-                .on_hover_text("Time in the audio callback over the buffer period");
-            let xruns = s.xruns.load(Ordering::Relaxed);
-            ui.label(format!("xruns {xruns}"));
-        } else {
-            ui.colored_label(Color32::from_rgb(230, 80, 80), "no audio device");
-        }
-        if let Some(left) = time_left(app) {
-            ui.label(format!("disk {left}"))
-                .on_hover_text("Recording time left on disk for the armed tracks");
-        }
 
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             if ui
@@ -143,6 +117,92 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
             }
         });
     });
+}
+
+/// DSP load, xruns and the recording time left on disk (shown in the status bar).
+pub fn engine_status(app: &mut OverdubApp, ui: &mut egui::Ui) {
+    if let Some(left) = time_left(app) {
+        ui.label(format!("disk {left}"))
+            .on_hover_text("Recording time left on disk for the armed tracks");
+    }
+    if let Some(s) = app.live.status() {
+        let load = s.dsp_peak.take() * 100.0;
+        let colour = if load > 70.0 {
+            Color32::from_rgb(230, 80, 80)
+        } else {
+            ui.visuals().text_color()
+        };
+        ui.colored_label(colour, format!("DSP {load:4.1}%"))
+            .on_hover_text("Time in the audio callback over the buffer period");
+        let xruns = s.xruns.load(Ordering::Relaxed);
+        ui.label(format!("xruns {xruns}"));
+    } else {
+        ui.colored_label(Color32::from_rgb(230, 80, 80), "no audio device");
+    }
+}
+
+/// Add a marker at the playhead, jump to the previous or next one.
+fn markers(app: &mut OverdubApp, ui: &mut egui::Ui) {
+    let add = ui
+        .button("Marker +")
+        .on_hover_text("Add a marker at the playhead (M)");
+    if named(add, egui::Role::Button, "Add marker").clicked() {
+        app.add_marker();
+    }
+    let prev = ui.button("<").on_hover_text("Previous marker ([)");
+    if named(prev, egui::Role::Button, "Previous marker").clicked() {
+        app.jump_marker(false);
+    }
+    let next = ui.button(">").on_hover_text("Next marker (])");
+    if named(next, egui::Role::Button, "Next marker").clicked() {
+        app.jump_marker(true);
+    }
+}
+
+/// The session's tempo and time signature. A drag on the tempo is one edit, made when it is let
+/// go.
+fn tempo(app: &mut OverdubApp, ui: &mut egui::Ui) {
+    let s = app.live.editor().session();
+    let (saved, meter) = (s.tempo_bpm, s.meter);
+    let mut bpm = app.tempo_drag.unwrap_or(saved);
+    let r = ui
+        .add(
+            egui::DragValue::new(&mut bpm)
+                .range(10.0..=999.0)
+                .speed(0.1)
+                .max_decimals(2)
+                .suffix(" BPM"),
+        )
+        .on_hover_text("Tempo of the session (quarter notes a minute): grid, click, DAWproject");
+    if r.dragged() {
+        app.tempo_drag = Some(bpm);
+    } else {
+        app.tempo_drag = None;
+        if bpm != saved {
+            app.edit(Edit::SetTempo(bpm));
+        }
+    }
+    let mut n = meter.numerator;
+    ui.add(egui::DragValue::new(&mut n).range(1..=64))
+        .on_hover_text("Beats to the bar");
+    let mut d = meter.denominator;
+    let combo = egui::ComboBox::from_id_salt("meter-denominator")
+        .width(36.0)
+        .selected_text(format!("/{d}"))
+        .show_ui(ui, |ui| {
+            for v in [2u8, 4, 8, 16] {
+                ui.selectable_value(&mut d, v, format!("/{v}"));
+            }
+        });
+    named(combo.response, egui::Role::ComboBox, "Beat note value")
+        .on_hover_text("The note value of a beat (the time signature's lower number)");
+    let wanted = Meter {
+        numerator: n,
+        denominator: d,
+    };
+    if wanted != meter {
+        app.edit(Edit::SetMeter(wanted));
+    }
 }
 
 /// Recording time left for the armed tracks, as text.

@@ -16,15 +16,10 @@ pub fn clock(frames: u64, rate: u32) -> String {
     format!("{}:{:06.3}", (s / 60.0) as u64, s % 60.0)
 }
 
-/// Frames as bars|beats|ticks (1-based bars and beats) at a tempo.
-pub fn bars_beats(frames: u64, rate: u32, bpm: f32, beats_per_bar: u32) -> String {
-    let beat = f64::from(rate.max(1)) * 60.0 / f64::from(bpm.clamp(20.0, 400.0));
-    let beats = frames as f64 / beat;
-    let bpb = f64::from(beats_per_bar.max(1));
-    let bar = (beats / bpb).floor();
-    let b = (beats - bar * bpb).floor();
-    let ticks = ((beats.fract()) * 960.0) as u32;
-    format!("{}|{}|{:03}", bar as u64 + 1, b as u64 + 1, ticks)
+/// Frames as bars|beats|ticks (1-based bars and beats, thousandths of a beat) on a grid.
+pub fn bars_beats(frames: u64, grid: &overdub_engine::session::Grid) -> String {
+    let (bar, beat, ticks) = grid.bar_beat(frames);
+    format!("{bar}|{beat}|{ticks:03}")
 }
 
 /// A linear level as dBFS text.

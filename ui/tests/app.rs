@@ -14,7 +14,7 @@ use egui_kittest::kittest::Queryable;
 use overdub_engine::io::StreamRequest;
 use overdub_engine::live::Transport;
 use overdub_engine::rt::test_signal;
-use overdub_engine::session::{Clip, Session, SessionDir};
+use overdub_engine::session::{Clip, Grid, Session, SessionDir};
 use overdub_ui::OverdubApp;
 
 fn request() -> StreamRequest {
@@ -251,31 +251,112 @@ fn the_export_dialog_writes_a_dawproject_file_alone() {
     );
 }
 
+/// Drag from `from` by `dx` points in six moves, holding `modifiers`.
+fn drag(h: &mut Harness<'_, OverdubApp>, from: egui::Pos2, dx: f32, modifiers: egui::Modifiers) {
+    let button = |pos, pressed| egui::Event::PointerButton {
+        pos,
+        button: egui::PointerButton::Primary,
+        pressed,
+        modifiers,
+    };
+    h.event(egui::Event::ModifiersChanged(modifiers));
+    h.event(egui::Event::PointerMoved(from));
+    h.run_steps(1);
+    h.event(button(from, true));
+    h.run_steps(1);
+    for k in 1..=6 {
+        h.event(egui::Event::PointerMoved(
+            from + egui::Vec2::new(dx * k as f32 / 6.0, 0.0),
+        ));
+        h.run_steps(1);
+    }
+    h.event(button(from + egui::Vec2::new(dx, 0.0), false));
+    h.run_steps(2);
+    h.event(egui::Event::ModifiersChanged(egui::Modifiers::NONE));
+    h.run_steps(1);
+}
+
+#[test]
+fn a_clip_dragged_near_a_bar_line_snaps_to_it_and_shift_places_it_freely() {
+    // 97 BPM: bar lines fall between frames, and the grid rounds each to the nearest one.
+    let (_tmp, mut h) = app(1, |dir, s| {
+        write_clip(dir, s, "a.wav", 48_000, sine);
+        s.tempo_bpm = 97.0;
+    });
+    h.run_steps(3);
+    let grid = Grid::of(h.state().live().editor().session());
+    let bar2 = grid.beat_frame(u64::from(grid.beats_per_bar));
+    assert_eq!(bar2, 118_763);
+    let r = h.get_by_label("Clip a.wav on Track 1").rect();
+    let frames_per_point = 48_000.0 / r.width();
+    // Let go 3000 frames past the second bar line.
+    let dx = (bar2 as f32 + 3_000.0) / frames_per_point;
+    drag(&mut h, r.center(), dx, egui::Modifiers::NONE);
+    let position = |h: &Harness<'_, OverdubApp>| {
+        h.state().live().editor().session().tracks[0].clips[0].position
+    };
+    assert_eq!(position(&h), bar2, "snapped to the bar line");
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    h.run_steps(2);
+    assert_eq!(position(&h), 0);
+    let r = h.get_by_label("Clip a.wav on Track 1").rect();
+    drag(&mut h, r.center(), dx, egui::Modifiers::SHIFT);
+    let free = position(&h);
+    assert!(
+        free > bar2 + 2_000 && free < bar2 + 4_000,
+        "with Shift it lands where it was let go: {free}"
+    );
+}
+
+#[test]
+fn markers_are_added_at_the_playhead_jumped_between_and_clicked_to() {
+    let (_tmp, mut h) = app(1, |dir, s| write_clip(dir, s, "a.wav", 48_000 * 4, sine));
+    h.run_steps(2);
+    let at = |h: &mut Harness<'_, OverdubApp>, f: u64, what: &str| {
+        assert!(
+            run_until(h, Duration::from_secs(3), |a| a.live().position() == f),
+            "{what}: the playhead is at {}, not {f}",
+            h.state().live().position()
+        );
+    };
+    h.state_mut().live_mut().locate(30_000);
+    at(&mut h, 30_000, "located");
+    h.get_by_label("Add marker").click();
+    h.run_steps(2);
+    h.state_mut().live_mut().locate(90_000);
+    at(&mut h, 90_000, "located");
+    h.key_press(egui::Key::M);
+    h.run_steps(2);
+    let positions: Vec<u64> = h
+        .state()
+        .live()
+        .editor()
+        .session()
+        .markers
+        .iter()
+        .map(|m| m.position)
+        .collect();
+    assert_eq!(positions, [30_000, 90_000]);
+    h.state_mut().live_mut().locate(0);
+    at(&mut h, 0, "located");
+    h.get_by_label("Next marker").click();
+    at(&mut h, 30_000, "next marker");
+    h.key_press(egui::Key::CloseBracket);
+    at(&mut h, 90_000, "] to the next marker");
+    h.get_by_label("Previous marker").click();
+    at(&mut h, 30_000, "previous marker");
+    h.state_mut().live_mut().locate(0);
+    at(&mut h, 0, "located");
+    h.get_by_label("Marker Marker 2").click();
+    at(&mut h, 90_000, "clicked the second marker");
+}
+
 #[test]
 fn a_clip_dragged_along_the_timeline_moves_and_ctrl_z_undoes_it() {
     let (_tmp, mut h) = app(2, |dir, s| write_clip(dir, s, "a.wav", 48_000 * 2, sine));
     h.run_steps(3);
     let r = h.get_by_label("Clip a.wav on Track 1").rect();
-    let from = r.center();
-    let to = from + egui::Vec2::new(150.0, 0.0);
-    let button = |pos, pressed| egui::Event::PointerButton {
-        pos,
-        button: egui::PointerButton::Primary,
-        pressed,
-        modifiers: egui::Modifiers::NONE,
-    };
-    h.event(egui::Event::PointerMoved(from));
-    h.run_steps(1);
-    h.event(button(from, true));
-    h.run_steps(1);
-    for k in 1..=5 {
-        h.event(egui::Event::PointerMoved(
-            from + egui::Vec2::new(30.0 * k as f32, 0.0),
-        ));
-        h.run_steps(1);
-    }
-    h.event(button(to, false));
-    h.run_steps(2);
+    drag(&mut h, r.center(), 150.0, egui::Modifiers::NONE);
     let moved = h.state().live().editor().session().tracks[0].clips[0].position;
     assert!(moved > 0, "the clip moved right");
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);

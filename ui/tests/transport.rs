@@ -11,7 +11,7 @@ use egui::{ViewportEvent, ViewportId};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use overdub_engine::live::{Metronome, Transport};
-use overdub_engine::session::{Session, SessionDir};
+use overdub_engine::session::{Edit, Session, SessionDir};
 use overdub_ui::OverdubApp;
 
 const RATE: u32 = 48_000;
@@ -91,10 +91,12 @@ fn apply_on_the_settings_page_while_recording_places_the_take_and_stops() {
 fn stop_during_the_count_in_stops_at_once_and_leaves_no_file() {
     let (_tmp, dir, mut h) = app();
     // One bar at 40 BPM: six seconds of count-in, far longer than this test waits.
+    h.state_mut()
+        .live_mut()
+        .apply(Edit::SetTempo(40.0))
+        .expect("tempo");
     h.state_mut().live_mut().set_metronome(Metronome {
         on: true,
-        bpm: 40.0,
-        beats_per_bar: 4,
         count_in_bars: 1,
     });
     h.get_by_label("Arm Track 1").click();

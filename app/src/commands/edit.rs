@@ -241,3 +241,66 @@ fn parse_meter(text: &str) -> Result<Meter> {
         denominator: d.trim().parse().map_err(|_| bad())?,
     })
 }
+
+pub fn takes(dir: &Path, track: usize, use_take: Option<usize>, range: Option<&str>) -> Result<()> {
+    let sdir = SessionDir::new(dir);
+    let _lock = use_take
+        .map(|_| sdir.lock_checked("overdub takes"))
+        .transpose()?;
+    let mut ed = Editor::open(sdir)?;
+    track_id(&ed, track)?;
+    let rate = ed.session().rate;
+    if let Some(n) = use_take {
+        let clips = &ed.session().tracks[track - 1].clips;
+        let clip = n
+            .checked_sub(1)
+            .and_then(|i| clips.get(i))
+            .map(|c| c.id)
+            .ok_or_else(|| {
+                Error::InvalidSetting(format!(
+                    "no take {n}: track {track} has takes 1..{}",
+                    clips.len()
+                ))
+            })?;
+        let range = range
+            .map(|r| {
+                let bad = || Error::InvalidSetting(format!("--range {r}: give START:END seconds"));
+                let (a, b) = r.split_once(':').ok_or_else(bad)?;
+                let a = frames(a.trim().parse().map_err(|_| bad())?, rate, "--range start")?;
+                let b = frames(b.trim().parse().map_err(|_| bad())?, rate, "--range end")?;
+                Ok::<_, Error>((a, b))
+            })
+            .transpose()?;
+        ed.apply(Edit::UseTake { clip, range })?;
+        ed.save()?;
+    }
+    print_takes(ed.session(), track);
+    Ok(())
+}
+
+/// A track's takes (its clips, in order: later ones play over earlier ones) and the comp.
+fn print_takes(s: &overdub_engine::session::Session, track: usize) {
+    let t = &s.tracks[track - 1];
+    let secs = |f: u64| f as f64 / f64::from(s.rate);
+    println!("track {track} '{}': {} take(s)", t.name, t.clips.len());
+    for (i, c) in t.clips.iter().enumerate() {
+        println!(
+            "  take {}: clip {}, {} from {:.3} s to {:.3} s (file offset {:.3} s)",
+            i + 1,
+            c.id,
+            c.file,
+            secs(c.position),
+            secs(c.end()),
+            secs(c.offset)
+        );
+    }
+    println!("comp (what plays):");
+    for p in overdub_engine::session::playing_pieces(&t.clips, 0, u64::MAX) {
+        println!(
+            "  {:.3} s to {:.3} s: take {}",
+            secs(p.position),
+            secs(p.position + p.length),
+            p.clip + 1
+        );
+    }
+}

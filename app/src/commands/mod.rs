@@ -53,6 +53,12 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Track(a) => edit::track(&a),
         Command::Clip(a) => edit::clip(&a),
         Command::Marker(a) => edit::marker(&a),
+        Command::Takes {
+            dir,
+            track,
+            use_take,
+            range,
+        } => edit::takes(&dir, track, use_take, range.as_deref()),
         Command::Tempo { dir, bpm, meter } => edit::tempo(&dir, bpm, meter.as_deref()),
         Command::ImportProject { dir, file } => import::project(&dir, &file),
     }

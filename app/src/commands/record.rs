@@ -15,8 +15,31 @@ pub fn run(a: &RecordArgs) -> Result<()> {
     let format = TakeFormat::parse(&a.format)
         .ok_or_else(|| Error::InvalidSetting(format!("--format {}: use 32f or 24", a.format)))?;
     let (req, settings) = stream_request(&a.audio)?;
+    let loop_range = a
+        .loop_range
+        .as_deref()
+        .map(|s| {
+            let bad = || Error::InvalidSetting(format!("--loop {s}: give START:END in seconds"));
+            let (x, y) = s.split_once(':').ok_or_else(bad)?;
+            Ok::<_, Error>((
+                x.trim().parse::<f64>().map_err(|_| bad())?,
+                y.trim().parse::<f64>().map_err(|_| bad())?,
+            ))
+        })
+        .transpose()?;
+    let seconds = match (a.seconds, a.passes, loop_range) {
+        (Some(s), _, _) => s,
+        (None, Some(n), Some((x, y))) => (y - x) * f64::from(n),
+        _ => {
+            return Err(Error::InvalidSetting(
+                "give --seconds (or --loop START:END with --passes N)".into(),
+            ));
+        }
+    };
     let opts = RecordOptions {
-        seconds: a.seconds,
+        seconds,
+        loop_range,
+        passes: a.passes,
         arm: a.arm.clone(),
         monitor: a.monitor,
         format,
@@ -27,7 +50,6 @@ pub fn run(a: &RecordArgs) -> Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
-    let seconds = a.seconds;
     let mut on_start = |s: &RecordStart| {
         let names: Vec<String> = s.files.iter().map(|p| p.display().to_string()).collect();
         println!(
@@ -41,13 +63,14 @@ pub fn run(a: &RecordArgs) -> Result<()> {
         stop: Some(&stop),
     };
     let report = recorder::record(&a.dir, &req, &opts, hooks)?;
+    let opts_looped = opts.loop_range.is_some();
     if let Some(r) = &report.recovered {
         super::recover::print(r);
     }
     print_stream(&report);
     if let Some(left) = report.seconds_left {
         println!("recording time left on disk: {}", duration(left));
-        if left < a.seconds {
+        if left < seconds {
             println!(
                 "warning: the disk holds only {} of recording for these tracks; the take will \
                  stop when it is full",
@@ -69,6 +92,17 @@ pub fn run(a: &RecordArgs) -> Result<()> {
                 .map(|c| format!(" at frame {}", c.position))
                 .unwrap_or_default()
         );
+        if t.clips.len() > 1 && opts_looped {
+            for (k, c) in t.clips.iter().enumerate() {
+                println!(
+                    "  pass {}: at frame {}, {} frames (file offset {})",
+                    k + 1,
+                    c.position,
+                    c.length,
+                    c.offset
+                );
+            }
+        }
         if t.parts.len() > 1 {
             for (p, f) in &t.parts {
                 println!("  part: {} ({f} frames)", p.display());

@@ -16,7 +16,7 @@ use crate::io::StreamRequest;
 use crate::latency::{StoredLatency, find_stored};
 use crate::rt::{Command, EngineStatus, MonitorMode, TrackId, TrackMeter};
 use crate::session::{
-    AUTOSAVE_INTERVAL, Autosave, Clip, Edit, Editor, Recovered, SaveJob, SaveResult, Saver,
+    AUTOSAVE_INTERVAL, Autosave, Clip, Edit, Editor, Grid, Recovered, SaveJob, SaveResult, Saver,
     SessionDir, SessionLock, Track, clear_journal, file_name, forget_takes, recording_clips,
     recover,
 };
@@ -55,6 +55,8 @@ enum State {
         load: PlaybackLoad,
         /// The take files being prepared; None when only playing.
         prepare: Option<mpsc::Receiver<Result<Batch>>>,
+        /// The loop a recording will go round.
+        looped: Option<(u64, u64)>,
     },
     /// Rolling without recording.
     Playing,
@@ -65,8 +67,11 @@ enum State {
         from: u64,
         /// Where capture began, once the audio thread said so.
         captured: Option<u64>,
-        /// Where the recording stops by itself (a take of a set length), if it does.
+        /// Where the recording stops by itself (a take of a set length), if it does, counted
+        /// as if nothing looped (as `EngineStatus::ran`).
         until: Option<u64>,
+        /// The loop the recording goes round, if it does.
+        looped: Option<(u64, u64)>,
     },
     /// Stop asked at `stop_at`; the recording runs on by the round trip, then every take is
     /// closed by the disk thread and placed.
@@ -74,7 +79,9 @@ enum State {
         takes: Vec<Pending>,
         from: u64,
         captured: Option<u64>,
+        /// Counted as if nothing looped.
         stop_at: u64,
+        looped: Option<(u64, u64)>,
     },
 }
 
@@ -93,12 +100,14 @@ impl State {
                 takes,
                 from,
                 captured,
+                looped,
                 ..
             } => Self::Finishing {
                 takes,
                 from,
                 captured,
                 stop_at,
+                looped,
             },
             other => other,
         }
@@ -109,28 +118,14 @@ impl State {
 /// the stream under them (the disk thread then finishes them with what reached it).
 const FINISH_WAIT: Duration = Duration::from_secs(3);
 
-/// Metronome settings.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// Metronome settings. Its tempo and time signature are the session's (`Edit::SetTempo`,
+/// `Edit::SetMeter`), so the clicks fall on the grid's lines.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Metronome {
     /// Click while rolling.
     pub on: bool,
-    /// Tempo, BPM.
-    pub bpm: f32,
-    /// Beats per bar.
-    pub beats_per_bar: u32,
     /// Bars of count-in before recording.
     pub count_in_bars: u32,
-}
-
-impl Default for Metronome {
-    fn default() -> Self {
-        Self {
-            on: false,
-            bpm: 120.0,
-            beats_per_bar: 4,
-            count_in_bars: 0,
-        }
-    }
 }
 
 /// How often to try the device again after it went away.
@@ -476,10 +471,16 @@ impl Live {
     /// Change the metronome.
     pub fn set_metronome(&mut self, m: Metronome) {
         self.metronome = m;
+        self.send_click();
+    }
+
+    /// The click as the metronome and the session's grid say.
+    fn send_click(&mut self) {
+        let grid = Grid::of(self.editor.session());
         self.send(Command::SetClick {
-            on: m.on,
-            bpm: m.bpm,
-            beats_per_bar: m.beats_per_bar,
+            on: self.metronome.on,
+            beat_frames: grid.frames_per_beat,
+            beats_per_bar: grid.beats_per_bar,
         });
     }
 
@@ -573,7 +574,7 @@ impl Live {
     /// The device stopped answering: close it under the recording, which keeps everything that
     /// reached the disk, and place the takes.
     pub fn abandon_stream(&mut self) {
-        let at = self.position_rolling();
+        let (at, ran) = (self.position_rolling(), self.ran_rolling());
         self.state = match std::mem::replace(&mut self.state, State::Stopped) {
             State::Playing => {
                 self.playhead = at;
@@ -586,9 +587,9 @@ impl Live {
             }
             // A take of a set length is never placed longer than asked.
             recording @ State::Recording { until, .. } => {
-                recording.finishing(until.map_or(at, |u| u.min(at)))
+                recording.finishing(until.map_or(ran, |u| u.min(ran)))
             }
-            other => other.finishing(at),
+            other => other.finishing(ran),
         };
         self.shut_engine();
         self.place_takes();
@@ -658,11 +659,8 @@ impl Live {
             ));
         };
         let all: Vec<TrackId> = session.tracks.iter().map(|t| t.id).collect();
-        let looping = if recording {
-            None
-        } else {
-            self.loop_range.filter(|_| self.loop_on)
-        };
+        // With Loop on, a recording goes round the loop too: each pass becomes a take.
+        let looping = self.loop_range.filter(|_| self.loop_on);
         let armed: Vec<Track> = session.tracks.iter().filter(|t| t.armed).cloned().collect();
         if recording && armed.is_empty() {
             return Err(Error::InvalidSetting("arm a track to record on".into()));
@@ -686,6 +684,7 @@ impl Live {
                 rate: session.rate,
                 format: self.format,
                 part_bytes: self.part_bytes,
+                looped: looping.filter(|&(_, b)| self.playhead < b),
             };
             let (at, offset) = (self.playhead, u64::from(self.latency.0));
             std::thread::Builder::new()
@@ -697,13 +696,18 @@ impl Live {
             prepare = Some(rx);
         }
         // The rings fill on the disk thread; `poll` starts the transport when they are full.
-        self.state = State::Starting { load, prepare };
+        let looped = looping.filter(|&(_, b)| recording && self.playhead < b);
+        self.state = State::Starting {
+            load,
+            prepare,
+            looped,
+        };
         Ok(())
     }
 
     /// Roll once the playback rings are full and the take files are ready.
     fn poll_start(&mut self) {
-        let State::Starting { load, prepare } = &mut self.state else {
+        let State::Starting { load, prepare, .. } = &mut self.state else {
             return;
         };
         if !load.ready() {
@@ -719,7 +723,8 @@ impl Live {
                 ))),
             },
         };
-        let State::Starting { load, .. } = std::mem::replace(&mut self.state, State::Stopped)
+        let State::Starting { load, looped, .. } =
+            std::mem::replace(&mut self.state, State::Stopped)
         else {
             return;
         };
@@ -745,14 +750,13 @@ impl Live {
                 }
             }
         };
-        let rate = self.editor.session().rate;
         let m = self.metronome;
         let Some(engine) = self.engine.as_mut() else {
             return;
         };
         let count_in = if recording && m.count_in_bars > 0 {
-            let beat = f64::from(rate) * 60.0 / f64::from(m.bpm.clamp(20.0, 400.0));
-            (beat * f64::from(m.beats_per_bar * m.count_in_bars)).round() as u64
+            let bar = Grid::of(self.editor.session()).frames_per_bar();
+            (bar * f64::from(m.count_in_bars)).round() as u64
         } else {
             0
         };
@@ -776,6 +780,7 @@ impl Live {
                 from,
                 captured: None,
                 until,
+                looped,
             },
             Ok(()) => State::Playing,
             Err(e) => {
@@ -847,7 +852,7 @@ impl Live {
                 }
             }
             recording @ State::Recording { until, .. } => {
-                let at = self.position_rolling().min(until.unwrap_or(u64::MAX));
+                let at = self.ran_rolling().min(until.unwrap_or(u64::MAX));
                 self.send(Command::StopAt(at + u64::from(self.latency.0)));
                 self.state = recording.finishing(at);
             }
@@ -859,6 +864,12 @@ impl Live {
     fn position_rolling(&self) -> u64 {
         self.status()
             .map_or(self.playhead, |s| s.position.load(Ordering::Relaxed))
+    }
+
+    /// The playhead of the rolling transport, counted as if nothing looped.
+    fn ran_rolling(&self) -> u64 {
+        self.status()
+            .map_or(self.playhead, |s| s.ran.load(Ordering::Relaxed))
     }
 
     /// Move the playhead (only while stopped).
@@ -1014,6 +1025,8 @@ impl Live {
         }
         self.messages
             .extend(errors.into_iter().map(|e| e.to_string()));
+        // A tempo or time signature edit (or its undo) moves the clicks with the grid.
+        self.send_click();
     }
 
     /// Call once per UI frame: collect what the engine reports, place finished takes, reconnect
@@ -1102,17 +1115,20 @@ impl Live {
 
     /// The audio thread stopped at `f` (asked to, or on its own after a take failed).
     fn stopped(&mut self, f: u64) {
+        let ran = self.ran_rolling();
         match &self.state {
-            State::Finishing { stop_at, .. } => self.playhead = *stop_at,
+            State::Finishing {
+                stop_at, looped, ..
+            } => self.playhead = wrapped(*stop_at, *looped),
             State::Recording { .. } | State::Playing => self.playhead = f,
             State::Stopped | State::Starting { .. } => {}
         }
         self.state = match std::mem::replace(&mut self.state, State::Stopped) {
             State::Playing => State::Stopped,
             recording @ State::Recording { until, .. } => {
-                recording.finishing(until.map_or(f, |u| u.min(f)))
+                recording.finishing(until.map_or(ran, |u| u.min(ran)))
             }
-            other => other.finishing(f),
+            other => other.finishing(ran),
         };
     }
 
@@ -1151,6 +1167,7 @@ impl Live {
             from,
             captured,
             stop_at,
+            looped,
         } = std::mem::replace(&mut self.state, State::Stopped)
         else {
             return;
@@ -1181,7 +1198,7 @@ impl Live {
                     .map(|(parts, _)| (p.track, parts.as_slice()))
             })
             .collect();
-        let clips = recording_clips(&placed, start, latency, asked);
+        let clips = recording_clips(&placed, start, latency, asked, looped);
         if !clips.is_empty()
             && let Err(e) = self.editor.apply(Edit::AddClips(clips))
         {
@@ -1245,14 +1262,14 @@ impl Live {
                  returns, or choose another in Audio settings."
                     .into(),
             );
-            let at = self.position_rolling();
+            let (at, ran) = (self.position_rolling(), self.ran_rolling());
             match std::mem::replace(&mut self.state, State::Stopped) {
                 State::Playing => self.playhead = at,
                 starting @ State::Starting { .. } => {
                     self.state = starting;
                     self.stop();
                 }
-                other => self.state = other.finishing(at),
+                other => self.state = other.finishing(ran),
             }
         }
         if self.last_try.is_some_and(|t| now - t < RECONNECT_EVERY) {
@@ -1306,4 +1323,12 @@ fn sync_track(
     }
     engine.update_track(t, monitor);
     Ok(())
+}
+
+/// Where the playhead is after rolling to `ran` (counted as if nothing looped) round `looped`.
+fn wrapped(ran: u64, looped: Option<(u64, u64)>) -> u64 {
+    match looped {
+        Some((a, b)) if b > a && ran >= b => a + (ran - b) % (b - a),
+        _ => ran,
+    }
 }

@@ -118,6 +118,8 @@ pub(super) struct TakeSpec {
     pub format: TakeFormat,
     /// Largest data size of one file before the take continues in a new part.
     pub part_bytes: u64,
+    /// The loop the recording goes round, if it does (kept in the journal for recovery).
+    pub looped: Option<(u64, u64)>,
 }
 
 /// Create the take files for the armed tracks and write the take journal (on a helper thread),
@@ -158,6 +160,7 @@ pub(super) fn prepare_takes(
             length: None,
             track_name: Some(t.name.clone()),
             channels: Some(t.channels),
+            loop_range: spec.looped,
         });
         out.push((t.clone(), path, take));
     }

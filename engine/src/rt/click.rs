@@ -16,8 +16,8 @@ const TONE_HZ: f32 = 440.0;
 pub struct Click {
     /// Click while rolling.
     pub on: bool,
-    /// Tempo, beats per minute (clamped to 20..400).
-    pub bpm: f32,
+    /// Frames in one beat, not rounded: beat k clicks at frame round(k * beat).
+    pub beat: f64,
     /// Beats per bar; the first beat of a bar clicks higher.
     pub beats_per_bar: u32,
     rate: f32,
@@ -34,7 +34,7 @@ impl Click {
         let len = (CLICK_SECONDS * rate) as usize;
         Self {
             on: false,
-            bpm: 120.0,
+            beat: f64::from(rate) * 0.5,
             beats_per_bar: 4,
             rate,
             sample: len,
@@ -46,7 +46,17 @@ impl Click {
 
     /// Frames per beat.
     pub fn beat_frames(&self) -> f64 {
-        f64::from(self.rate) * 60.0 / f64::from(self.bpm.clamp(20.0, 400.0))
+        self.beat
+    }
+
+    /// Set the beat length, kept between a click's length and a minute (a bad value: 120 BPM).
+    pub fn set_beat(&mut self, frames: f64) {
+        let (lo, hi) = (self.len.max(1) as f64, f64::from(self.rate) * 60.0);
+        self.beat = if frames.is_finite() {
+            frames.clamp(lo, hi)
+        } else {
+            f64::from(self.rate) * 0.5
+        };
     }
 
     /// Add the clicks for frames `first..first + l.len()` (timeline or count-in frames) to the

@@ -18,8 +18,9 @@ pub enum Command {
     Start,
     /// Stop at the start of the next block.
     Stop,
-    /// Stop exactly when the playhead reaches this timeline frame (mid-block if need be).
-    /// Replaces an earlier `StopAt`.
+    /// Stop exactly when the playhead reaches this timeline frame (mid-block if need be),
+    /// counted as if no loop sent it back (see `EngineStatus::ran`). Replaces an earlier
+    /// `StopAt`.
     StopAt(u64),
     /// Move the playhead (timeline frames). Ignored while rolling; swap the playback rings first.
     Locate(u64),
@@ -45,12 +46,12 @@ pub enum Command {
     SetInput(TrackId, u16),
     /// First output channel (0-based) of the stereo master pair.
     SetMasterOut(u16),
-    /// Metronome: on while rolling, tempo (BPM), beats per bar.
+    /// Metronome: on while rolling, the length of a beat, beats per bar.
     SetClick {
         /// Click while rolling.
         on: bool,
-        /// Beats per minute.
-        bpm: f32,
+        /// Frames in one beat, not rounded (the session grid's: clicks fall on its lines).
+        beat_frames: f64,
         /// Beats per bar.
         beats_per_bar: u32,
     },

@@ -48,6 +48,10 @@ pub struct TrackMeter {
 pub struct EngineStatus {
     /// Playhead, timeline frames.
     pub position: AtomicU64,
+    /// Where the playhead would be if no loop had sent it back: where it started plus every
+    /// frame rolled since (equal to `position` while nothing loops). Loop recording places its
+    /// passes and stops by it.
+    pub ran: AtomicU64,
     /// True while the transport rolls.
     pub rolling: AtomicBool,
     /// Peak DSP load since last taken: time in the callback over the block period (1.0 = 100 %).

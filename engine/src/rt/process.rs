@@ -63,6 +63,8 @@ pub struct Process {
     rate: u32,
     max_block: usize,
     position: u64,
+    /// `position` as if no loop had sent it back (see `EngineStatus::ran`).
+    ran: u64,
     rolling: bool,
     recording: bool,
     capturing: bool,
@@ -96,6 +98,7 @@ impl Process {
             rate: config.rate.max(1),
             max_block,
             position: 0,
+            ran: 0,
             rolling: false,
             recording: false,
             capturing: false,
@@ -152,11 +155,11 @@ impl Process {
             if self.rolling
                 && let Some(stop) = self.stop_at
             {
-                if stop <= self.position {
+                if stop <= self.ran {
                     self.stop();
                     continue;
                 }
-                n = n.min((stop - self.position).try_into().unwrap_or(usize::MAX));
+                n = n.min((stop - self.ran).try_into().unwrap_or(usize::MAX));
             }
             if self.rolling && self.count_in_left > 0 {
                 n = n.min(self.count_in_left.try_into().unwrap_or(usize::MAX));
@@ -185,7 +188,7 @@ impl Process {
             }
             done += n;
         }
-        if self.rolling && self.stop_at.is_some_and(|s| s <= self.position) {
+        if self.rolling && self.stop_at.is_some_and(|s| s <= self.ran) {
             self.stop();
         }
         self.publish(started, frames);
@@ -194,6 +197,7 @@ impl Process {
     fn publish(&self, started: Instant, frames: usize) {
         let s = &self.status;
         s.position.store(self.position, Ordering::Relaxed);
+        s.ran.store(self.ran, Ordering::Relaxed);
         s.rolling.store(self.rolling, Ordering::Relaxed);
         let period = frames as f32 / self.rate as f32;
         if period > 0.0 {
@@ -275,13 +279,15 @@ impl Process {
         io.write_master(mix_l, mix_r, output);
         if self.rolling {
             self.position += n as u64;
+            self.ran += n as u64;
         }
     }
 
-    /// The loop, while it applies: rolling, not recording, the playhead inside it.
+    /// The loop, while it applies: rolling with the playhead inside it (recording too: each
+    /// pass goes on in the same takes, which are cut into one take per pass when placed).
     fn active_loop(&self) -> Option<(u64, u64)> {
         self.looping
-            .filter(|&(a, b)| self.rolling && !self.capturing && b > a && self.position < b)
+            .filter(|&(a, b)| self.rolling && b > a && self.position < b)
     }
 
     /// A stretch of the count-in: clicks (and the test tone) only; the playhead waits.
@@ -315,6 +321,7 @@ impl Process {
             Command::Start => {
                 if !self.rolling {
                     self.rolling = true;
+                    self.ran = self.position;
                     self.count_in_pos = 0;
                     self.send(Event::Started(self.position));
                     if self.recording && self.count_in_left == 0 {
@@ -324,16 +331,12 @@ impl Process {
             }
             Command::SetClick {
                 on,
-                bpm,
+                beat_frames,
                 beats_per_bar,
             } => {
                 self.click.on = on;
-                self.click.bpm = if bpm.is_finite() {
-                    bpm.clamp(20.0, 400.0)
-                } else {
-                    120.0
-                };
-                self.click.beats_per_bar = beats_per_bar.clamp(1, 32);
+                self.click.set_beat(beat_frames);
+                self.click.beats_per_bar = beats_per_bar.clamp(1, 64);
             }
             Command::CountIn(frames) => {
                 if !self.rolling {

@@ -670,7 +670,7 @@ fn count_in_clicks_without_rolling_then_records_from_the_playhead() {
     r.send(Command::SetCapture(1, tx));
     r.send(Command::SetClick {
         on: false,
-        bpm: 120.0,
+        beat_frames: 24_000.0,
         beats_per_bar: 4,
     });
     r.send(Command::CountIn(100));
@@ -707,10 +707,10 @@ fn the_click_marks_every_beat_and_the_test_tone_plays_while_stopped() {
         input: vec![0.0; 4800 * IN],
         output: vec![0.0; 4800 * OUT],
     };
-    // 600 BPM: a beat every 4800 frames, so every block starts with a click.
+    // 400 BPM: a beat every 7200 frames.
     r.send(Command::SetClick {
         on: true,
-        bpm: 400.0,
+        beat_frames: 7_200.0,
         beats_per_bar: 4,
     });
     r.send(Command::Start);
@@ -742,4 +742,32 @@ fn a_loop_jumps_back_to_its_start_while_playing() {
     );
     r.silent_block();
     assert!(r.h.status.position.load(Ordering::Relaxed) < 50);
+}
+
+#[test]
+fn a_loop_shorter_than_a_block_records_every_frame_and_stops_where_asked_unwrapped() {
+    let mut r = Rig::new();
+    let (tx, mut rx) = RingBuffer::<f32>::new(8192);
+    r.add(1, 0, |t| t.armed = true);
+    r.send(Command::SetCapture(1, tx));
+    // A 20-frame loop: three and more wraps in every 64-frame block.
+    r.send(Command::SetLoop(Some((10, 30))));
+    r.send(Command::Locate(10));
+    r.send(Command::SetRecording(true));
+    // Stop after 150 frames rolled (as if nothing looped): frame 160.
+    r.send(Command::StopAt(160));
+    r.send(Command::Start);
+    for k in 0..3 {
+        r.block(|i, c| if c == 0 { (k * BLOCK + i) as f32 } else { 0.0 });
+    }
+    let got: Vec<f32> = std::iter::from_fn(|| rx.pop().ok()).collect();
+    let want: Vec<f32> = (0..150).map(|i| i as f32).collect();
+    assert_eq!(got, want, "every input frame, in order, across the wraps");
+    assert_eq!(r.h.status.ran.load(Ordering::Relaxed), 160);
+    // 150 frames round a 20-frame loop from its start: 7 passes and 10 frames in.
+    assert_eq!(r.h.status.position.load(Ordering::Relaxed), 20);
+    assert!(
+        !r.h.status.rolling.load(Ordering::Relaxed),
+        "stopped where asked"
+    );
 }

@@ -72,6 +72,15 @@ pub enum Edit {
     DeleteClip(u32),
     /// Add clips (a recorded take: one undo step for every track of it).
     AddClips(Vec<(TrackId, Clip)>),
+    /// Make a take (a clip) play over the others on its track: all of it (it moves to the top of
+    /// the track's list), or only `range` of it (a copy cut to the range goes on top: a comp).
+    /// Files are never changed.
+    UseTake {
+        /// Clip id.
+        clip: u32,
+        /// Timeline frames (start, end); None: the whole clip.
+        range: Option<(u64, u64)>,
+    },
     /// Add a marker at a timeline frame.
     AddMarker {
         /// Its name.
@@ -111,6 +120,7 @@ impl Edit {
             Edit::SplitClip { .. } => "split clip",
             Edit::DeleteClip(_) => "delete clip",
             Edit::AddClips(_) => "record",
+            Edit::UseTake { .. } => "choose take",
             Edit::AddMarker { .. } => "add marker",
             Edit::MoveMarker(..) => "move marker",
             Edit::RenameMarker(..) => "rename marker",
@@ -417,6 +427,33 @@ fn apply_to(s: &mut Session, edit: &Edit, dir: &SessionDir) -> Result<Option<u32
             }
             return Ok(first);
         }
+        Edit::UseTake { clip, range } => {
+            let (ti, ci) = find_clip(s, *clip)?;
+            let c = s.tracks[ti].clips[ci].clone();
+            let Some((a, b)) = *range else {
+                let c = s.tracks[ti].clips.remove(ci);
+                s.tracks[ti].clips.push(c);
+                return Ok(None);
+            };
+            let (a, b) = (a.max(c.position), b.min(c.end()));
+            if a >= b {
+                return Err(invalid(format!(
+                    "the range does not overlap clip {clip} (frames {}..{})",
+                    c.position,
+                    c.end()
+                )));
+            }
+            let id = s.next_clip_id;
+            s.next_clip_id += 1;
+            s.tracks[ti].clips.push(Clip {
+                id,
+                file: c.file.clone(),
+                position: a,
+                offset: c.offset + (a - c.position),
+                length: b - a,
+            });
+            return Ok(Some(id));
+        }
         Edit::AddMarker { name, position } => {
             check_marker_name(name)?;
             check_frame(*position)?;
@@ -551,6 +588,10 @@ mod tests {
             },
             Edit::SplitClip { clip, at: 600 },
             Edit::DeleteClip(clip),
+            Edit::UseTake {
+                clip,
+                range: Some((200, 400)),
+            },
             Edit::AddMarker {
                 name: "Verse 2".into(),
                 position: 4800,
@@ -667,6 +708,14 @@ mod tests {
                 denominator: 3,
             }),
             Edit::MoveMarker(999, 0),
+            Edit::UseTake {
+                clip: 999,
+                range: None,
+            },
+            Edit::UseTake {
+                clip,
+                range: Some((5_000, 6_000)),
+            },
             Edit::RenameMarker(999, "x".into()),
             Edit::DeleteMarker(999),
             Edit::AddMarker {

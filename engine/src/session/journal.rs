@@ -34,6 +34,10 @@ pub struct JournalEntry {
     /// See `track_name`.
     #[serde(default)]
     pub channels: Option<u8>,
+    /// The loop (start, end) the recording went round, if it did: the take is cut into one
+    /// take per pass.
+    #[serde(default)]
+    pub loop_range: Option<(u64, u64)>,
 }
 
 /// The journal file's content.
@@ -130,13 +134,15 @@ pub fn clips_for_take(
 
 /// The clips that place the takes of one recording (each a track and its parts, with frames):
 /// every track shows the same stretch of time, the shortest take's (a disk that filled up between
-/// two writes can leave one short), and no more than `asked` frames when given. The files keep
-/// everything.
+/// two writes can leave one short), and no more than `asked` frames when given. A recording that
+/// went round `looped` gives each track one clip per pass, in order (the newest plays over the
+/// others, which stay under it as takes). The files keep everything.
 pub fn recording_clips(
     takes: &[(TrackId, &[(PathBuf, u64)])],
     position: u64,
     offset: u64,
     asked: Option<u64>,
+    looped: Option<(u64, u64)>,
 ) -> Vec<(TrackId, Clip)> {
     let named: Vec<NamedTake> = takes
         .iter()
@@ -145,7 +151,33 @@ pub fn recording_clips(
             (*track, parts)
         })
         .collect();
-    named_recording_clips(&named, position, offset, asked)
+    named_recording_clips(&named, position, offset, asked, looped)
+}
+
+/// The passes of a recording that started at `position` and rolled `frames` (counted as if
+/// nothing looped) round the loop `looped`: (timeline position, frames rolled before the pass,
+/// length). Without a loop that applies (none, or the recording started at or past its end),
+/// one pass.
+pub fn passes(position: u64, frames: u64, looped: Option<(u64, u64)>) -> Vec<(u64, u64, u64)> {
+    let Some((a, b)) = looped.filter(|&(a, b)| b > a && position < b) else {
+        return vec![(position, 0, frames)];
+    };
+    let mut out = Vec::new();
+    let mut done = 0;
+    while done < frames {
+        let (at, room) = if out.is_empty() {
+            (position, b - position)
+        } else {
+            (a, b - a)
+        };
+        let len = room.min(frames - done);
+        out.push((at, done, len));
+        done += len;
+    }
+    if out.is_empty() {
+        out.push((position, 0, 0));
+    }
+    out
 }
 
 /// A track and the parts of its take, by file name, with their frames.
@@ -157,6 +189,7 @@ fn named_recording_clips(
     position: u64,
     offset: u64,
     asked: Option<u64>,
+    looped: Option<(u64, u64)>,
 ) -> Vec<(TrackId, Clip)> {
     let shortest = takes
         .iter()
@@ -166,9 +199,11 @@ fn named_recording_clips(
         .saturating_sub(offset);
     let shown = asked.map_or(shortest, |a| a.min(shortest));
     let mut out = Vec::new();
-    for (track, parts) in takes {
-        for c in clips_for_take(parts, position, offset, Some(shown)) {
-            out.push((*track, c));
+    for (at, before, length) in passes(position, shown, looped) {
+        for (track, parts) in takes {
+            for c in clips_for_take(parts, at, offset + before, Some(length)) {
+                out.push((*track, c));
+            }
         }
     }
     out
@@ -197,7 +232,8 @@ pub fn recover(dir: &SessionDir) -> Result<Option<Recovered>> {
     super::validate::check_journal(&journal, &session, &dir.audio(), &dir.journal())?;
     let mut out = Recovered::default();
     // The takes of each recording (one place, one latency), in the journal's order.
-    let mut recordings: Vec<((u64, u64), Vec<NamedTake>)> = Vec::new();
+    type Key = (u64, u64, Option<(u64, u64)>);
+    let mut recordings: Vec<(Key, Vec<NamedTake>)> = Vec::new();
     for e in &journal.takes {
         if session.track(e.track).is_none() {
             // Recorded on a track added after the last save: make it again.
@@ -223,7 +259,7 @@ pub fn recover(dir: &SessionDir) -> Result<Option<Recovered>> {
             out.missing.push(e.file.clone());
             continue;
         }
-        let key = (e.position, e.offset);
+        let key = (e.position, e.offset, e.loop_range);
         match recordings.iter_mut().find(|(k, _)| *k == key) {
             Some((_, takes)) => takes.push((e.track, parts)),
             None => recordings.push((key, vec![(e.track, parts)])),
@@ -232,8 +268,8 @@ pub fn recover(dir: &SessionDir) -> Result<Option<Recovered>> {
     // A crash cuts the takes short, and the disk thread may have written one more block to some
     // of them than to others: the takes of one recording show the same stretch of time, all of
     // the shortest one's, as a stopped recording does. The files keep everything.
-    for ((position, offset), takes) in &recordings {
-        for (track, clip) in named_recording_clips(takes, *position, *offset, None) {
+    for ((position, offset, looped), takes) in &recordings {
+        for (track, clip) in named_recording_clips(takes, *position, *offset, None, *looped) {
             if let Some(id) = session.add_clip(track, clip.clone()) {
                 out.clips.push((track, Clip { id, ..clip }));
             }
@@ -253,6 +289,46 @@ fn in_session(s: &Session, file: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_loop_recording_becomes_one_take_per_pass_each_at_the_loop_start() {
+        // A loop of 1000 frames from 500; recorded from 500 for 4.5 passes with a latency of 64.
+        assert_eq!(
+            passes(500, 4_500, Some((500, 1_500))),
+            [
+                (500, 0, 1_000),
+                (500, 1_000, 1_000),
+                (500, 2_000, 1_000),
+                (500, 3_000, 1_000),
+                (500, 4_000, 500)
+            ]
+        );
+        // Started inside the loop: the first pass runs to its end.
+        assert_eq!(
+            passes(800, 1_200, Some((500, 1_500))),
+            [(800, 0, 700), (500, 700, 500)]
+        );
+        // Past the loop's end, or no loop: one pass.
+        assert_eq!(passes(2_000, 300, Some((500, 1_500))), [(2_000, 0, 300)]);
+        assert_eq!(passes(0, 300, None), [(0, 0, 300)]);
+        let parts = [("t.wav".to_string(), 64 + 4_500)];
+        let clips =
+            named_recording_clips(&[(7, parts.to_vec())], 500, 64, None, Some((500, 1_500)));
+        let got: Vec<(u64, u64, u64)> = clips
+            .iter()
+            .map(|(_, c)| (c.position, c.offset, c.length))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (500, 64, 1_000),
+                (500, 1_064, 1_000),
+                (500, 2_064, 1_000),
+                (500, 3_064, 1_000),
+                (500, 4_064, 500)
+            ]
+        );
+    }
 
     #[test]
     fn a_take_on_a_track_added_after_the_last_save_is_recovered_onto_it_again() {
@@ -283,6 +359,7 @@ mod tests {
                     length: None,
                     track_name: Some("Bass".into()),
                     channels: Some(2),
+                    loop_range: None,
                 }],
             },
         )
@@ -324,6 +401,7 @@ mod tests {
             length: None,
             track_name: None,
             channels: None,
+            loop_range: None,
         };
         let journal = TakeJournal {
             takes: vec![entry(1, "a.wav"), entry(2, "b.wav")],
@@ -350,6 +428,7 @@ mod tests {
             length: None,
             track_name: None,
             channels: None,
+            loop_range: None,
         };
         // The first take's save has not landed when the second recording starts.
         let journal = TakeJournal {

@@ -2,9 +2,11 @@
 
 mod autosave;
 mod edit;
+mod grid;
 mod journal;
 mod lock;
 mod model;
+mod playing;
 mod saver;
 mod store;
 pub mod validate;
@@ -14,6 +16,7 @@ pub use autosave::{
     newest_good_backup, restore_backup,
 };
 pub use edit::{Edit, Editor, UNDO_LIMIT};
+pub use grid::Grid;
 pub use journal::{
     JournalEntry, Recovered, TakeJournal, clear_journal, clips_for_take, forget_takes,
     read_journal, recording_clips, recover, write_journal,
@@ -22,5 +25,6 @@ pub use lock::SessionLock;
 pub use model::{
     Clip, DEFAULT_TEMPO, Marker, Meter, SESSION_VERSION, Session, Track, db_to_gain, file_safe,
 };
+pub use playing::{Piece, playing_pieces};
 pub use saver::{SaveJob, SaveResult, Saver};
 pub use store::{SessionDir, file_name, write_atomic};

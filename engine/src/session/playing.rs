@@ -1,10 +1,11 @@
-//! What plays of each clip on a track. Overdub lets clips overlap and plays the later one over
-//! the earlier one; other programs each treat overlaps their own way, so a DAWproject holds only
-//! the stretches that play, as clips that do not overlap. Not on the audio thread.
+//! What plays of each clip on a track: Overdub lets clips overlap and plays the later one over
+//! the earlier one. This is the comp `overdub takes` shows, and what a DAWproject file holds as
+//! clips that do not overlap (other programs each treat overlaps their own way). Not on the audio
+//! thread.
 
 use std::collections::BTreeMap;
 
-use crate::session::Clip;
+use super::model::Clip;
 
 /// A stretch of one clip that plays: no later clip on its track covers it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

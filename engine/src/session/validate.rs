@@ -392,6 +392,13 @@ pub fn check_journal(j: &TakeJournal, session: &Session, audio: &Path, path: &Pa
                 format!("longer than {MAX_NAME_CHARS} characters"),
             ));
         }
+        if e.loop_range.is_some_and(|(a, b)| a >= b || b > MAX_FRAME) {
+            return Err(field(
+                path,
+                at("loop_range"),
+                "not a loop (start before end, within 2^40 frames)".into(),
+            ));
+        }
         if e.channels.is_some_and(|c| !matches!(c, 1 | 2)) {
             return Err(field(
                 path,
