@@ -225,7 +225,7 @@ pub struct RecordArgs {
     #[arg(long = "loop")]
     pub loop_range: Option<String>,
     /// With --loop: record this many whole passes.
-    #[arg(long, requires = "loop_range")]
+    #[arg(long, requires = "loop_range", conflicts_with = "seconds")]
     pub passes: Option<u32>,
     /// Tracks to arm, 1-based, comma-separated (default: the armed tracks, else the first).
     #[arg(long, value_delimiter = ',')]

@@ -18,6 +18,7 @@ use crate::io::{StreamInfo, StreamRequest};
 use crate::latency::StoredLatency;
 use crate::live::{Access, Live, Transport};
 use crate::rt::{EngineStatus, TrackId};
+use crate::session::validate::MAX_FRAME;
 use crate::session::{Edit, Recovered, Session, SessionDir};
 
 pub use crate::live::{DISK_RESERVE_BYTES, TakeReport};
@@ -111,7 +112,7 @@ pub struct RunReport {
 /// A loop given in seconds, as frames: start before end.
 fn loop_frames(a: f64, b: f64, rate: u32) -> Result<(u64, u64)> {
     let f = |s: f64| (s * f64::from(rate)).round() as u64;
-    if !(a.is_finite() && b.is_finite() && a >= 0.0 && b > a) || f(b) <= f(a) {
+    if !(a.is_finite() && b.is_finite() && a >= 0.0 && b > a) || f(b) <= f(a) || f(b) > MAX_FRAME {
         return Err(Error::InvalidSetting(format!(
             "--loop {a}:{b}: give START:END in seconds with END after START"
         )));
@@ -125,7 +126,13 @@ fn seconds_to_frames(seconds: f64, rate: u32) -> Result<u64> {
             "--seconds must be a positive number, not {seconds}"
         )));
     }
-    Ok((seconds * f64::from(rate)).round() as u64)
+    let frames = (seconds * f64::from(rate)).round();
+    if frames > MAX_FRAME as f64 {
+        return Err(Error::InvalidSetting(format!(
+            "--seconds {seconds}: longer than any recording"
+        )));
+    }
+    Ok(frames as u64)
 }
 
 /// Resolve 1-based track numbers to ids.
@@ -210,7 +217,12 @@ pub fn record(
         .map(|(a, b)| loop_frames(a, b, session.rate))
         .transpose()?;
     let length = match (looped, opts.passes) {
-        (Some((a, b)), Some(n)) if n > 0 => (b - a) * u64::from(n),
+        (Some((a, b)), Some(n)) if n > 0 => (b - a)
+            .checked_mul(u64::from(n))
+            .filter(|&l| l <= MAX_FRAME)
+            .ok_or_else(|| {
+                Error::InvalidSetting(format!("--passes {n}: longer than any recording"))
+            })?,
         (_, Some(n)) if n == 0 || looped.is_none() => {
             return Err(Error::InvalidSetting(
                 "--passes counts whole passes of a --loop, 1 or more".into(),
@@ -344,7 +356,10 @@ fn run(
             None => began.elapsed() > START_WAIT,
         };
         if late {
-            let at = live.position().saturating_sub(from);
+            let ran = live
+                .status()
+                .map_or(live.position(), |s| s.ran.load(Ordering::Relaxed));
+            let at = ran.saturating_sub(from);
             stalled = Some(crate::engine::stalled(
                 at as f64 / rate,
                 expected.as_secs_f64(),

@@ -93,7 +93,8 @@ impl State {
         }
     }
 
-    /// A recording asked to stop at `stop_at` becomes `Finishing`; any other state stays.
+    /// A recording asked to stop at `stop_at` becomes `Finishing`; any other state stays. A
+    /// stop read before the audio thread started rolling counts as the start.
     fn finishing(self, stop_at: u64) -> Self {
         match self {
             Self::Recording {
@@ -106,7 +107,7 @@ impl State {
                 takes,
                 from,
                 captured,
-                stop_at,
+                stop_at: stop_at.max(from),
                 looped,
             },
             other => other,
@@ -431,16 +432,19 @@ impl Live {
             takes,
             from,
             captured,
+            looped,
             ..
         } = &self.state
         else {
             return None;
         };
-        Some((
-            captured.unwrap_or(*from),
-            self.position(),
-            takes.iter().map(|p| p.track).collect(),
-        ))
+        let (start, now) = (captured.unwrap_or(*from), self.position());
+        // Round a loop, the pass under way began at the loop start.
+        let start = match looped {
+            Some((a, _)) if now < start => *a,
+            _ => start,
+        };
+        Some((start, now, takes.iter().map(|p| p.track).collect()))
     }
 
     /// The files of the takes being recorded (or finished).
@@ -819,8 +823,15 @@ impl Live {
         Ok(takes)
     }
 
-    /// Loop playback between two timeline frames (not while recording).
+    /// Loop between two timeline frames: playback, and a recording started before the loop's
+    /// end (each pass a take). Changed between takes only: a recording goes round the loop it
+    /// started with.
     pub fn set_loop(&mut self, on: bool, range: Option<(u64, u64)>) {
+        if self.is_recording() {
+            self.messages
+                .push("the loop changes between takes: stop recording first".into());
+            return;
+        }
         self.loop_on = on;
         self.loop_range = range.filter(|(a, b)| b > a);
     }
@@ -851,8 +862,8 @@ impl Live {
                     }
                 }
             }
-            recording @ State::Recording { until, .. } => {
-                let at = self.ran_rolling().min(until.unwrap_or(u64::MAX));
+            recording @ State::Recording { until, from, .. } => {
+                let at = self.ran_rolling().max(from).min(until.unwrap_or(u64::MAX));
                 self.send(Command::StopAt(at + u64::from(self.latency.0)));
                 self.state = recording.finishing(at);
             }

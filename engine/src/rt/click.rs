@@ -49,9 +49,10 @@ impl Click {
         self.beat
     }
 
-    /// Set the beat length, kept between a click's length and a minute (a bad value: 120 BPM).
+    /// Set the beat length, kept between a frame and a minute (a bad value: 120 BPM). Beats
+    /// shorter than a click cut the one before short.
     pub fn set_beat(&mut self, frames: f64) {
-        let (lo, hi) = (self.len.max(1) as f64, f64::from(self.rate) * 60.0);
+        let (lo, hi) = (1.0, f64::from(self.rate) * 60.0);
         self.beat = if frames.is_finite() {
             frames.clamp(lo, hi)
         } else {

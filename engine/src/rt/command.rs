@@ -60,8 +60,9 @@ pub enum Command {
     CountIn(u64),
     /// The test tone on the master, whatever the transport does.
     TestTone(bool),
-    /// Loop `start..end` while playing (not while recording): reaching `end` goes back to
-    /// `start`. Set it before `Start`, with playback rings that loop the same way.
+    /// Loop `start..end` while rolling (recording too: capture goes on across the wrap):
+    /// reaching `end` goes back to `start`. Set it before `Start`, with playback rings that loop
+    /// the same way.
     SetLoop(Option<(u64, u64)>),
     /// Attach the ring that the disk thread drains into this track's next take. The previous ring,
     /// if any, comes back as garbage.

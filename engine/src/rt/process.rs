@@ -357,6 +357,7 @@ impl Process {
             Command::Locate(frame) => {
                 if !self.rolling {
                     self.position = frame;
+                    self.ran = frame;
                 }
             }
             Command::SetRecording(on) => {
@@ -493,6 +494,10 @@ impl Process {
             self.end_capture();
         }
         self.rolling = false;
+        // Where it stopped, published before the event: whoever takes the event reads the
+        // final count (the push releases what was stored before it).
+        self.status.position.store(self.position, Ordering::Relaxed);
+        self.status.ran.store(self.ran, Ordering::Relaxed);
         self.send(Event::Stopped(self.position));
     }
 

@@ -157,7 +157,7 @@ pub fn recording_clips(
 /// The passes of a recording that started at `position` and rolled `frames` (counted as if
 /// nothing looped) round the loop `looped`: (timeline position, frames rolled before the pass,
 /// length). Without a loop that applies (none, or the recording started at or past its end),
-/// one pass.
+/// one pass. Past [`MAX_PASSES`], the newest are kept as takes (the file keeps every pass).
 pub fn passes(position: u64, frames: u64, looped: Option<(u64, u64)>) -> Vec<(u64, u64, u64)> {
     let Some((a, b)) = looped.filter(|&(a, b)| b > a && position < b) else {
         return vec![(position, 0, frames)];
@@ -177,8 +177,15 @@ pub fn passes(position: u64, frames: u64, looped: Option<(u64, u64)>) -> Vec<(u6
     if out.is_empty() {
         out.push((position, 0, 0));
     }
+    if out.len() > MAX_PASSES {
+        out.drain(..out.len() - MAX_PASSES);
+    }
     out
 }
+
+/// Most passes of one loop recording placed as takes (a short loop left running for an hour
+/// would otherwise fill a track with more clips than a session holds).
+pub const MAX_PASSES: usize = 1_000;
 
 /// A track and the parts of its take, by file name, with their frames.
 type NamedTake = (TrackId, Vec<(String, u64)>);
@@ -308,6 +315,10 @@ mod tests {
             passes(800, 1_200, Some((500, 1_500))),
             [(800, 0, 700), (500, 700, 500)]
         );
+        // A short loop left running: the newest passes are kept as takes.
+        let many = passes(0, 3_000 * 10, Some((0, 10)));
+        assert_eq!(many.len(), MAX_PASSES);
+        assert_eq!(many[0], (0, 2_000 * 10, 10));
         // Past the loop's end, or no loop: one pass.
         assert_eq!(passes(2_000, 300, Some((500, 1_500))), [(2_000, 0, 300)]);
         assert_eq!(passes(0, 300, None), [(0, 0, 300)]);
