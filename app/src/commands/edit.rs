@@ -264,11 +264,11 @@ pub fn takes(dir: &Path, track: usize, use_take: Option<usize>, range: Option<&s
             })?;
         let range = range
             .map(|r| {
-                let bad = || Error::InvalidSetting(format!("--range {r}: give START:END seconds"));
-                let (a, b) = r.split_once(':').ok_or_else(bad)?;
-                let a = frames(a.trim().parse().map_err(|_| bad())?, rate, "--range start")?;
-                let b = frames(b.trim().parse().map_err(|_| bad())?, rate, "--range end")?;
-                Ok::<_, Error>((a, b))
+                let (a, b) = super::span("--range", r)?;
+                Ok::<_, Error>((
+                    frames(a, rate, "--range start")?,
+                    frames(b, rate, "--range end")?,
+                ))
             })
             .transpose()?;
         ed.apply(Edit::UseTake { clip, range })?;

@@ -10,17 +10,12 @@ use overdub_engine::{Error, Result};
 use super::progress::{Plain, Progress};
 use crate::cli::ExportArgs;
 
-fn parse_range(s: &str) -> Result<(f64, f64)> {
-    let bad = || Error::InvalidSetting(format!("--range {s}: give START:END in seconds"));
-    let (a, b) = s.split_once(':').ok_or_else(bad)?;
-    Ok((
-        a.trim().parse().map_err(|_| bad())?,
-        b.trim().parse().map_err(|_| bad())?,
-    ))
-}
-
 pub fn run(a: &ExportArgs) -> Result<()> {
-    let range = a.range.as_deref().map(parse_range).transpose()?;
+    let range = a
+        .range
+        .as_deref()
+        .map(|r| super::span("--range", r))
+        .transpose()?;
     match (&a.out, a.stems || a.mix) {
         (Some(out), _) => audio(a, out, range)?,
         (None, true) => {

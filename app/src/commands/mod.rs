@@ -122,6 +122,16 @@ fn frames(seconds: f64, rate: u32, what: &str) -> Result<u64> {
     }
 }
 
+/// `START:END` in seconds, as given to `flag` (`--range`, `--loop`).
+fn span(flag: &str, text: &str) -> Result<(f64, f64)> {
+    let bad = || Error::InvalidSetting(format!("{flag} {text}: give START:END in seconds"));
+    let (a, b) = text.split_once(':').ok_or_else(bad)?;
+    Ok((
+        a.trim().parse().map_err(|_| bad())?,
+        b.trim().parse().map_err(|_| bad())?,
+    ))
+}
+
 /// Frames as milliseconds at a rate.
 fn ms(frames: u64, rate: u32) -> f64 {
     frames as f64 * 1000.0 / f64::from(rate.max(1))

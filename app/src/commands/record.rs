@@ -18,14 +18,7 @@ pub fn run(a: &RecordArgs) -> Result<()> {
     let loop_range = a
         .loop_range
         .as_deref()
-        .map(|s| {
-            let bad = || Error::InvalidSetting(format!("--loop {s}: give START:END in seconds"));
-            let (x, y) = s.split_once(':').ok_or_else(bad)?;
-            Ok::<_, Error>((
-                x.trim().parse::<f64>().map_err(|_| bad())?,
-                y.trim().parse::<f64>().map_err(|_| bad())?,
-            ))
-        })
+        .map(|s| super::span("--loop", s))
         .transpose()?;
     let seconds = match (a.seconds, a.passes, loop_range) {
         (Some(s), _, _) => s,
