@@ -6,7 +6,7 @@ use egui::{Color32, Rect, Sense, Stroke, pos2};
 use overdub_engine::session::Edit;
 
 use crate::app::OverdubApp;
-use crate::timeline::TimelineView;
+use crate::timeline::snapper;
 
 /// Marker flag colour.
 const FLAG: Color32 = Color32::from_rgb(240, 190, 90);
@@ -90,7 +90,7 @@ fn interact(app: &mut OverdubApp, rect: Rect, r: &egui::Response, id: u32, posit
     {
         let f = app.view.frame(rect, p.x) as u64;
         let shift = r.ctx.input(|i| i.modifiers.shift);
-        app.view.marker_drag = Some((id, snapped(app, f, shift)));
+        app.view.marker_drag = Some((id, snapper(app, shift)(f)));
     }
     if r.drag_stopped()
         && let Some((_, to)) = app.view.marker_drag.take()
@@ -143,15 +143,6 @@ fn start_rename(app: &mut OverdubApp, id: u32) {
     app.renaming = Some((id, name));
 }
 
-/// `frame` on the grid's nearest line when snapping is on and Shift is not held.
-pub fn snapped(app: &OverdubApp, frame: u64, shift: bool) -> u64 {
-    if !app.snap || shift {
-        return frame;
-    }
-    let grid = overdub_engine::session::Grid::of(app.live.editor().session());
-    grid.snap(frame, app.view.grid_step(&grid))
-}
-
 /// The rename window, while a marker is being renamed.
 pub fn rename_dialog(app: &mut OverdubApp, ctx: &egui::Context) {
     let Some((id, mut name)) = app.renaming.take() else {
@@ -175,15 +166,5 @@ pub fn rename_dialog(app: &mut OverdubApp, ctx: &egui::Context) {
         app.edit(Edit::RenameMarker(id, name));
     } else if open {
         app.renaming = Some((id, name));
-    }
-}
-
-impl TimelineView {
-    /// Grid lines at least this many points apart.
-    pub const GRID_MIN_PX: f64 = 12.0;
-
-    /// The grid step (beats) drawn and snapped to at this zoom.
-    pub fn grid_step(&self, grid: &overdub_engine::session::Grid) -> u64 {
-        grid.step_beats(Self::GRID_MIN_PX * self.frames_per_px)
     }
 }

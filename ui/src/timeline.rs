@@ -9,7 +9,6 @@ use overdub_engine::live::Transport;
 use overdub_engine::session::{Clip, Edit, Grid};
 
 use crate::app::OverdubApp;
-use crate::markers::snapped;
 
 /// Height of one track lane (and its header), points.
 pub const LANE_HEIGHT: f32 = 78.0;
@@ -76,6 +75,33 @@ impl TimelineView {
     }
 }
 
+impl TimelineView {
+    /// Grid lines at least this many points apart.
+    pub const GRID_MIN_PX: f64 = 12.0;
+
+    /// The grid step (beats) drawn and snapped to at this zoom.
+    pub fn grid_step(&self, grid: &Grid) -> u64 {
+        grid.step_beats(Self::GRID_MIN_PX * self.frames_per_px)
+    }
+}
+
+/// Snapping as it stands: onto the nearest line of the grid drawn at this zoom while Snap is on
+/// and `shift` is not held. It owns a copy of the grid, so it borrows nothing of `app`.
+pub fn snapper(app: &OverdubApp, shift: bool) -> impl Fn(u64) -> u64 + use<> {
+    let grid = Grid::of(app.live.editor().session());
+    let step = app.view.grid_step(&grid);
+    let on = app.snap && !shift;
+    move |frame| if on { grid.snap(frame, step) } else { frame }
+}
+
+/// Where a drag began. A drag is seen only once the pointer has moved a little: it counts from
+/// where it was pressed, so nothing lags the pointer by that distance.
+fn pressed_at(r: &egui::Response) -> Option<egui::Pos2> {
+    r.ctx
+        .input(|i| i.pointer.press_origin())
+        .or(r.interact_pointer_pos())
+}
+
 pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
     let session = app.live.editor().session().clone();
     let rate = session.rate;
@@ -111,24 +137,17 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
     draw_grid(app, &painter, rect, &grid);
     // Drag along the ruler to set the loop.
     let shift = ui.input(|i| i.modifiers.shift);
-    // A drag is seen only once the pointer has moved a little: it counts from where it was
-    // pressed, so nothing lags the pointer by that distance.
-    let pressed_at = |r: &egui::Response| {
-        r.ctx
-            .input(|i| i.pointer.press_origin())
-            .or(r.interact_pointer_pos())
-    };
     if resp.drag_started()
         && let Some(p) = pressed_at(&resp)
         && ruler.contains(p)
     {
-        let f = snapped(app, app.view.frame(rect, p.x) as u64, shift);
+        let f = snapper(app, shift)(app.view.frame(rect, p.x) as u64);
         app.view.loop_drag = Some((f, f));
     }
     if let (Some((a, _)), Some(p)) = (app.view.loop_drag, resp.interact_pointer_pos())
         && resp.dragged()
     {
-        let f = snapped(app, app.view.frame(rect, p.x) as u64, shift);
+        let f = snapper(app, shift)(app.view.frame(rect, p.x) as u64);
         app.view.loop_drag = Some((a, f));
     }
     if resp.drag_stopped()
@@ -408,10 +427,7 @@ fn clip_interact(
         cr.ctx.set_cursor_icon(egui::CursorIcon::ResizeHorizontal);
     }
     if cr.drag_started()
-        && let Some(p) = cr
-            .ctx
-            .input(|i| i.pointer.press_origin())
-            .or(cr.interact_pointer_pos())
+        && let Some(p) = pressed_at(cr)
     {
         let kind = if wide && (p.x - r.left()).abs() <= EDGE {
             DragKind::TrimStart
@@ -432,17 +448,7 @@ fn clip_interact(
     }
     let pointer = cr.interact_pointer_pos();
     let f = pointer.map(|p| app.view.frame(rect, p.x)).unwrap_or(0.0);
-    // The grid as it is now, so snapping borrows nothing of `app`.
-    let grid = Grid::of(app.live.editor().session());
-    let step = app.view.grid_step(&grid);
-    let snap_on = app.snap && !cr.ctx.input(|i| i.modifiers.shift);
-    let snap = move |frame: u64| {
-        if snap_on {
-            grid.snap(frame, step)
-        } else {
-            frame
-        }
-    };
+    let snap = snapper(app, cr.ctx.input(|i| i.modifiers.shift));
     if cr.dragged()
         && let (Some(d), Some(p)) = (app.view.drag.as_mut(), pointer)
         && d.clip.id == clip.id
