@@ -361,10 +361,10 @@ fn structure(
 ) -> Result<HashMap<String, Option<usize>>> {
     let mut ids = HashMap::new();
     let items = p.structure.as_ref().map_or(&[][..], |st| &st.content[..]);
-    let mut stack: Vec<(&TrackType, usize)> = Vec::new();
+    let mut stack: Vec<&TrackType> = Vec::new();
     for item in items.iter().rev() {
         match item {
-            ProjectStructureElementTypeContent::Track(t) => stack.push((t, 0)),
+            ProjectStructureElementTypeContent::Track(t) => stack.push(t),
             ProjectStructureElementTypeContent::Channel(c) => {
                 if let Some(id) = &c.id {
                     ids.insert(id.clone(), None);
@@ -373,10 +373,10 @@ fn structure(
             }
         }
     }
-    while let Some((t, depth)) = stack.pop() {
+    while let Some(t) = stack.pop() {
         let name = t.name.clone().unwrap_or_else(|| "Track".into());
         for child in t.track.iter().rev() {
-            stack.push((child, depth + 1));
+            stack.push(child);
         }
         if !t.track.is_empty() {
             left.named(format!("folder '{name}' (its tracks are kept, unfolded)"));
