@@ -665,6 +665,8 @@ impl Live {
         let all: Vec<TrackId> = session.tracks.iter().map(|t| t.id).collect();
         // With Loop on, a recording goes round the loop too: each pass becomes a take.
         let looping = self.loop_range.filter(|_| self.loop_on);
+        // The loop a recording goes round: only one started before the loop's end loops.
+        let looped = looping.filter(|&(_, b)| recording && self.playhead < b);
         let armed: Vec<Track> = session.tracks.iter().filter(|t| t.armed).cloned().collect();
         if recording && armed.is_empty() {
             return Err(Error::InvalidSetting("arm a track to record on".into()));
@@ -688,7 +690,7 @@ impl Live {
                 rate: session.rate,
                 format: self.format,
                 part_bytes: self.part_bytes,
-                looped: looping.filter(|&(_, b)| self.playhead < b),
+                looped,
             };
             let (at, offset) = (self.playhead, u64::from(self.latency.0));
             std::thread::Builder::new()
@@ -700,7 +702,6 @@ impl Live {
             prepare = Some(rx);
         }
         // The rings fill on the disk thread; `poll` starts the transport when they are full.
-        let looped = looping.filter(|&(_, b)| recording && self.playhead < b);
         self.state = State::Starting {
             load,
             prepare,
