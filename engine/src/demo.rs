@@ -94,16 +94,7 @@ pub fn create_demo(dir: &Path) -> Result<Session> {
             t.name = name.into();
             t.gain_db = gain;
         }
-        s.add_clip(
-            id,
-            Clip {
-                id: 0,
-                file,
-                position: 0,
-                offset: 0,
-                length: n,
-            },
-        );
+        s.add_clip(id, Clip::new(file, 0, 0, n));
     }
     let id = s.add_track();
     if let Some(t) = s.track_mut(id) {

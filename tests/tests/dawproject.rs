@@ -535,7 +535,6 @@ fn another_programs_project_comes_in_with_what_is_left_out_listed() {
         "effect track 'FX 1'",
         "1 send",
         "1 plug-in",
-        "1 clip fade",
     ] {
         assert!(said.contains(item), "{item:?} missing from {said:?}");
     }
@@ -567,6 +566,9 @@ fn another_programs_project_comes_in_with_what_is_left_out_listed() {
     assert_eq!(v["position"], 141_120);
     assert_eq!(v["offset"], 22_050);
     assert_eq!(v["length"], 44_100);
+    // Its fade-in of a quarter beat (0.1 s) comes with it.
+    assert_eq!(v["fade_in"], 4_410);
+    assert!(!said.contains("fade"), "{said}");
     let markers = info["markers"].as_array().expect("markers");
     assert_eq!(markers[0]["name"], "Chorus");
     assert_eq!(markers[0]["position"], 16 * 17_640);

@@ -56,17 +56,8 @@ fn write_clip(
     }
     w.finalize().expect("fin");
     let id = s.tracks[0].id;
-    s.add_clip(
-        id,
-        Clip {
-            id: 0,
-            file: name.into(),
-            position: 0,
-            offset: 0,
-            length: u64::from(frames),
-        },
-    )
-    .expect("clip");
+    s.add_clip(id, Clip::new(name.into(), 0, 0, u64::from(frames)))
+        .expect("clip");
 }
 
 /// A sine for clips whose content does not matter.

@@ -285,13 +285,14 @@ fn print_takes(s: &overdub_engine::session::Session, track: usize) {
     println!("track {track} '{}': {} take(s)", t.name, t.clips.len());
     for (i, c) in t.clips.iter().enumerate() {
         println!(
-            "  take {}: clip {}, {} from {:.3} s to {:.3} s (file offset {:.3} s)",
+            "  take {}: clip {}, {} from {:.3} s to {:.3} s (file offset {:.3} s){}",
             i + 1,
             c.id,
             c.file,
             secs(c.position),
             secs(c.end()),
-            secs(c.offset)
+            secs(c.offset),
+            super::fades_and_gain(c)
         );
     }
     println!("comp (what plays):");

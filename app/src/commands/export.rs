@@ -50,6 +50,13 @@ pub fn run(a: &ExportArgs) -> Result<()> {
                 r.missing.join(", ")
             );
         }
+        if r.gains_left_out > 0 {
+            eprintln!(
+                "warning: {} clip(s) have a clip gain, which DAWproject cannot hold: they play at \
+                 0 dB in another program",
+                r.gains_left_out
+            );
+        }
     }
     Ok(())
 }

@@ -50,8 +50,13 @@ pub fn run(dir: &Path, json: bool) -> Result<()> {
         );
         for c in &t.clips {
             println!(
-                "    clip {}: {} at frame {} length {} frames (file offset {})",
-                c.id, c.file, c.position, c.length, c.offset
+                "    clip {}: {} at frame {} length {} frames (file offset {}){}",
+                c.id,
+                c.file,
+                c.position,
+                c.length,
+                c.offset,
+                super::fades_and_gain(c)
             );
         }
     }

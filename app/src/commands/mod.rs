@@ -112,6 +112,22 @@ pub fn stream_request(audio: &AudioArgs) -> Result<(StreamRequest, Settings)> {
 }
 
 /// Seconds as frames at a rate; refuses negative and non-finite values.
+/// A clip's fades and gain as `info` and `takes` print them after its place: empty for a clip
+/// with neither.
+fn fades_and_gain(c: &overdub_engine::session::Clip) -> String {
+    let mut out = String::new();
+    if c.fade_in > 0 {
+        out += &format!(", fade-in {} frames", c.fade_in);
+    }
+    if c.fade_out > 0 {
+        out += &format!(", fade-out {} frames", c.fade_out);
+    }
+    if c.gain_db != 0.0 {
+        out += &format!(", gain {} dB", c.gain_db);
+    }
+    out
+}
+
 fn frames(seconds: f64, rate: u32, what: &str) -> Result<u64> {
     if seconds.is_finite() && seconds >= 0.0 {
         Ok((seconds * f64::from(rate)).round() as u64)

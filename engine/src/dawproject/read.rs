@@ -92,6 +92,8 @@ struct Found {
     offset: f64,
     duration: f64,
     enabled: bool,
+    /// Seconds of fade-in and fade-out.
+    fades: (f64, f64),
 }
 
 /// How a nested timeline's times reach the arrangement: `arrangement = local + shift`, seen only
@@ -102,6 +104,8 @@ struct Frame {
     lo: f64,
     hi: f64,
     enabled: bool,
+    /// Seconds of fade at `lo` and at `hi` (the fades of the clip this frame is).
+    fades: (f64, f64),
 }
 
 struct Walk<'a> {
@@ -570,6 +574,7 @@ impl Walk<'_> {
             lo: f64::NEG_INFINITY,
             hi: f64::INFINITY,
             enabled: true,
+            fades: (0.0, 0.0),
         };
         if let Some(m) = &a.markers {
             let unit = m.time_unit.clone().unwrap_or(TimeUnitType::Beats);
@@ -691,9 +696,9 @@ impl Walk<'_> {
                 duration = Some(once);
             }
         }
-        if c.fade_in_time.is_some_and(|f| f != 0.0) || c.fade_out_time.is_some_and(|f| f != 0.0) {
-            self.left.add("clip fade", "clip fades");
-        }
+        let fade_unit = c.fade_time_unit.clone().unwrap_or_else(|| unit.clone());
+        let fade = |f: Option<f64>| self.seconds(f.unwrap_or(0.0), &fade_unit).max(0.0);
+        let fades = (fade(c.fade_in_time), fade(c.fade_out_time));
         // The content plays from playStart to playStop, for the clip's duration.
         let content_end = c.play_stop.map_or(f64::INFINITY, |p| {
             start + self.seconds(p, &content_unit) - play_start
@@ -707,6 +712,7 @@ impl Walk<'_> {
                 .min(duration.map_or(f64::INFINITY, |d| start + d))
                 .min(content_end),
             enabled: frame.enabled && c.enable != Some(false),
+            fades,
         };
         let Some(content) = &c.content else {
             if c.reference.is_some() {
@@ -756,7 +762,17 @@ impl Walk<'_> {
                     }
                 }
             }
-            other => self.content(other, track, &content_unit, inner, depth + 1)?,
+            other => {
+                if fades != (0.0, 0.0) {
+                    self.left
+                        .add("fade of a clip of clips", "fades of clips of clips");
+                }
+                let inner = Frame {
+                    fades: (0.0, 0.0),
+                    ..inner
+                };
+                self.content(other, track, &content_unit, inner, depth + 1)?
+            }
         }
         Ok(())
     }
@@ -808,6 +824,11 @@ impl Walk<'_> {
             offset: lo - shift,
             duration: hi - lo,
             enabled: frame.enabled,
+            // A clip's fade belongs to the audio that reaches its edge.
+            fades: (
+                if lo == frame.lo { frame.fades.0 } else { 0.0 },
+                if hi == frame.hi { frame.fades.1 } else { 0.0 },
+            ),
         });
     }
 }
@@ -911,13 +932,11 @@ fn place(
             left.add("clip beyond its file", "clips beyond their files");
             return None;
         }
-        Some(Clip {
-            id: 0,
-            file: b.name.clone(),
-            position,
-            offset,
-            length,
-        })
+        let mut c = Clip::new(b.name.clone(), position, offset, length);
+        c.fade_in = (f.fades.0 * rate).round() as u64;
+        c.fade_out = (f.fades.1 * rate).round() as u64;
+        c.fit_fades();
+        Some(c)
     };
     let mut enabled: Vec<(usize, Clip)> = Vec::new();
     for f in found.iter().filter(|f| f.enabled) {

@@ -41,6 +41,9 @@ pub struct ProjectReport {
     /// Files the session names that are not in its `audio/` folder: their clips (silent in
     /// Overdub) are left out.
     pub missing: Vec<String>,
+    /// Clips with a clip gain, which a DAWproject clip has no place for: another program plays
+    /// them at 0 dB.
+    pub gains_left_out: usize,
     /// First timeline frame exported (time 0 in the file).
     pub start: u64,
 }
@@ -85,6 +88,7 @@ pub fn export_project(dir: &Path, out: &Path, range: Option<(f64, f64)>) -> Resu
         specs: HashMap::new(),
         clips: 0,
         takes: 0,
+        gains_left_out: 0,
     };
     let project = b.project(&session)?;
     let title = dir
@@ -114,6 +118,7 @@ pub fn export_project(dir: &Path, out: &Path, range: Option<(f64, f64)>) -> Resu
             .count(),
         files: b.files.len(),
         missing: b.missing,
+        gains_left_out: b.gains_left_out,
         start,
     })
 }
@@ -226,6 +231,7 @@ struct Builder {
     specs: HashMap<String, Option<(u16, u32, u32)>>,
     clips: usize,
     takes: usize,
+    gains_left_out: usize,
 }
 
 const MASTER_CHANNEL: &str = "master-channel";
@@ -432,6 +438,11 @@ impl Builder {
             let c = &t.clips[p.clip];
             playing.extend(self.clip(c, p.position, p.offset, p.length, true)?);
         }
+        self.gains_left_out += t
+            .clips
+            .iter()
+            .filter(|c| c.gain_db != 0.0 && c.position < self.end && c.end() > self.start)
+            .count();
         let mut hidden = Vec::new();
         for (i, c) in t.clips.iter().enumerate() {
             let (a, b) = (c.position.max(self.start), c.end().min(self.end));
@@ -470,7 +481,10 @@ impl Builder {
         }))
     }
 
-    /// One clip: `length` frames of `c`'s file from `offset`, at timeline frame `position`.
+    /// One clip: `length` frames of `c`'s file from `offset`, at timeline frame `position`. It
+    /// carries `c`'s fade-in if it starts where `c` does and its fade-out if it ends where `c`
+    /// does (where a piece is cut by a later clip, the crossfade over it becomes that clip's
+    /// fade: clips in a DAWproject lane do not overlap).
     fn clip(
         &mut self,
         c: &Clip,
@@ -498,6 +512,17 @@ impl Builder {
                 external: Some(false),
             },
         };
+        let fade_in = if position == c.position {
+            c.fade_in.min(length)
+        } else {
+            0
+        };
+        let fade_out = if position + length == c.end() {
+            c.fade_out.min(length - fade_in)
+        } else {
+            0
+        };
+        let fade = |f: u64| (f > 0).then(|| f as f64 / self.rate);
         Ok(Some(ClipType {
             name: Some(c.file.trim_end_matches(".wav").to_string()),
             color: None,
@@ -509,9 +534,9 @@ impl Builder {
             play_stop: None,
             loop_start: None,
             loop_end: None,
-            fade_time_unit: None,
-            fade_in_time: None,
-            fade_out_time: None,
+            fade_time_unit: (fade_in + fade_out > 0).then_some(TimeUnitType::Seconds),
+            fade_in_time: fade(fade_in),
+            fade_out_time: fade(fade_out),
             enable: (!enable).then_some(false),
             reference: None,
             content: Some(ClipTypeContent::Audio(audio)),

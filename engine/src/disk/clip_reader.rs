@@ -19,6 +19,34 @@ pub struct ClipSource {
     pub offset: u64,
     /// Frames that play.
     pub length: u64,
+    /// Frames of fade-in (a crossfade with what lies below).
+    pub fade_in: u64,
+    /// Frames of fade-out.
+    pub fade_out: u64,
+    /// Clip gain, linear.
+    pub gain: f32,
+}
+
+impl ClipSource {
+    /// Whether the clip plays its file's samples unchanged: no fade, unity gain.
+    fn plain(&self) -> bool {
+        self.fade_in == 0 && self.fade_out == 0 && self.gain == 1.0
+    }
+
+    /// How much of the clip is heard at clip frame `t` (0 at the clip's start), 0..=1; the rest
+    /// is what lies below. Linear fades, sampled at frame centres: a fade of n frames and the
+    /// same fade reversed sum to 1 at every frame, so a crossfade keeps the level.
+    pub fn weight(&self, t: u64) -> f32 {
+        let mut w = 1.0;
+        if t < self.fade_in {
+            w *= (t as f64 + 0.5) / self.fade_in as f64;
+        }
+        let left = self.length.saturating_sub(t);
+        if left <= self.fade_out {
+            w *= (left as f64 - 0.5) / self.fade_out as f64;
+        }
+        w.clamp(0.0, 1.0) as f32
+    }
 }
 
 struct OpenFile {
@@ -41,6 +69,7 @@ pub struct TrackReader {
     channels: usize,
     looping: Option<(u64, u64)>,
     scratch: Vec<f32>,
+    layer: Vec<f32>,
 }
 
 impl TrackReader {
@@ -56,6 +85,7 @@ impl TrackReader {
             channels: channels.clamp(1, 2),
             looping: None,
             scratch: Vec::new(),
+            layer: Vec::new(),
         }
     }
 
@@ -119,16 +149,38 @@ impl TrackReader {
             }
             let file_frame = clip.offset + (a - clip.position);
             let dst = &mut out[(a - start) as usize * ch..(b - start) as usize * ch];
+            // A plain clip overwrites what lies below; a faded or gained one is read aside and
+            // mixed over it (past the end of a short file, what lies below stays).
+            let plain = clip.plain();
+            if !plain {
+                self.layer.clear();
+                self.layer.extend_from_slice(dst);
+            }
+            let target = if plain {
+                &mut *dst
+            } else {
+                &mut self.layer[..]
+            };
             if let Err(e) = read_file(
                 &mut self.open[i],
                 clip,
                 file_frame,
-                dst,
+                target,
                 ch,
                 &mut self.scratch,
             ) {
                 self.open[i] = None;
                 first_error.get_or_insert(e);
+            }
+            if !plain {
+                let t0 = a - clip.position;
+                let frames = dst.chunks_exact_mut(ch).zip(self.layer.chunks_exact(ch));
+                for (k, (d, l)) in frames.enumerate() {
+                    let w = clip.weight(t0 + k as u64);
+                    for (d, l) in d.iter_mut().zip(l) {
+                        *d = *d * (1.0 - w) + l * clip.gain * w;
+                    }
+                }
             }
         }
         self.position = end;
@@ -239,4 +291,109 @@ fn read_with_hound(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A mono float WAV of `n` frames, each `value`, in `dir`.
+    fn constant(dir: &std::path::Path, name: &str, n: u32, value: f32) -> PathBuf {
+        let path = dir.join(name);
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 48_000,
+            bits_per_sample: 32,
+            sample_format: hound::SampleFormat::Float,
+        };
+        let mut w = hound::WavWriter::create(&path, spec).expect("wav");
+        for _ in 0..n {
+            w.write_sample(value).expect("write");
+        }
+        w.finalize().expect("finalize");
+        path
+    }
+
+    fn source(path: PathBuf, position: u64, length: u64) -> ClipSource {
+        ClipSource {
+            path,
+            position,
+            offset: 0,
+            length,
+            fade_in: 0,
+            fade_out: 0,
+            gain: 1.0,
+        }
+    }
+
+    #[test]
+    fn a_fade_and_its_reverse_sum_to_one_at_every_frame() {
+        let c = ClipSource {
+            fade_in: 10,
+            fade_out: 10,
+            ..source(PathBuf::new(), 0, 30)
+        };
+        for k in 0..10 {
+            // The fade-in against the fade-out frame for frame: a crossfade keeps the level.
+            assert!((c.weight(k) + c.weight(20 + k) - 1.0).abs() < 1e-6, "k {k}");
+            assert!((c.weight(k) - c.weight(29 - k)).abs() < 1e-6, "symmetric");
+        }
+        assert!((10..20).all(|k| c.weight(k) == 1.0));
+        assert!(c.weight(0) > 0.0 && c.weight(29) > 0.0 && c.weight(30) == 0.0);
+    }
+
+    #[test]
+    fn a_faded_clip_crosses_into_the_clip_below_and_clip_gain_scales_it() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let below = constant(tmp.path(), "below.wav", 100, 1.0);
+        let above = constant(tmp.path(), "above.wav", 40, 0.5);
+        let top = ClipSource {
+            fade_in: 8,
+            fade_out: 8,
+            gain: 2.0,
+            ..source(above, 30, 40)
+        };
+        let mut r = TrackReader::new(vec![source(below, 0, 100), top.clone()], 0, 1);
+        let mut out = vec![0.0; 100];
+        r.read(&mut out).expect("read");
+        for (f, &v) in out.iter().enumerate() {
+            let want = if (30..70).contains(&f) {
+                let w = top.weight(f as u64 - 30);
+                (1.0 - w) + 0.5 * 2.0 * w
+            } else {
+                1.0
+            };
+            assert!((v - want).abs() < 1e-6, "frame {f}: {v} vs {want}");
+        }
+        // Gain 2 on 0.5 is unity: the crossfade between equal levels never dips.
+        assert!(out.iter().all(|&v| (v - 1.0).abs() < 1e-6));
+    }
+
+    #[test]
+    fn a_plain_clip_is_read_unchanged_in_pieces_of_any_size() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let a = constant(tmp.path(), "a.wav", 50, 0.25);
+        let faded = ClipSource {
+            fade_in: 20,
+            ..source(a.clone(), 10, 50)
+        };
+        let mut whole = vec![0.0; 80];
+        TrackReader::new(vec![faded.clone()], 0, 1)
+            .read(&mut whole)
+            .expect("read");
+        let mut pieces = Vec::new();
+        let mut r = TrackReader::new(vec![faded], 0, 1);
+        for n in [3, 17, 1, 40, 19] {
+            let mut buf = vec![0.0; n];
+            r.read(&mut buf).expect("read");
+            pieces.extend(buf);
+        }
+        assert_eq!(pieces, whole, "a fade does not depend on the block size");
+        let mut plain = vec![0.0; 80];
+        TrackReader::new(vec![source(a, 10, 50)], 0, 1)
+            .read(&mut plain)
+            .expect("read");
+        assert!(plain[10..60].iter().all(|&v| v == 0.25));
+        assert!(whole[10] < 0.25 && whole[30..60].iter().all(|&v| v == 0.25));
+    }
 }

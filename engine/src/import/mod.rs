@@ -214,13 +214,7 @@ fn write_all(
                 id
             }
         };
-        let clip = Clip {
-            id: 0,
-            file: crate::session::file_name(&path),
-            position: at,
-            offset: 0,
-            length: frames,
-        };
+        let clip = Clip::new(crate::session::file_name(&path), at, 0, frames);
         let id = session
             .add_clip(track_id, clip.clone())
             .ok_or_else(|| Error::InvalidSetting("the track went away".into()))?;

@@ -94,6 +94,19 @@ pub enum Edit {
     RenameMarker(u32, String),
     /// Delete a marker.
     DeleteMarker(u32),
+    /// A clip's fade-in and fade-out, frames (each fitted to the clip).
+    SetClipFades {
+        /// Clip id.
+        clip: u32,
+        /// Frames of fade-in.
+        fade_in: u64,
+        /// Frames of fade-out.
+        fade_out: u64,
+    },
+    /// A clip's gain, dB.
+    SetClipGain(u32, f32),
+    /// The session's crossfade and edge-fade length, milliseconds (0: none).
+    SetFadeLength(f32),
     /// Tempo, BPM.
     SetTempo(f64),
     /// Time signature.
@@ -125,6 +138,9 @@ impl Edit {
             Edit::MoveMarker(..) => "move marker",
             Edit::RenameMarker(..) => "rename marker",
             Edit::DeleteMarker(_) => "delete marker",
+            Edit::SetClipFades { .. } => "change fades",
+            Edit::SetClipGain(..) => "change clip gain",
+            Edit::SetFadeLength(_) => "change fade length",
             Edit::SetTempo(_) => "change tempo",
             Edit::SetMeter(_) => "change time signature",
         }
@@ -382,10 +398,20 @@ fn apply_to(s: &mut Session, edit: &Edit, dir: &SessionDir) -> Result<Option<u32
                     "cannot trim the clip past the end of its file ({available} frames)"
                 )));
             }
+            let fade = s.fade_frames();
             let c = &mut s.tracks[ti].clips[ci];
+            // An edge the trim moves cuts into the recording: it gets the session's edge fade
+            // (or keeps a longer one it has), so the cut does not click.
+            if *start != c.position {
+                c.fade_in = c.fade_in.max(fade);
+            }
+            if *end != c.end() {
+                c.fade_out = c.fade_out.max(fade);
+            }
             c.offset = first;
             c.position = *start;
             c.length = end - start;
+            c.fit_fades();
         }
         Edit::SplitClip { clip, at } => {
             let (ti, ci) = find_clip(s, *clip)?;
@@ -397,20 +423,25 @@ fn apply_to(s: &mut Session, edit: &Edit, dir: &SessionDir) -> Result<Option<u32
                     c.end()
                 )));
             }
+            // The halves meet with no cut in the recording between them: no fade at the split;
+            // each half keeps the fade at its outer edge.
             let left = at - c.position;
-            s.tracks[ti].clips[ci].length = left;
+            let first = &mut s.tracks[ti].clips[ci];
+            first.length = left;
+            first.fade_out = 0;
+            first.fit_fades();
             let id = s.next_clip_id;
             s.next_clip_id += 1;
-            s.tracks[ti].clips.insert(
-                ci + 1,
-                Clip {
-                    id,
-                    file: c.file.clone(),
-                    position: *at,
-                    offset: c.offset + left,
-                    length: c.length - left,
-                },
-            );
+            let mut second = Clip {
+                id,
+                position: *at,
+                offset: c.offset + left,
+                length: c.length - left,
+                fade_in: 0,
+                ..c
+            };
+            second.fit_fades();
+            s.tracks[ti].clips.insert(ci + 1, second);
             return Ok(Some(id));
         }
         Edit::DeleteClip(clip) => {
@@ -445,13 +476,9 @@ fn apply_to(s: &mut Session, edit: &Edit, dir: &SessionDir) -> Result<Option<u32
             }
             let id = s.next_clip_id;
             s.next_clip_id += 1;
-            s.tracks[ti].clips.push(Clip {
-                id,
-                file: c.file.clone(),
-                position: a,
-                offset: c.offset + (a - c.position),
-                length: b - a,
-            });
+            let piece = comp_piece(&c, a, b, s.fade_frames());
+            join_under(&mut s.tracks[ti].clips, &piece);
+            s.tracks[ti].clips.push(Clip { id, ..piece });
             return Ok(Some(id));
         }
         Edit::AddMarker { name, position } => {
@@ -478,6 +505,38 @@ fn apply_to(s: &mut Session, edit: &Edit, dir: &SessionDir) -> Result<Option<u32
             marker_mut(s, *id)?;
             s.markers.retain(|m| m.id != *id);
         }
+        Edit::SetClipFades {
+            clip,
+            fade_in,
+            fade_out,
+        } => {
+            let (ti, ci) = find_clip(s, *clip)?;
+            let c = &mut s.tracks[ti].clips[ci];
+            c.fade_in = *fade_in;
+            c.fade_out = *fade_out;
+            c.fit_fades();
+        }
+        Edit::SetClipGain(clip, db) => {
+            if !super::validate::CLIP_GAINS.contains(db) {
+                return Err(invalid(format!(
+                    "a clip gain is {} to {} dB",
+                    super::validate::CLIP_GAINS.start(),
+                    super::validate::CLIP_GAINS.end()
+                )));
+            }
+            let (ti, ci) = find_clip(s, *clip)?;
+            s.tracks[ti].clips[ci].gain_db = *db;
+        }
+        Edit::SetFadeLength(ms) => {
+            if !super::validate::FADE_MS.contains(ms) {
+                return Err(invalid(format!(
+                    "a fade length is {} to {} ms",
+                    super::validate::FADE_MS.start(),
+                    super::validate::FADE_MS.end()
+                )));
+            }
+            s.fade_ms = *ms;
+        }
         Edit::SetTempo(bpm) => {
             if let Some((_, why)) = super::validate::bad_timing(*bpm, s.meter) {
                 return Err(invalid(why));
@@ -492,6 +551,43 @@ fn apply_to(s: &mut Session, edit: &Edit, dir: &SessionDir) -> Result<Option<u32
         }
     }
     Ok(None)
+}
+
+/// The part of take `c` that plays `a..b` over the takes below it, with crossfades of about
+/// `fade` frames centred on `a` and on `b` (the frame boundaries before `a` and before `b`): the
+/// piece reaches half a fade past each end where the take has the audio for it, so a join moves
+/// nothing in time. A fade is shortened to what the take holds past that end (at an end of the
+/// take: none, nothing to cross into) and to half the range.
+pub fn comp_piece(c: &Clip, a: u64, b: u64, fade: u64) -> Clip {
+    let half = (fade / 2).min((b - a) / 2);
+    let half_in = half.min(a - c.position);
+    let half_out = half.min(c.end() - b);
+    let start = a - half_in;
+    Clip {
+        position: start,
+        offset: c.offset + (start - c.position),
+        length: b + half_out - start,
+        fade_in: 2 * half_in,
+        fade_out: 2 * half_out,
+        ..c.clone()
+    }
+}
+
+/// Make the comp pieces already on a track meet `top` (about to go over them) in one crossfade:
+/// a piece that ends where `top`'s fade-in ends, fading out within it, stops fading (`top` covers
+/// its end); a piece that starts where `top`'s fade-out starts, fading in within it, starts at
+/// full level. Without this the take under both would be heard for the length of the join.
+fn join_under(clips: &mut [Clip], top: &Clip) {
+    let in_end = top.position + top.fade_in;
+    let out_start = top.end() - top.fade_out;
+    for c in clips {
+        if top.fade_in > 0 && c.end() == in_end && c.end() - c.fade_out >= top.position {
+            c.fade_out = 0;
+        }
+        if top.fade_out > 0 && c.position == out_start && c.position + c.fade_in <= top.end() {
+            c.fade_in = 0;
+        }
+    }
 }
 
 fn marker_mut(s: &mut Session, id: u32) -> Result<&mut super::Marker> {
@@ -542,16 +638,7 @@ mod tests {
         w.finalize().expect("finalize");
         let t1 = s.tracks[0].id;
         let clip = s
-            .add_clip(
-                t1,
-                Clip {
-                    id: 0,
-                    file: "a.wav".into(),
-                    position: 100,
-                    offset: 0,
-                    length: 1000,
-                },
-            )
+            .add_clip(t1, Clip::new("a.wav".into(), 100, 0, 1000))
             .expect("clip");
         (tmp, Editor::new(dir, s), clip)
     }
@@ -601,6 +688,13 @@ mod tests {
                 numerator: 6,
                 denominator: 8,
             }),
+            Edit::SetClipFades {
+                clip,
+                fade_in: 48,
+                fade_out: 96,
+            },
+            Edit::SetClipGain(clip, -3.5),
+            Edit::SetFadeLength(0.0),
         ];
         for edit in edits {
             let before = ed.session().clone();
@@ -642,6 +736,74 @@ mod tests {
             (clips[1].position, clips[1].offset, clips[1].length),
             (400, 300, 500)
         );
+    }
+
+    #[test]
+    fn a_trim_fades_the_edges_it_moves_and_a_split_fades_nothing() {
+        let (_tmp, mut ed, clip) = fixture();
+        let fade = ed.session().fade_frames();
+        assert_eq!(fade, 240, "5 ms at 48 kHz");
+        ed.apply(Edit::TrimClip {
+            clip,
+            start: 150,
+            end: 1100,
+        })
+        .expect("trim the start");
+        let c = &ed.session().tracks[0].clips[0];
+        assert_eq!((c.fade_in, c.fade_out), (fade, 0), "only the start moved");
+        let right = ed
+            .apply(Edit::SplitClip { clip, at: 600 })
+            .expect("split")
+            .expect("new clip");
+        let clips = &ed.session().tracks[0].clips;
+        assert_eq!((clips[0].fade_in, clips[0].fade_out), (fade, 0));
+        assert_eq!(
+            (clips[1].id, clips[1].fade_in, clips[1].fade_out),
+            (right, 0, 0)
+        );
+        ed.apply(Edit::SetFadeLength(0.0)).expect("no fades");
+        ed.apply(Edit::TrimClip {
+            clip: right,
+            start: 600,
+            end: 1000,
+        })
+        .expect("trim the end");
+        assert_eq!(ed.session().tracks[0].clips[1].fade_out, 0);
+        // Fades asked longer than the clip are fitted to it.
+        ed.apply(Edit::SetClipFades {
+            clip: right,
+            fade_in: 300,
+            fade_out: 300,
+        })
+        .expect("fades");
+        let c = &ed.session().tracks[0].clips[1];
+        assert_eq!((c.fade_in, c.fade_out), (300, 100));
+    }
+
+    #[test]
+    fn a_comp_range_crossfades_centred_on_its_edges() {
+        let take = Clip {
+            id: 7,
+            ..Clip::new("t.wav".into(), 1000, 50, 10_000)
+        };
+        let p = comp_piece(&take, 3000, 5000, 240);
+        assert_eq!(
+            (p.position, p.offset, p.length, p.fade_in, p.fade_out),
+            (2880, 1930, 2240, 240, 240)
+        );
+        // The join is where it was asked: half of each fade either side of it.
+        assert_eq!(p.position + p.fade_in / 2, 3000);
+        assert_eq!(p.end() - p.fade_out / 2, 5000);
+        // At the take's own start there is nothing to cross into; near its end, less room.
+        let p = comp_piece(&take, 1000, 10_950, 240);
+        assert_eq!(
+            (p.position, p.length, p.fade_in, p.fade_out),
+            (1000, 10_000, 0, 100)
+        );
+        // A range shorter than a fade gets fades that fit it.
+        let p = comp_piece(&take, 3000, 3100, 240);
+        assert_eq!((p.fade_in, p.fade_out, p.length), (100, 100, 200));
+        assert_eq!(comp_piece(&take, 3000, 5000, 0).length, 2000);
     }
 
     #[test]
@@ -721,6 +883,16 @@ mod tests {
             Edit::AddMarker {
                 name: "z".repeat(300),
                 position: 0,
+            },
+            Edit::SetClipGain(clip, f32::NAN),
+            Edit::SetClipGain(clip, 40.0),
+            Edit::SetClipGain(999, 0.0),
+            Edit::SetFadeLength(-1.0),
+            Edit::SetFadeLength(f32::INFINITY),
+            Edit::SetClipFades {
+                clip: 999,
+                fade_in: 0,
+                fade_out: 0,
             },
         ] {
             assert!(ed.apply(edit.clone()).is_err(), "{edit:?} was accepted");

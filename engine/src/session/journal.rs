@@ -119,13 +119,12 @@ pub fn clips_for_take(
     for (file, frames) in parts {
         let (a, b) = (offset.max(g), end.min(g + frames));
         if a < b {
-            clips.push(Clip {
-                id: 0,
-                file: file.clone(),
-                position: position + (a - offset),
-                offset: a - g,
-                length: b - a,
-            });
+            clips.push(Clip::new(
+                file.clone(),
+                position + (a - offset),
+                a - g,
+                b - a,
+            ));
         }
         g += frames;
     }

@@ -6,8 +6,9 @@ use crate::rt::{MonitorMode, TrackId};
 
 /// Version of the `session.json` format this build writes and reads. Version 2 added the tempo,
 /// the time signature and markers; a version 1 file reads as a session at 120 BPM in 4/4 with no
-/// markers.
-pub const SESSION_VERSION: u32 = 2;
+/// markers. Version 3 added clip fades and clip gain and the session's fade length; an older file
+/// reads with no fades, clips at 0 dB and the default fade length.
+pub const SESSION_VERSION: u32 = 3;
 
 /// A recording session: its sample rate and its tracks.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -36,6 +37,17 @@ pub struct Session {
     /// Next unused marker id.
     #[serde(default = "first_id")]
     pub next_marker_id: u32,
+    /// Length of the crossfades Overdub makes where it cuts one take into another (a comp range,
+    /// a punch) and of the fade it puts on a clip edge a trim moves, milliseconds; 0: none.
+    #[serde(default = "default_fade_ms")]
+    pub fade_ms: f32,
+}
+
+/// The fade length of a new session, and of a file older than version 3, milliseconds.
+pub const DEFAULT_FADE_MS: f32 = 5.0;
+
+fn default_fade_ms() -> f32 {
+    DEFAULT_FADE_MS
 }
 
 /// A time signature: `numerator` beats of 1/`denominator` notes to the bar.
@@ -141,7 +153,7 @@ fn gain_or_silent<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f32, D::Erro
 }
 
 /// A stretch of an audio file placed on a track.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Clip {
     /// Stable id.
@@ -154,16 +166,54 @@ pub struct Clip {
     pub offset: u64,
     /// Frames that play.
     pub length: u64,
+    /// Frames of fade-in from the clip's start. Over an earlier clip it is a crossfade: the clip
+    /// below fades out as this one fades in.
+    #[serde(default)]
+    pub fade_in: u64,
+    /// Frames of fade-out to the clip's end (a crossfade into what lies below, if anything).
+    #[serde(default)]
+    pub fade_out: u64,
+    /// Clip gain, dB.
+    #[serde(default)]
+    pub gain_db: f32,
 }
 
 impl Clip {
+    /// A clip of `length` frames of `file` from file frame `offset`, at timeline `position`, with
+    /// no fades at 0 dB (id 0 until a session gives it one).
+    pub fn new(file: String, position: u64, offset: u64, length: u64) -> Self {
+        Self {
+            id: 0,
+            file,
+            position,
+            offset,
+            length,
+            ..Self::default()
+        }
+    }
+
     /// One past the last timeline frame the clip covers.
     pub fn end(&self) -> u64 {
         self.position + self.length
     }
+
+    /// Shorten the fades to fit the clip: neither longer than it, fade-out given up first.
+    pub fn fit_fades(&mut self) {
+        self.fade_in = self.fade_in.min(self.length);
+        self.fade_out = self.fade_out.min(self.length - self.fade_in);
+    }
 }
 
 impl Session {
+    /// The session's fade length in frames.
+    pub fn fade_frames(&self) -> u64 {
+        if self.fade_ms.is_finite() && self.fade_ms > 0.0 {
+            (f64::from(self.fade_ms) * f64::from(self.rate) / 1000.0).round() as u64
+        } else {
+            0
+        }
+    }
+
     /// A new session at `rate` Hz with `tracks` mono tracks; track i listens to input channel i.
     pub fn new(rate: u32, tracks: usize) -> Self {
         let mut s = Self {
@@ -176,6 +226,7 @@ impl Session {
             meter: Meter::default(),
             markers: Vec::new(),
             next_marker_id: 1,
+            fade_ms: DEFAULT_FADE_MS,
         };
         for _ in 0..tracks {
             s.add_track();
@@ -264,6 +315,9 @@ impl Track {
                 position: c.position,
                 offset: c.offset,
                 length: c.length,
+                fade_in: c.fade_in,
+                fade_out: c.fade_out,
+                gain: db_to_gain(c.gain_db),
             })
             .collect()
     }

@@ -89,13 +89,7 @@ mod tests {
     use super::*;
 
     fn clip(position: u64, offset: u64, length: u64) -> Clip {
-        Clip {
-            id: 0,
-            file: String::new(),
-            position,
-            offset,
-            length,
-        }
+        Clip::new(String::new(), position, offset, length)
     }
 
     /// The clip index heard at each frame, the slow way.

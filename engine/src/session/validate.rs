@@ -29,6 +29,10 @@ pub const MAX_INPUT: u16 = 1023;
 pub const MAX_MARKERS: usize = 10_000;
 /// The slowest and fastest tempo, BPM.
 pub const TEMPOS: std::ops::RangeInclusive<f64> = 10.0..=999.0;
+/// Clip gains a session can hold, dB.
+pub const CLIP_GAINS: std::ops::RangeInclusive<f32> = -96.0..=24.0;
+/// Fade lengths a session can hold, milliseconds.
+pub const FADE_MS: std::ops::RangeInclusive<f32> = 0.0..=1000.0;
 /// Track and clip ids (and the counters that hand them out) stay below this, so that adding
 /// tracks and clips can never run out of ids.
 pub const MAX_ID: u32 = 1 << 30;
@@ -150,6 +154,17 @@ pub fn check_session(s: &mut Session, path: &Path) -> Result<()> {
     if let Some((name, what)) = bad_timing(s.tempo_bpm, s.meter) {
         return bad(name.into(), what);
     }
+    if !FADE_MS.contains(&s.fade_ms) {
+        return bad(
+            "fade_ms".into(),
+            format!(
+                "{} ms is out of range ({} to {} ms)",
+                s.fade_ms,
+                FADE_MS.start(),
+                FADE_MS.end()
+            ),
+        );
+    }
     check_markers(s, path)?;
     for (name, v) in [
         ("next_track_id", s.next_track_id),
@@ -215,6 +230,26 @@ pub fn check_session(s: &mut Session, path: &Path) -> Result<()> {
             }
             if let Some((name, v)) = beyond_any_recording(c.position, c.offset, c.length) {
                 return bad(at(name), format!("{v} frames is beyond any recording"));
+            }
+            if c.fade_in.saturating_add(c.fade_out) > c.length {
+                return bad(
+                    at("fade_in"),
+                    format!(
+                        "fades of {} and {} frames do not fit in a clip of {}",
+                        c.fade_in, c.fade_out, c.length
+                    ),
+                );
+            }
+            if !CLIP_GAINS.contains(&c.gain_db) {
+                return bad(
+                    at("gain_db"),
+                    format!(
+                        "{} dB is out of range ({} to {} dB)",
+                        c.gain_db,
+                        CLIP_GAINS.start(),
+                        CLIP_GAINS.end()
+                    ),
+                );
             }
         }
     }
@@ -434,6 +469,7 @@ pub fn check_journal(j: &TakeJournal, session: &Session, audio: &Path, path: &Pa
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::session::Clip;
 
     #[test]
     fn lagging_id_counters_are_raised_not_refused() {
@@ -484,6 +520,26 @@ mod tests {
                 Box::new(|s| s.tracks[0].gain_db = 1e30),
             ),
             ("tracks[0].id", Box::new(|s| s.tracks[0].id = 0)),
+            ("fade_ms", Box::new(|s| s.fade_ms = f32::NAN)),
+            (
+                "tracks[0].clips[0].fade_in",
+                Box::new(|s| {
+                    let mut c = Clip::new("a.wav".into(), 0, 0, 100);
+                    c.id = 1;
+                    c.fade_in = 60;
+                    c.fade_out = 41;
+                    s.tracks[0].clips.push(c);
+                }),
+            ),
+            (
+                "tracks[0].clips[0].gain_db",
+                Box::new(|s| {
+                    let mut c = Clip::new("a.wav".into(), 0, 0, 100);
+                    c.id = 1;
+                    c.gain_db = f32::INFINITY;
+                    s.tracks[0].clips.push(c);
+                }),
+            ),
         ];
         for (name, spoil) in cases {
             let mut s = good.clone();
