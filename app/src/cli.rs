@@ -217,8 +217,9 @@ pub struct NewArgs {
 pub struct RecordArgs {
     /// The session folder.
     pub dir: PathBuf,
-    /// Length of the take, seconds (with --loop: of the whole recording, round the loop).
-    #[arg(long, required_unless_present = "passes")]
+    /// Length of the take, seconds (with --loop: of the whole recording, round the loop; with
+    /// --punch and no punch-out: of the whole run, from the pre-roll).
+    #[arg(long, required_unless_present_any = ["passes", "punch"])]
     pub seconds: Option<f64>,
     /// Loop recording: START:END in seconds. Recording starts at START, goes round the loop
     /// without a gap, and each pass becomes a take (the newest plays over the others).
@@ -227,6 +228,21 @@ pub struct RecordArgs {
     /// With --loop: record this many whole passes.
     #[arg(long, requires = "loop_range", conflicts_with = "seconds")]
     pub passes: Option<u32>,
+    /// Punch in and out: IN:OUT in seconds (IN: or :OUT for one alone). The armed tracks play
+    /// what they hold until IN and from OUT; in between you hear the input and the old take is
+    /// silent. The new take shows only between IN and OUT, over the old one, crossfaded.
+    #[arg(long, conflicts_with = "loop_range")]
+    pub punch: Option<String>,
+    /// With --punch: played before IN, seconds ("2") or bars ("1bar", "2bars").
+    #[arg(long, requires = "punch", default_value = "1bar")]
+    pub preroll: String,
+    /// With --punch: played after OUT before the run stops, seconds or bars.
+    #[arg(long, requires = "punch", default_value = "1bar")]
+    pub postroll: String,
+    /// With --punch: crossfade at each edge, milliseconds (default: the session's fade length,
+    /// see `overdub clip DIR fade-length`; 0 for none).
+    #[arg(long, requires = "punch", allow_negative_numbers = true)]
+    pub crossfade: Option<f64>,
     /// Tracks to arm, 1-based, comma-separated (default: the armed tracks, else the first).
     #[arg(long, value_delimiter = ',')]
     pub arm: Option<Vec<usize>>,

@@ -19,7 +19,7 @@ use crate::latency::StoredLatency;
 use crate::live::{Access, Live, Transport};
 use crate::rt::{EngineStatus, TrackId};
 use crate::session::validate::MAX_FRAME;
-use crate::session::{Edit, Recovered, Session, SessionDir};
+use crate::session::{Edit, Punch, Recovered, Session, SessionDir};
 
 pub use crate::live::{DISK_RESERVE_BYTES, TakeReport};
 
@@ -46,6 +46,102 @@ pub struct RecordOptions {
     pub loop_range: Option<(f64, f64)>,
     /// With a loop: record this many whole passes (instead of `seconds`).
     pub passes: Option<u32>,
+    /// Punch in and/or out: the take shows only within the range, crossfaded into what lies
+    /// under it, after a pre-roll in which the armed tracks play what they hold.
+    pub punch: Option<PunchOptions>,
+}
+
+/// A punch as asked for: seconds on the timeline, rolls in seconds or bars.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PunchOptions {
+    /// Punch-in, seconds (None: where the recording starts, at 0).
+    pub from: Option<f64>,
+    /// Punch-out, seconds (None: the take runs for `seconds`).
+    pub to: Option<f64>,
+    /// Played before the punch-in.
+    pub preroll: Roll,
+    /// Played after the punch-out (the run stops there).
+    pub postroll: Roll,
+    /// Crossfade at each edge, milliseconds (None: the session's fade length).
+    pub crossfade_ms: Option<f64>,
+}
+
+/// A stretch of time before or after a punch.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Roll {
+    /// Seconds.
+    Seconds(f64),
+    /// Bars of the session's tempo and time signature.
+    Bars(f64),
+}
+
+impl Roll {
+    /// Read "2" or "2s" (seconds) or "1bar" / "2bars" (bars).
+    pub fn parse(text: &str) -> Option<Self> {
+        let t = text.trim();
+        let (num, bars) = if let Some(n) = t.strip_suffix("bars").or_else(|| t.strip_suffix("bar"))
+        {
+            (n, true)
+        } else {
+            (t.strip_suffix('s').unwrap_or(t), false)
+        };
+        let v: f64 = num.trim().parse().ok()?;
+        (v.is_finite() && v >= 0.0).then_some(if bars {
+            Self::Bars(v)
+        } else {
+            Self::Seconds(v)
+        })
+    }
+
+    fn frames(self, session: &Session) -> u64 {
+        let f = match self {
+            Self::Seconds(s) => s * f64::from(session.rate),
+            Self::Bars(b) => b * crate::session::Grid::of(session).frames_per_bar(),
+        };
+        (f.round().max(0.0) as u64).min(MAX_FRAME)
+    }
+}
+
+/// The punch in frames, where the run starts and, with a punch-out, where it stops.
+fn punch_frames(p: &PunchOptions, session: &Session) -> Result<(Punch, u64, Option<u64>)> {
+    let rate = f64::from(session.rate);
+    let frame = |s: f64, what: &str| {
+        if s.is_finite() && s >= 0.0 && s * rate <= MAX_FRAME as f64 {
+            Ok((s * rate).round() as u64)
+        } else {
+            Err(Error::InvalidSetting(format!(
+                "--punch {what} must be 0 or more seconds, not {s}"
+            )))
+        }
+    };
+    let from = p.from.map(|s| frame(s, "in")).transpose()?;
+    let to = p.to.map(|s| frame(s, "out")).transpose()?;
+    if let (Some(a), Some(b)) = (from, to)
+        && b <= a
+    {
+        return Err(Error::InvalidSetting(
+            "--punch IN:OUT: the punch-out must come after the punch-in".into(),
+        ));
+    }
+    let fade = match p.crossfade_ms {
+        Some(ms) if ms.is_finite() && (0.0..=1000.0).contains(&ms) => {
+            (ms * rate / 1000.0).round() as u64
+        }
+        Some(ms) => {
+            return Err(Error::InvalidSetting(format!(
+                "--crossfade {ms}: give 0 to 1000 milliseconds"
+            )));
+        }
+        None => session.fade_frames(),
+    };
+    let start = from.map_or(0, |a| a.saturating_sub(p.preroll.frames(session)));
+    let end = to.map(|b| (b + p.postroll.frames(session)).min(MAX_FRAME));
+    let punch = Punch {
+        from: from.unwrap_or(start),
+        to,
+        fade,
+    };
+    Ok((punch, start, end))
 }
 
 impl RecordOptions {
@@ -60,6 +156,7 @@ impl RecordOptions {
             part_bytes: MAX_PART_BYTES,
             loop_range: None,
             passes: None,
+            punch: None,
         }
     }
 }
@@ -216,7 +313,14 @@ pub fn record(
         .loop_range
         .map(|(a, b)| loop_frames(a, b, session.rate))
         .transpose()?;
+    let punch = opts.punch.map(|p| punch_frames(&p, &session)).transpose()?;
+    if punch.is_some() && looped.is_some() {
+        return Err(Error::InvalidSetting(
+            "--punch and --loop do not go together: record one way at a time".into(),
+        ));
+    }
     let length = match (looped, opts.passes) {
+        (None, None) if let Some((_, start, Some(end))) = punch => end - start,
         (Some((a, b)), Some(n)) if n > 0 => (b - a)
             .checked_mul(u64::from(n))
             .filter(|&l| l <= MAX_FRAME)
@@ -257,6 +361,10 @@ pub fn record(
     if let Some((a, b)) = looped {
         live.locate(a);
         live.set_loop(true, Some((a, b)));
+    }
+    if let Some((p, start, _)) = punch {
+        live.locate(start);
+        live.set_punch(Some(p));
     }
     live.stop_after(Some(length));
     live.start(true)?;

@@ -441,6 +441,37 @@ pub fn write_source(path: &Path, rate: u32, channels: u16, bits: u16, float: boo
     w.finalize().expect("finalize");
 }
 
+/// Write a mono 32-bit float WAV of `frames` frames, frame `n` being `signal(n)`.
+pub fn write_mono(path: &Path, rate: u32, frames: u64, signal: impl Fn(u64) -> f32) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: rate,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut w = hound::WavWriter::create(path, spec).expect("wav");
+    for n in 0..frames {
+        w.write_sample(signal(n)).expect("sample");
+    }
+    w.finalize().expect("finalize");
+}
+
+/// `overdub export DIR --stems --format 32f` into `name` in the world; returns the folder.
+pub fn export_stems(w: &World, dir: &Path, name: &str) -> PathBuf {
+    let out = w.path(name);
+    w.overdub(&[
+        "export",
+        &dir.to_string_lossy(),
+        "--out",
+        &out.to_string_lossy(),
+        "--stems",
+        "--format",
+        "32f",
+    ])
+    .ok();
+    out
+}
+
 /// Run sox with these arguments; panics (with its message) if it fails.
 pub fn sox(args: &[&str]) {
     let out = Command::new("sox")
@@ -517,18 +548,9 @@ pub fn click_session_with(
     let d = dir.to_string_lossy();
     w.overdub(&["new", &d, "--tracks", "2", "--rate", &rate.to_string()])
         .ok();
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: rate,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
-    let mut wav = hound::WavWriter::create(dir.join("audio/click.wav"), spec).expect("wav");
-    for i in 0..length {
-        wav.write_sample(if clicks.contains(&i) { 0.8f32 } else { 0.0 })
-            .expect("sample");
-    }
-    wav.finalize().expect("finalize");
+    write_mono(&dir.join("audio/click.wav"), rate, length, |i| {
+        if clicks.contains(&i) { 0.8 } else { 0.0 }
+    });
     edit_track(
         dir,
         0,

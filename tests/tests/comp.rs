@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use overdub_engine::session::{Clip, Edit, Editor, Session, SessionDir};
-use overdub_tests::{World, read_wav};
+use overdub_tests::{World, export_stems, read_wav, write_mono};
 
 const RATE: u32 = 44_100;
 const LEN: u64 = 3 * RATE as u64;
@@ -23,20 +23,10 @@ fn four_takes(dir: &Path) {
     let sdir = SessionDir::new(dir);
     let mut s = Session::new(RATE, 1);
     sdir.create(&s).expect("create");
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: RATE,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
     let track = s.tracks[0].id;
     for k in 0..4 {
         let name = format!("take{}.wav", k + 1);
-        let mut w = hound::WavWriter::create(sdir.audio().join(&name), spec).expect("wav");
-        for n in 0..LEN {
-            w.write_sample(take_sample(k, n)).expect("write");
-        }
-        w.finalize().expect("finalize");
+        write_mono(&sdir.audio().join(&name), RATE, LEN, |n| take_sample(k, n));
         s.add_clip(track, Clip::new(name, 0, 0, LEN)).expect("clip");
     }
     sdir.save(&s).expect("save");
@@ -44,18 +34,7 @@ fn four_takes(dir: &Path) {
 
 /// Export the one stem as 32-bit float and read it.
 fn stem(w: &World, dir: &Path, name: &str) -> Vec<f32> {
-    let out = w.path(name);
-    w.overdub(&[
-        "export",
-        &dir.to_string_lossy(),
-        "--out",
-        &out.to_string_lossy(),
-        "--stems",
-        "--format",
-        "32f",
-    ])
-    .ok();
-    read_wav(&out.join("01-Track-1.wav")).1
+    read_wav(&export_stems(w, dir, name).join("01-Track-1.wav")).1
 }
 
 /// Check `got` against a comp: `joins` are (frame, take before, take after); between joins the

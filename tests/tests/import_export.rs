@@ -142,17 +142,7 @@ fn a_stem_equals_its_clip_and_the_mix_is_the_sum_of_the_stems() {
     write_source(&a, 48_000, 1, 32, true, 48_000);
     w.overdub(&["import", &d, &a.to_string_lossy()]).ok();
 
-    let out = w.path("stems32");
-    w.overdub(&[
-        "export",
-        &d,
-        "--out",
-        &out.to_string_lossy(),
-        "--stems",
-        "--format",
-        "32f",
-    ])
-    .ok();
+    let out = overdub_tests::export_stems(&w, &dir, "stems32");
     let clip = read_wav(&dir.join("audio/a.wav")).1;
     let mut r = hound::WavReader::open(out.join("01-a.wav")).expect("stem");
     assert_eq!(r.spec().channels, 2);

@@ -142,17 +142,7 @@ fn ten_wraps_of_loop_playback_come_back_sample_for_sample_in_every_pass() {
         .ok();
     // A signal that never repeats, on track 1; track 2 records it back through the loopback.
     let signal = |i: u64| (((i * 7919) % 2003) as f32 / 2003.0 - 0.5) * 0.8;
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: RATE,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
-    let mut wav = hound::WavWriter::create(dir.join("audio/sig.wav"), spec).expect("wav");
-    for i in 0..20_000 {
-        wav.write_sample(signal(i)).expect("sample");
-    }
-    wav.finalize().expect("finalize");
+    overdub_tests::write_mono(&dir.join("audio/sig.wav"), RATE, 20_000, signal);
     overdub_tests::edit_track(
         &dir,
         0,

@@ -5,11 +5,49 @@ use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use overdub_engine::recorder::{self, RecordHooks, RecordOptions, RecordStart, RunReport};
+use overdub_engine::recorder::{
+    self, PunchOptions, RecordHooks, RecordOptions, RecordStart, Roll, RunReport,
+};
 use overdub_engine::{Error, Result};
 
 use super::{ms, stream_request};
 use crate::cli::RecordArgs;
+
+/// `--punch IN:OUT` (either side may be empty) with its rolls and crossfade.
+fn punch(a: &RecordArgs, text: &str) -> Result<PunchOptions> {
+    let bad = || {
+        Error::InvalidSetting(format!(
+            "--punch {text}: give IN:OUT in seconds (IN: or :OUT for one alone)"
+        ))
+    };
+    let (x, y) = text.split_once(':').ok_or_else(bad)?;
+    let side = |v: &str| -> Result<Option<f64>> {
+        let v = v.trim();
+        if v.is_empty() {
+            Ok(None)
+        } else {
+            v.parse().map(Some).map_err(|_| bad())
+        }
+    };
+    let (from, to) = (side(x)?, side(y)?);
+    if from.is_none() && to.is_none() {
+        return Err(bad());
+    }
+    let roll = |flag: &str, v: &str| {
+        Roll::parse(v).ok_or_else(|| {
+            Error::InvalidSetting(format!(
+                "{flag} {v}: give seconds (\"2\") or bars (\"1bar\", \"2bars\")"
+            ))
+        })
+    };
+    Ok(PunchOptions {
+        from,
+        to,
+        preroll: roll("--preroll", &a.preroll)?,
+        postroll: roll("--postroll", &a.postroll)?,
+        crossfade_ms: a.crossfade,
+    })
+}
 
 pub fn run(a: &RecordArgs) -> Result<()> {
     let format = TakeFormat::parse(&a.format)
@@ -20,12 +58,14 @@ pub fn run(a: &RecordArgs) -> Result<()> {
         .as_deref()
         .map(|s| super::span("--loop", s))
         .transpose()?;
-    let seconds = match (a.seconds, a.passes, loop_range) {
-        (Some(s), _, _) => s,
-        (None, Some(n), Some((x, y))) => (y - x) * f64::from(n),
+    let punch = a.punch.as_deref().map(|p| punch(a, p)).transpose()?;
+    let seconds = match (a.seconds, a.passes, loop_range, punch) {
+        (Some(s), _, _, _) => s,
+        (None, Some(n), Some((x, y)), _) => (y - x) * f64::from(n),
+        (None, _, _, Some(p)) if p.to.is_some() => 0.0,
         _ => {
             return Err(Error::InvalidSetting(
-                "give --seconds (or --loop START:END with --passes N)".into(),
+                "give --seconds (or --loop START:END with --passes N, or --punch IN:OUT)".into(),
             ));
         }
     };
@@ -33,6 +73,7 @@ pub fn run(a: &RecordArgs) -> Result<()> {
         seconds,
         loop_range,
         passes: a.passes,
+        punch,
         arm: a.arm.clone(),
         monitor: a.monitor,
         format,
@@ -43,10 +84,17 @@ pub fn run(a: &RecordArgs) -> Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
+    let what = match (punch, a.punch.as_deref()) {
+        (Some(p), Some(text)) if p.to.is_some() => {
+            format!("punched in at {text} s with {} pre-roll", a.preroll)
+        }
+        (_, Some(text)) => format!("{seconds} s punched in at {text} s"),
+        _ => format!("{seconds} s"),
+    };
     let mut on_start = |s: &RecordStart| {
         let names: Vec<String> = s.files.iter().map(|p| p.display().to_string()).collect();
         println!(
-            "recording {seconds} s to {} (Ctrl+C stops and keeps the take)",
+            "recording {what} to {} (Ctrl+C stops and keeps the take)",
             names.join(", ")
         );
         let _ = std::io::stdout().flush();
@@ -63,7 +111,7 @@ pub fn run(a: &RecordArgs) -> Result<()> {
     print_stream(&report);
     if let Some(left) = report.seconds_left {
         println!("recording time left on disk: {}", duration(left));
-        if left < seconds {
+        if punch.is_none() && left < seconds {
             println!(
                 "warning: the disk holds only {} of recording for these tracks; the take will \
                  stop when it is full",

@@ -16,8 +16,8 @@ use crate::io::StreamRequest;
 use crate::latency::{StoredLatency, find_stored};
 use crate::rt::{Command, EngineStatus, MonitorMode, TrackId, TrackMeter};
 use crate::session::{
-    AUTOSAVE_INTERVAL, Autosave, Clip, Edit, Editor, Grid, Recovered, SaveJob, SaveResult, Saver,
-    SessionDir, SessionLock, Track, clear_journal, file_name, forget_takes, recording_clips,
+    AUTOSAVE_INTERVAL, Autosave, Clip, Edit, Editor, Grid, Punch, Recovered, SaveJob, SaveResult,
+    Saver, SessionDir, SessionLock, Track, clear_journal, file_name, forget_takes, recording_clips,
     recover,
 };
 
@@ -57,6 +57,8 @@ enum State {
         prepare: Option<mpsc::Receiver<Result<Batch>>>,
         /// The loop a recording will go round.
         looped: Option<(u64, u64)>,
+        /// The punch a recording is made with.
+        punch: Option<Punch>,
     },
     /// Rolling without recording.
     Playing,
@@ -72,6 +74,8 @@ enum State {
         until: Option<u64>,
         /// The loop the recording goes round, if it does.
         looped: Option<(u64, u64)>,
+        /// Where the recording shows, if it is punched in.
+        punch: Option<Punch>,
     },
     /// Stop asked at `stop_at`; the recording runs on by the round trip, then every take is
     /// closed by the disk thread and placed.
@@ -82,6 +86,7 @@ enum State {
         /// Counted as if nothing looped.
         stop_at: u64,
         looped: Option<(u64, u64)>,
+        punch: Option<Punch>,
     },
 }
 
@@ -102,6 +107,7 @@ impl State {
                 from,
                 captured,
                 looped,
+                punch,
                 ..
             } => Self::Finishing {
                 takes,
@@ -109,6 +115,7 @@ impl State {
                 captured,
                 stop_at: stop_at.max(from),
                 looped,
+                punch,
             },
             other => other,
         }
@@ -155,6 +162,7 @@ pub struct Live {
     saver: Option<Saver>,
     loop_on: bool,
     loop_range: Option<(u64, u64)>,
+    punch: Option<Punch>,
     /// Largest data size of one take file before the take continues in a new part.
     pub part_bytes: u64,
     /// Try the device again when it goes away (the window); the command line stops instead.
@@ -309,6 +317,7 @@ impl Live {
             saver: None,
             loop_on: false,
             loop_range: None,
+            punch: None,
             part_bytes: MAX_PART_BYTES,
             reconnect: true,
             monitor_override: None,
@@ -671,9 +680,16 @@ impl Live {
         if recording && armed.is_empty() {
             return Err(Error::InvalidSetting("arm a track to record on".into()));
         }
+        let punch = self.punch.filter(|_| recording);
+        if punch.is_some() && looped.is_some() {
+            return Err(Error::InvalidSetting(
+                "a punch and loop recording do not go together: turn one off".into(),
+            ));
+        }
         // While recording, an armed track plays none of what it holds: you hear what you
-        // record, as on tape.
-        let players: Vec<TrackId> = if recording {
+        // record, as on tape. Punching in, it plays up to the punch and from its end (the audio
+        // thread silences it in between).
+        let players: Vec<TrackId> = if recording && punch.is_none() {
             all.into_iter()
                 .filter(|id| !armed.iter().any(|t| t.id == *id))
                 .collect()
@@ -691,6 +707,7 @@ impl Live {
                 format: self.format,
                 part_bytes: self.part_bytes,
                 looped,
+                punch,
             };
             let (at, offset) = (self.playhead, u64::from(self.latency.0));
             std::thread::Builder::new()
@@ -706,6 +723,7 @@ impl Live {
             load,
             prepare,
             looped,
+            punch,
         };
         Ok(())
     }
@@ -728,8 +746,12 @@ impl Live {
                 ))),
             },
         };
-        let State::Starting { load, looped, .. } =
-            std::mem::replace(&mut self.state, State::Stopped)
+        let State::Starting {
+            load,
+            looped,
+            punch,
+            ..
+        } = std::mem::replace(&mut self.state, State::Stopped)
         else {
             return;
         };
@@ -773,6 +795,11 @@ impl Live {
         let r = engine
             .attach_playback(load)
             .and_then(|()| engine.send(Command::SetRecording(recording)))
+            .and_then(|()| {
+                engine.send(Command::SetPunch(
+                    punch.map(|p| (p.from, p.to.unwrap_or(u64::MAX))),
+                ))
+            })
             .and_then(|()| engine.send(Command::CountIn(count_in)))
             .and_then(|()| match until {
                 Some(u) => engine.send(Command::StopAt(u + u64::from(post_roll))),
@@ -786,6 +813,7 @@ impl Live {
                 captured: None,
                 until,
                 looped,
+                punch,
             },
             Ok(()) => State::Playing,
             Err(e) => {
@@ -835,6 +863,23 @@ impl Live {
         }
         self.loop_on = on;
         self.loop_range = range.filter(|(a, b)| b > a);
+    }
+
+    /// Record punched in (or not): the next recording shows only within the punch, crossfaded
+    /// into what lies under it, and armed tracks play what they hold outside it. Changed between
+    /// takes only.
+    pub fn set_punch(&mut self, punch: Option<Punch>) {
+        if self.is_recording() {
+            self.messages
+                .push("the punch changes between takes: stop recording first".into());
+            return;
+        }
+        self.punch = punch.filter(|p| p.to.is_none_or(|t| t > p.from));
+    }
+
+    /// The punch the next recording is made with.
+    pub fn punch(&self) -> Option<Punch> {
+        self.punch
     }
 
     /// Whether looping is on, and the loop range.
@@ -1180,6 +1225,7 @@ impl Live {
             captured,
             stop_at,
             looped,
+            punch,
         } = std::mem::replace(&mut self.state, State::Stopped)
         else {
             return;
@@ -1210,7 +1256,7 @@ impl Live {
                     .map(|(parts, _)| (p.track, parts.as_slice()))
             })
             .collect();
-        let clips = recording_clips(&placed, start, latency, asked, looped);
+        let clips = recording_clips(&placed, start, latency, asked, looped, punch);
         if !clips.is_empty()
             && let Err(e) = self.editor.apply(Edit::AddClips(clips))
         {

@@ -120,6 +120,8 @@ pub(super) struct TakeSpec {
     pub part_bytes: u64,
     /// The loop the recording goes round, if it does (kept in the journal for recovery).
     pub looped: Option<(u64, u64)>,
+    /// The punch it is made with, if any (kept in the journal for recovery).
+    pub punch: Option<crate::session::Punch>,
 }
 
 /// Create the take files for the armed tracks and write the take journal (on a helper thread),
@@ -161,6 +163,7 @@ pub(super) fn prepare_takes(
             track_name: Some(t.name.clone()),
             channels: Some(t.channels),
             loop_range: spec.looped,
+            punch: spec.punch,
         });
         out.push((t.clone(), path, take));
     }

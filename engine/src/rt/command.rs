@@ -64,6 +64,11 @@ pub enum Command {
     /// reaching `end` goes back to `start`. Set it before `Start`, with playback rings that loop
     /// the same way.
     SetLoop(Option<(u64, u64)>),
+    /// Punch `start..end` (timeline frames; `u64::MAX` for no end): while recording, an armed
+    /// track plays what it holds outside the range and is heard only through its input monitoring
+    /// inside it, as a tape machine punching in. Capture is not gated (the take keeps the
+    /// pre- and post-roll for the crossfades); where the take shows is decided when it is placed.
+    SetPunch(Option<(u64, u64)>),
     /// Attach the ring that the disk thread drains into this track's next take. The previous ring,
     /// if any, comes back as garbage.
     SetCapture(TrackId, Producer<f32>),

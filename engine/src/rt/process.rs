@@ -16,7 +16,7 @@ use super::click::Click;
 use super::command::{Command, Event, Garbage, TrackId};
 use super::denormals::DenormalGuard;
 use super::meter::EngineStatus;
-use super::track::{TrackRt, pan_gains};
+use super::track::{MonitorMode, TrackRt, pan_gains};
 
 /// Most tracks one engine holds; the track list is allocated this large up front.
 pub const MAX_TRACKS: usize = 256;
@@ -75,6 +75,7 @@ pub struct Process {
     count_in_pos: u64,
     tone: bool,
     looping: Option<(u64, u64)>,
+    punch: Option<(u64, u64)>,
     buf_in: Vec<f32>,
     buf_play: Vec<f32>,
     mix_l: Vec<f32>,
@@ -109,6 +110,7 @@ impl Process {
             count_in_pos: 0,
             tone: false,
             looping: None,
+            punch: None,
             buf_in: vec![0.0; max_block * 2],
             buf_play: vec![0.0; max_block * 2],
             mix_l: vec![0.0; max_block],
@@ -168,6 +170,10 @@ impl Process {
             if let Some((_, b)) = looped {
                 n = n.min((b - self.position).try_into().unwrap_or(usize::MAX));
             }
+            // A punch edge inside the block splits it: the monitoring changes on that frame.
+            if let Some(edge) = self.next_punch_edge() {
+                n = n.min((edge - self.position).try_into().unwrap_or(usize::MAX));
+            }
             let io = BlockIo {
                 input,
                 in_channels,
@@ -214,6 +220,10 @@ impl Process {
         let n = io.frames;
         let any_solo = self.tracks.iter().any(|t| t.solo);
         let capture_now = self.rolling && self.capturing;
+        // While punching, where the playhead is against the range.
+        let punch = self
+            .punching()
+            .map(|(a, b)| (a..b).contains(&self.position));
         let mix_l = &mut self.mix_l[..n];
         let mix_r = &mut self.mix_r[..n];
         mix_l.fill(0.0);
@@ -247,7 +257,22 @@ impl Process {
             } else {
                 play.fill(0.0);
             }
-            let source: &[f32] = if track.hears_input() { inp } else { play };
+            let source: &[f32] = match punch {
+                // Punching an armed track: outside the range what it holds plays (unless it
+                // always monitors its input); inside it, only the input, if it is heard.
+                Some(inside) if track.armed => {
+                    if inside && !track.hears_input() {
+                        play.fill(0.0);
+                    }
+                    if track.monitor == MonitorMode::Input || (inside && track.hears_input()) {
+                        inp
+                    } else {
+                        play
+                    }
+                }
+                _ if track.hears_input() => inp,
+                _ => play,
+            };
             let audible = !track.mute && (!any_solo || track.solo);
             let target = if audible {
                 sanitize_gain(track.gain)
@@ -288,6 +313,18 @@ impl Process {
     fn active_loop(&self) -> Option<(u64, u64)> {
         self.looping
             .filter(|&(a, b)| self.rolling && b > a && self.position < b)
+    }
+
+    /// The punch range while it applies: rolling and recording with one set.
+    fn punching(&self) -> Option<(u64, u64)> {
+        self.punch
+            .filter(|&(a, b)| self.rolling && self.recording && b > a)
+    }
+
+    /// The next punch edge after the playhead, while punching.
+    fn next_punch_edge(&self) -> Option<u64> {
+        let (a, b) = self.punching()?;
+        [a, b].into_iter().find(|&e| e > self.position)
     }
 
     /// A stretch of the count-in: clicks (and the test tone) only; the playhead waits.
@@ -345,6 +382,7 @@ impl Process {
             }
             Command::TestTone(on) => self.tone = on,
             Command::SetLoop(range) => self.looping = range,
+            Command::SetPunch(range) => self.punch = range,
             Command::Stop => self.stop(),
             Command::StopAt(frame) => {
                 if self.rolling && !self.capturing && self.count_in_left > 0 {

@@ -771,3 +771,52 @@ fn a_loop_shorter_than_a_block_records_every_frame_and_stops_where_asked_unwrapp
         "stopped where asked"
     );
 }
+
+#[test]
+fn a_punch_plays_the_old_take_outside_and_only_the_input_inside_to_the_frame() {
+    // Old material 0.5 on disk, input 0.25; punch frames 37..101 across block edges.
+    for (mode, inside_want, outside_want) in [
+        (MonitorMode::Auto, 0.25, 0.5),
+        (MonitorMode::Off, 0.0, 0.5),
+        (MonitorMode::Input, 0.25, 0.25),
+    ] {
+        let mut r = Rig::new();
+        let (tx, mut rx) = RingBuffer::<f32>::new(8192);
+        r.add(1, 1, |t| {
+            t.monitor = mode;
+            t.armed = true;
+        });
+        r.send(Command::SetCapture(1, tx));
+        r.send(Command::SetPlayback(
+            1,
+            filled_ring(vec![0.5; 3 * BLOCK], 4096),
+        ));
+        r.send(Command::SetPunch(Some((37, 101))));
+        r.send(Command::SetRecording(true));
+        r.send(Command::Start);
+        let mut heard = Vec::new();
+        for _ in 0..3 {
+            let out = r.block(|_, c| if c == 1 { 0.25 } else { 0.9 });
+            heard.extend(left(out));
+        }
+        for (f, &v) in heard.iter().enumerate() {
+            let want = if (37..101).contains(&f) {
+                inside_want
+            } else {
+                outside_want
+            };
+            assert_eq!(v, want, "{mode:?}: frame {f}");
+        }
+        // The take keeps every frame of the run: pre-roll, range and post-roll.
+        let got = std::iter::from_fn(|| rx.pop().ok()).count();
+        assert_eq!(got, 3 * BLOCK, "{mode:?}");
+    }
+    // Not recording: a punch range changes nothing.
+    let mut r = Rig::new();
+    r.add(1, 1, |t| t.armed = true);
+    r.send(Command::SetPlayback(1, filled_ring(vec![0.5; BLOCK], 4096)));
+    r.send(Command::SetPunch(Some((0, 1000))));
+    r.send(Command::Start);
+    let out = r.block(|_, c| if c == 1 { 0.25 } else { 0.9 });
+    assert!(left(out).iter().all(|&s| s == 0.25));
+}

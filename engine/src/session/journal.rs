@@ -38,6 +38,32 @@ pub struct JournalEntry {
     /// take per pass.
     #[serde(default)]
     pub loop_range: Option<(u64, u64)>,
+    /// The punch the recording was made with, if it was: the take shows only there.
+    #[serde(default)]
+    pub punch: Option<Punch>,
+}
+
+/// Where a punched recording shows: from `from` to `to` (None: to where it stopped), crossfading
+/// with what lies under it over `fade` frames centred on each edge. The take file holds the
+/// pre- and post-roll as well.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Punch {
+    /// Punch-in, timeline frame.
+    pub from: u64,
+    /// Punch-out, timeline frame, if there is one.
+    pub to: Option<u64>,
+    /// Crossfade length, frames.
+    pub fade: u64,
+}
+
+impl Punch {
+    /// The part of `c` (a clip of the recording) that shows, with its crossfades; None if the
+    /// clip lies outside the range.
+    pub fn cut(&self, c: &Clip) -> Option<Clip> {
+        let a = self.from.max(c.position);
+        let b = self.to.unwrap_or(u64::MAX).min(c.end());
+        (a < b).then(|| super::edit::comp_piece(c, a, b, self.fade))
+    }
 }
 
 /// The journal file's content.
@@ -142,6 +168,7 @@ pub fn recording_clips(
     offset: u64,
     asked: Option<u64>,
     looped: Option<(u64, u64)>,
+    punch: Option<Punch>,
 ) -> Vec<(TrackId, Clip)> {
     let named: Vec<NamedTake> = takes
         .iter()
@@ -150,7 +177,7 @@ pub fn recording_clips(
             (*track, parts)
         })
         .collect();
-    named_recording_clips(&named, position, offset, asked, looped)
+    named_recording_clips(&named, position, offset, asked, looped, punch)
 }
 
 /// The passes of a recording that started at `position` and rolled `frames` (counted as if
@@ -196,6 +223,7 @@ fn named_recording_clips(
     offset: u64,
     asked: Option<u64>,
     looped: Option<(u64, u64)>,
+    punch: Option<Punch>,
 ) -> Vec<(TrackId, Clip)> {
     let shortest = takes
         .iter()
@@ -208,7 +236,10 @@ fn named_recording_clips(
     for (at, before, length) in passes(position, shown, looped) {
         for (track, parts) in takes {
             for c in clips_for_take(parts, at, offset + before, Some(length)) {
-                out.push((*track, c));
+                match punch {
+                    Some(p) => out.extend(p.cut(&c).map(|c| (*track, c))),
+                    None => out.push((*track, c)),
+                }
             }
         }
     }
@@ -238,7 +269,7 @@ pub fn recover(dir: &SessionDir) -> Result<Option<Recovered>> {
     super::validate::check_journal(&journal, &session, &dir.audio(), &dir.journal())?;
     let mut out = Recovered::default();
     // The takes of each recording (one place, one latency), in the journal's order.
-    type Key = (u64, u64, Option<(u64, u64)>);
+    type Key = (u64, u64, Option<(u64, u64)>, Option<Punch>);
     let mut recordings: Vec<(Key, Vec<NamedTake>)> = Vec::new();
     for e in &journal.takes {
         if session.track(e.track).is_none() {
@@ -265,7 +296,7 @@ pub fn recover(dir: &SessionDir) -> Result<Option<Recovered>> {
             out.missing.push(e.file.clone());
             continue;
         }
-        let key = (e.position, e.offset, e.loop_range);
+        let key = (e.position, e.offset, e.loop_range, e.punch);
         match recordings.iter_mut().find(|(k, _)| *k == key) {
             Some((_, takes)) => takes.push((e.track, parts)),
             None => recordings.push((key, vec![(e.track, parts)])),
@@ -274,8 +305,9 @@ pub fn recover(dir: &SessionDir) -> Result<Option<Recovered>> {
     // A crash cuts the takes short, and the disk thread may have written one more block to some
     // of them than to others: the takes of one recording show the same stretch of time, all of
     // the shortest one's, as a stopped recording does. The files keep everything.
-    for ((position, offset, looped), takes) in &recordings {
-        for (track, clip) in named_recording_clips(takes, *position, *offset, None, *looped) {
+    for ((position, offset, looped, punch), takes) in &recordings {
+        for (track, clip) in named_recording_clips(takes, *position, *offset, None, *looped, *punch)
+        {
             if let Some(id) = session.add_clip(track, clip.clone()) {
                 out.clips.push((track, Clip { id, ..clip }));
             }
@@ -322,8 +354,14 @@ mod tests {
         assert_eq!(passes(2_000, 300, Some((500, 1_500))), [(2_000, 0, 300)]);
         assert_eq!(passes(0, 300, None), [(0, 0, 300)]);
         let parts = [("t.wav".to_string(), 64 + 4_500)];
-        let clips =
-            named_recording_clips(&[(7, parts.to_vec())], 500, 64, None, Some((500, 1_500)));
+        let clips = named_recording_clips(
+            &[(7, parts.to_vec())],
+            500,
+            64,
+            None,
+            Some((500, 1_500)),
+            None,
+        );
         let got: Vec<(u64, u64, u64)> = clips
             .iter()
             .map(|(_, c)| (c.position, c.offset, c.length))
@@ -337,6 +375,46 @@ mod tests {
                 (500, 3_064, 1_000),
                 (500, 4_064, 500)
             ]
+        );
+    }
+
+    #[test]
+    fn a_punched_recording_shows_only_its_range_with_centred_crossfades_in_every_part() {
+        // A take of two parts (the first 3 000 frames long) from timeline frame 1 000, 64 frames
+        // of latency compensated: part a holds timeline 1 000..3 936, part b 3 936..5 936.
+        // Punch 3 000..4 500 with 100-frame crossfades.
+        let parts = [("a.wav".to_string(), 3_000), ("b.wav".to_string(), 2_000)];
+        let punch = Punch {
+            from: 3_000,
+            to: Some(4_500),
+            fade: 100,
+        };
+        let clips =
+            named_recording_clips(&[(7, parts.to_vec())], 1_000, 64, None, None, Some(punch));
+        let got: Vec<_> = clips
+            .iter()
+            .map(|(_, c)| {
+                let f = c.file.as_str();
+                (f, c.position, c.offset, c.length, c.fade_in, c.fade_out)
+            })
+            .collect();
+        // The join of the parts is no edge of the punch: no fade there.
+        assert_eq!(
+            got,
+            [
+                ("a.wav", 2_950, 2_014, 986, 100, 0),
+                ("b.wav", 3_936, 0, 614, 0, 100)
+            ]
+        );
+        // A punch the take never reached places nothing.
+        let late = Punch {
+            from: 9_000,
+            to: None,
+            fade: 100,
+        };
+        assert!(
+            named_recording_clips(&[(7, parts.to_vec())], 1_000, 64, None, None, Some(late))
+                .is_empty()
         );
     }
 
@@ -370,6 +448,7 @@ mod tests {
                     track_name: Some("Bass".into()),
                     channels: Some(2),
                     loop_range: None,
+                    punch: None,
                 }],
             },
         )
@@ -412,6 +491,7 @@ mod tests {
             track_name: None,
             channels: None,
             loop_range: None,
+            punch: None,
         };
         let journal = TakeJournal {
             takes: vec![entry(1, "a.wav"), entry(2, "b.wav")],
@@ -439,6 +519,7 @@ mod tests {
             track_name: None,
             channels: None,
             loop_range: None,
+            punch: None,
         };
         // The first take's save has not landed when the second recording starts.
         let journal = TakeJournal {

@@ -18,7 +18,7 @@ pub use autosave::{
 pub use edit::{Edit, Editor, UNDO_LIMIT};
 pub use grid::Grid;
 pub use journal::{
-    JournalEntry, Recovered, TakeJournal, clear_journal, clips_for_take, forget_takes,
+    JournalEntry, Punch, Recovered, TakeJournal, clear_journal, clips_for_take, forget_takes,
     read_journal, recording_clips, recover, write_journal,
 };
 pub use lock::SessionLock;

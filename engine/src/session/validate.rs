@@ -434,6 +434,17 @@ pub fn check_journal(j: &TakeJournal, session: &Session, audio: &Path, path: &Pa
                 "not a loop (start before end, within 2^40 frames)".into(),
             ));
         }
+        if e.punch.is_some_and(|p| {
+            p.from > MAX_FRAME
+                || p.fade > MAX_FRAME
+                || p.to.is_some_and(|t| t <= p.from || t > MAX_FRAME)
+        }) {
+            return Err(field(
+                path,
+                at("punch"),
+                "not a punch (in before out, within 2^40 frames)".into(),
+            ));
+        }
         if e.channels.is_some_and(|c| !matches!(c, 1 | 2)) {
             return Err(field(
                 path,
