@@ -65,15 +65,13 @@ fn the_window_opens_on_a_session_with_clips_and_draws_it() {
     let dir = w.path("Demo song");
     let d = dir.to_string_lossy().to_string();
     w.overdub(&["new", &d, "--tracks", "3"]).ok();
+    // Three passes of a loop on track 1, with the middle of the second comped in: take lanes.
     w.overdub(&[
-        "record",
-        &d,
-        "--seconds",
-        "2",
-        "--arm",
-        "1",
-        "--host",
-        "virtual",
+        "record", &d, "--loop", "0.5:1.5", "--passes", "3", "--arm", "1", "--host", "virtual",
+    ])
+    .ok();
+    w.overdub(&[
+        "takes", &d, "--track", "1", "--use", "2", "--range", "0.8:1.2",
     ])
     .ok();
     let src = w.path("guitar.wav");

@@ -53,6 +53,8 @@ pub struct OverdubApp {
     pub(crate) tempo_drag: Option<f64>,
     /// A marker being renamed: its id and the name so far.
     pub(crate) renaming: Option<(u32, String)>,
+    /// Tracks whose take lanes are folded away.
+    pub(crate) takes_folded: std::collections::HashSet<u32>,
     messages: Vec<(Instant, String)>,
     /// Who holds the session, while the read-only dialog is up.
     pub(crate) lock_notice: Option<String>,
@@ -79,6 +81,7 @@ impl OverdubApp {
             meters: crate::tracks::MeterHolds::default(),
             dragging_gain: None,
             snap: true,
+            takes_folded: std::collections::HashSet::new(),
             tempo_drag: None,
             renaming: None,
             messages: Vec::new(),
@@ -337,7 +340,12 @@ impl OverdubApp {
         self.messages
             .retain(|(t, _)| now.duration_since(*t) < Duration::from_secs(MESSAGE_SECONDS));
         ui.horizontal(|ui| {
-            let dir = self.live.editor().dir().root().display().to_string();
+            // The session's name (its folder's); the whole path on hover.
+            let root = self.live.editor().dir().root().to_path_buf();
+            let name = root.file_name().map_or_else(
+                || root.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
             let dirty = if self.live.is_read_only() {
                 " (read-only: another program is writing it)"
             } else if self.live.editor().is_dirty() {
@@ -345,7 +353,8 @@ impl OverdubApp {
             } else {
                 ""
             };
-            ui.label(format!("{dir}{dirty}"));
+            ui.label(format!("{name}{dirty}"))
+                .on_hover_text(root.display().to_string());
             if let Some(job) = &self.import {
                 ui.spinner();
                 ui.label(format!("importing {} file(s)…", job.files.len()));

@@ -10,6 +10,7 @@ mod markers;
 mod peaks_cache;
 mod read_only;
 mod settings_page;
+mod take_lanes;
 mod timeline;
 mod tracks;
 mod transport;

@@ -9,6 +9,7 @@ use overdub_engine::live::Transport;
 use overdub_engine::session::{Clip, Edit, Grid};
 
 use crate::app::OverdubApp;
+use crate::take_lanes::TAKE_LANE;
 
 /// Height of one track lane (and its header), points.
 pub const LANE_HEIGHT: f32 = 78.0;
@@ -29,6 +30,8 @@ pub struct TimelineView {
     loop_drag: Option<(u64, u64)>,
     /// A marker being dragged: its id and where it would go.
     pub(crate) marker_drag: Option<(u32, u64)>,
+    /// A comp range being dragged on a take lane: track id, lane, and the two ends.
+    pub(crate) comp_drag: Option<(u32, usize, u64, u64)>,
 }
 
 impl Default for TimelineView {
@@ -39,6 +42,7 @@ impl Default for TimelineView {
             drag: None,
             loop_drag: None,
             marker_drag: None,
+            comp_drag: None,
         }
     }
 }
@@ -102,14 +106,33 @@ fn pressed_at(r: &egui::Response) -> Option<egui::Pos2> {
         .or(r.interact_pointer_pos())
 }
 
+/// Where each track's row starts below the ruler, points, and one past the last: a track's row
+/// is its lane and its take lanes.
+pub fn row_tops(app: &OverdubApp, tracks: &[overdub_engine::session::Track]) -> Vec<f32> {
+    let mut tops = vec![0.0];
+    for t in tracks {
+        let takes = crate::take_lanes::rows(app, t);
+        let last = tops.last().copied().unwrap_or(0.0);
+        tops.push(last + LANE_HEIGHT + TAKE_LANE * takes as f32);
+    }
+    tops
+}
+
+/// The track whose row holds `y` (points below the ruler), the last one past the end.
+fn row_at(tops: &[f32], y: f32) -> usize {
+    let rows = tops.len().saturating_sub(1);
+    (0..rows)
+        .find(|&i| y < tops[i + 1])
+        .unwrap_or(rows.saturating_sub(1))
+}
+
 pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
     let session = app.live.editor().session().clone();
     let rate = session.rate;
     let lanes = session.tracks.len();
-    let size = Vec2::new(
-        ui.available_width().max(200.0),
-        RULER_HEIGHT + LANE_HEIGHT * lanes.max(1) as f32,
-    );
+    let tops = row_tops(app, &session.tracks);
+    let rows_height = tops.last().copied().unwrap_or(0.0).max(LANE_HEIGHT);
+    let size = Vec2::new(ui.available_width().max(200.0), RULER_HEIGHT + rows_height);
     let (rect, resp) = ui.allocate_exact_size(size, Sense::click_and_drag());
     let painter = ui.painter_at(rect);
     let visuals = ui.visuals().clone();
@@ -168,10 +191,7 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
     }
     let lane_rect = |i: usize| {
         Rect::from_min_size(
-            pos2(
-                rect.left(),
-                rect.top() + RULER_HEIGHT + LANE_HEIGHT * i as f32,
-            ),
+            pos2(rect.left(), rect.top() + RULER_HEIGHT + tops[i]),
             Vec2::new(rect.width(), LANE_HEIGHT),
         )
     };
@@ -272,6 +292,15 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
         }
     }
 
+    // Take lanes under their tracks.
+    for (i, t) in session.tracks.iter().enumerate() {
+        let takes = crate::take_lanes::shown(app, t);
+        if !takes.is_empty() {
+            let top = lane_rect(i).bottom();
+            crate::take_lanes::show(app, ui, rect, top, t, &takes);
+        }
+    }
+
     // The take being recorded grows on its lanes.
     if let Some((start, now, tracks)) = app.live.live_take() {
         for (i, t) in session.tracks.iter().enumerate() {
@@ -311,7 +340,7 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
             egui::Role::Button,
             &format!("Clip {} on {}", clip.file, session.tracks[lane].name),
         );
-        clip_interact(app, rect, &cr, lane, clip, r, lanes);
+        clip_interact(app, rect, &cr, lane, clip, r, &tops);
     }
     if let Some(d) = &app.view.drag
         && !seen.contains(&d.clip.id)
@@ -323,7 +352,7 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
             Sense::click_and_drag(),
         );
         let (lane, clip) = (d.lane, d.clip.clone());
-        clip_interact(app, rect, &cr, lane, clip, Rect::NOTHING, lanes);
+        clip_interact(app, rect, &cr, lane, clip, Rect::NOTHING, &tops);
     }
     if resp.clicked()
         && let Some(p) = resp.interact_pointer_pos()
@@ -409,7 +438,7 @@ fn clip_interact(
     lane: usize,
     clip: Clip,
     r: Rect,
-    lanes: usize,
+    tops: &[f32],
 ) {
     let session_tracks: Vec<u32> = app
         .live
@@ -456,11 +485,9 @@ fn clip_interact(
         let c = &d.clip;
         d.now = match d.kind {
             DragKind::Move => {
-                let l = ((p.y - rect.top() - RULER_HEIGHT) / LANE_HEIGHT)
-                    .floor()
-                    .max(0.0) as usize;
+                let l = row_at(tops, p.y - rect.top() - RULER_HEIGHT);
                 let start = snap((f - d.grab_frames).max(0.0) as u64);
-                (l.min(lanes.saturating_sub(1)), start, start + c.length)
+                (l, start, start + c.length)
             }
             DragKind::TrimStart => {
                 let earliest = c.position.saturating_sub(c.offset);

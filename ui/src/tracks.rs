@@ -27,11 +27,15 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
         ui.horizontal_top(|ui| {
             ui.vertical(|ui| {
                 ui.set_width(HEADER_WIDTH);
+                // Rows line up with the timeline's to the point: no gap between them.
+                ui.spacing_mut().item_spacing.y = 0.0;
                 ui.allocate_space(Vec2::new(HEADER_WIDTH, RULER_HEIGHT));
                 let tracks = app.live.editor().session().tracks.clone();
                 for (i, t) in tracks.iter().enumerate() {
                     header(app, ui, i, t);
+                    crate::take_lanes::headers(app, ui, HEADER_WIDTH, t);
                 }
+                ui.spacing_mut().item_spacing.y = 4.0;
                 ui.horizontal(|ui| {
                     if ui.button("+ Mono track").clicked() {
                         app.edit(Edit::AddTrack {
@@ -58,6 +62,7 @@ fn header(app: &mut OverdubApp, ui: &mut egui::Ui, index: usize, t: &Track) {
         .rect_filled(rect.shrink(1.0), 3.0, ui.visuals().faint_bg_color);
     let mut child = ui.new_child(egui::UiBuilder::new().max_rect(rect.shrink(4.0)));
     let ui = &mut child;
+    ui.spacing_mut().item_spacing.y = 4.0;
     let id = t.id;
     let name = t.name.clone();
     ui.horizontal(|ui| {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{open_app, run_until};
+use common::{drag, open_app, run_until};
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -240,31 +240,6 @@ fn the_export_dialog_writes_a_dawproject_file_alone() {
         !out.join("mix.wav").exists(),
         "no audio export was asked for"
     );
-}
-
-/// Drag from `from` by `dx` points in six moves, holding `modifiers`.
-fn drag(h: &mut Harness<'_, OverdubApp>, from: egui::Pos2, dx: f32, modifiers: egui::Modifiers) {
-    let button = |pos, pressed| egui::Event::PointerButton {
-        pos,
-        button: egui::PointerButton::Primary,
-        pressed,
-        modifiers,
-    };
-    h.event(egui::Event::ModifiersChanged(modifiers));
-    h.event(egui::Event::PointerMoved(from));
-    h.run_steps(1);
-    h.event(button(from, true));
-    h.run_steps(1);
-    for k in 1..=6 {
-        h.event(egui::Event::PointerMoved(
-            from + egui::Vec2::new(dx * k as f32 / 6.0, 0.0),
-        ));
-        h.run_steps(1);
-    }
-    h.event(button(from + egui::Vec2::new(dx, 0.0), false));
-    h.run_steps(2);
-    h.event(egui::Event::ModifiersChanged(egui::Modifiers::NONE));
-    h.run_steps(1);
 }
 
 #[test]

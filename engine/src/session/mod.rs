@@ -25,6 +25,6 @@ pub use lock::SessionLock;
 pub use model::{
     Clip, DEFAULT_TEMPO, Marker, Meter, SESSION_VERSION, Session, Track, db_to_gain, file_safe,
 };
-pub use playing::{Piece, playing_pieces};
+pub use playing::{Piece, TakeLane, playing_pieces, take_lanes};
 pub use saver::{SaveJob, SaveResult, Saver};
 pub use store::{SessionDir, file_name, write_atomic};

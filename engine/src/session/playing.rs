@@ -45,6 +45,65 @@ pub fn playing_pieces(clips: &[Clip], start: u64, end: u64) -> Vec<Piece> {
     pieces
 }
 
+/// One take of a track as the window shows it in a lane of its own: every clip of the track cut
+/// from the same file at the same alignment (the whole take and the comp pieces made from it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TakeLane {
+    /// Index of the whole take in the track's list: of the clips of this take, the one made
+    /// first (the lowest id).
+    pub clip: usize,
+    /// First timeline frame any clip of the take covers.
+    pub start: u64,
+    /// One past the last.
+    pub end: u64,
+    /// The stretches of the take that play, in timeline order.
+    pub playing: Vec<(u64, u64)>,
+}
+
+/// The takes of a track, in the order they were made (a choice or a comp never reorders them).
+pub fn take_lanes(clips: &[Clip]) -> Vec<TakeLane> {
+    // (file, position - offset): the same recording at the same place.
+    fn key(c: &Clip) -> (&str, i128) {
+        (
+            c.file.as_str(),
+            i128::from(c.position) - i128::from(c.offset),
+        )
+    }
+    let mut lanes: Vec<((&str, i128), TakeLane)> = Vec::new();
+    for (i, c) in clips.iter().enumerate() {
+        match lanes.iter_mut().find(|(k, _)| *k == key(c)) {
+            Some((_, lane)) => {
+                lane.start = lane.start.min(c.position);
+                lane.end = lane.end.max(c.end());
+                if c.id < clips[lane.clip].id {
+                    lane.clip = i;
+                }
+            }
+            None => lanes.push((
+                key(c),
+                TakeLane {
+                    clip: i,
+                    start: c.position,
+                    end: c.end(),
+                    playing: Vec::new(),
+                },
+            )),
+        }
+    }
+    for p in playing_pieces(clips, 0, u64::MAX) {
+        let k = key(&clips[p.clip]);
+        if let Some((_, lane)) = lanes.iter_mut().find(|(key, _)| *key == k) {
+            match lane.playing.last_mut() {
+                Some(last) if last.1 == p.position => last.1 += p.length,
+                _ => lane.playing.push((p.position, p.position + p.length)),
+            }
+        }
+    }
+    let mut out: Vec<TakeLane> = lanes.into_iter().map(|(_, l)| l).collect();
+    out.sort_by_key(|l| clips[l.clip].id);
+    out
+}
+
 /// The parts of `a..b` that no interval in `covered` overlaps.
 fn uncovered(covered: &BTreeMap<u64, u64>, a: u64, b: u64) -> Vec<(u64, u64)> {
     let mut out = Vec::new();
@@ -116,6 +175,33 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn takes_keep_their_lanes_and_order_through_choices_and_comps() {
+        let take = |id, file: &str, position, offset, length| Clip {
+            id,
+            ..Clip::new(file.into(), position, offset, length)
+        };
+        // Three passes of a loop at 100 (one file), then a comp piece of pass 1 on top, then
+        // pass 2 chosen whole (moved to the top of the list).
+        let clips = [
+            take(1, "loop.wav", 100, 10, 50),
+            take(3, "loop.wav", 100, 110, 50),
+            take(4, "loop.wav", 120, 30, 10),
+            take(2, "loop.wav", 100, 60, 50),
+        ];
+        let lanes = take_lanes(&clips);
+        let got: Vec<(usize, u64, u64)> = lanes.iter().map(|l| (l.clip, l.start, l.end)).collect();
+        assert_eq!(got, [(0, 100, 150), (3, 100, 150), (1, 100, 150)]);
+        assert_eq!(lanes[1].playing, [(100, 150)], "pass 2 plays whole");
+        assert!(lanes[0].playing.is_empty() && lanes[2].playing.is_empty());
+        // Before pass 2 was chosen (and without it), the comp piece of pass 1 plays inside
+        // pass 3.
+        let lanes = take_lanes(&clips[..3]);
+        assert_eq!(lanes.len(), 2);
+        assert_eq!(lanes[0].playing, [(120, 130)]);
+        assert_eq!(lanes[1].playing, [(100, 120), (130, 150)]);
     }
 
     #[test]
