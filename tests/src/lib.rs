@@ -815,7 +815,7 @@ pub fn measure_then_record(
 }
 
 /// Xruns, bridge slips and driver shifts that `record` printed.
-fn losses_counted(stdout: &str) -> u64 {
+pub fn losses_counted(stdout: &str) -> u64 {
     let number_after = |key: &str| -> u64 {
         stdout
             .lines()
