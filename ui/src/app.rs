@@ -53,6 +53,9 @@ pub struct OverdubApp {
     pub(crate) tempo_drag: Option<f64>,
     /// A marker being renamed: its id and the name so far.
     pub(crate) renaming: Option<(u32, String)>,
+    /// Punch recording on, and the punch range (timeline frames).
+    pub(crate) punch_on: bool,
+    pub(crate) punch_range: Option<(u64, u64)>,
     /// Tracks whose take lanes are folded away.
     pub(crate) takes_folded: std::collections::HashSet<u32>,
     messages: Vec<(Instant, String)>,
@@ -82,6 +85,8 @@ impl OverdubApp {
             dragging_gain: None,
             snap: true,
             takes_folded: std::collections::HashSet::new(),
+            punch_on: false,
+            punch_range: None,
             tempo_drag: None,
             renaming: None,
             messages: Vec::new(),
@@ -284,7 +289,7 @@ impl OverdubApp {
             self.live.toggle_play();
         }
         if pressed(Modifiers::SHIFT, Key::R) {
-            self.live.record();
+            self.record();
         }
         if pressed(Modifiers::NONE, Key::Home) {
             self.live.locate(0);

@@ -8,6 +8,7 @@ mod export_dialog;
 mod help;
 mod markers;
 mod peaks_cache;
+mod punch;
 mod read_only;
 mod settings_page;
 mod take_lanes;

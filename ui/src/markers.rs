@@ -1,6 +1,7 @@
 //! Markers in the window: added at the playhead, jumped between, drawn as flags in the ruler's top
 //! row, where a click locates to one, a drag moves it (snapping to the grid), a double click
-//! renames it, and its context menu renames, deletes it or loops from it to the next marker.
+//! renames it, and its context menu renames or deletes it, or loops or punches from it to the
+//! next marker.
 
 use egui::{Color32, Rect, Sense, Stroke, pos2};
 use overdub_engine::session::Edit;
@@ -109,16 +110,15 @@ fn interact(app: &mut OverdubApp, rect: Rect, r: &egui::Response, id: u32, posit
             ui.close();
         }
         if ui.button("Loop to the next marker").clicked() {
-            let next = app
-                .live
-                .editor()
-                .session()
-                .markers
-                .iter()
-                .map(|m| m.position)
-                .find(|&p| p > position);
-            match next {
+            match next_after(app, position) {
                 Some(end) => app.live.set_loop(true, Some((position, end))),
+                None => app.tell("no marker after this one"),
+            }
+            ui.close();
+        }
+        if ui.button("Punch to the next marker").clicked() {
+            match next_after(app, position) {
+                Some(end) => app.set_punch(position, end),
                 None => app.tell("no marker after this one"),
             }
             ui.close();
@@ -167,4 +167,15 @@ pub fn rename_dialog(app: &mut OverdubApp, ctx: &egui::Context) {
     } else if open {
         app.renaming = Some((id, name));
     }
+}
+
+/// The position of the first marker after `position`.
+fn next_after(app: &OverdubApp, position: u64) -> Option<u64> {
+    app.live
+        .editor()
+        .session()
+        .markers
+        .iter()
+        .map(|m| m.position)
+        .find(|&p| p > position)
 }

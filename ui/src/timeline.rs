@@ -30,6 +30,8 @@ pub struct TimelineView {
     loop_drag: Option<(u64, u64)>,
     /// A marker being dragged: its id and where it would go.
     pub(crate) marker_drag: Option<(u32, u64)>,
+    /// A punch range being dragged along the ruler (Ctrl held).
+    punch_drag: Option<(u64, u64)>,
     /// A comp range being dragged on a take lane: track id, lane, and the two ends.
     pub(crate) comp_drag: Option<(u32, usize, u64, u64)>,
 }
@@ -43,6 +45,7 @@ impl Default for TimelineView {
             loop_drag: None,
             marker_drag: None,
             comp_drag: None,
+            punch_drag: None,
         }
     }
 }
@@ -158,26 +161,60 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
     let grid = Grid::of(&session);
     draw_ruler(app, &painter, ruler, rate, &grid);
     draw_grid(app, &painter, rect, &grid);
-    // Drag along the ruler to set the loop.
-    let shift = ui.input(|i| i.modifiers.shift);
+    // Drag along the ruler to set the loop; with Ctrl (Cmd), the punch range.
+    let (shift, command) = ui.input(|i| (i.modifiers.shift, i.modifiers.command));
     if resp.drag_started()
         && let Some(p) = pressed_at(&resp)
         && ruler.contains(p)
     {
         let f = snapper(app, shift)(app.view.frame(rect, p.x) as u64);
-        app.view.loop_drag = Some((f, f));
+        if command {
+            app.view.punch_drag = Some((f, f));
+        } else {
+            app.view.loop_drag = Some((f, f));
+        }
     }
-    if let (Some((a, _)), Some(p)) = (app.view.loop_drag, resp.interact_pointer_pos())
+    if let Some(p) = resp.interact_pointer_pos()
         && resp.dragged()
     {
         let f = snapper(app, shift)(app.view.frame(rect, p.x) as u64);
-        app.view.loop_drag = Some((a, f));
+        for d in [&mut app.view.loop_drag, &mut app.view.punch_drag] {
+            if let Some((a, _)) = *d {
+                *d = Some((a, f));
+            }
+        }
     }
-    if resp.drag_stopped()
-        && let Some((a, b)) = app.view.loop_drag.take()
-        && a != b
-    {
-        app.live.set_loop(true, Some((a.min(b), a.max(b))));
+    if resp.drag_stopped() {
+        if let Some((a, b)) = app.view.loop_drag.take()
+            && a != b
+        {
+            app.live.set_loop(true, Some((a.min(b), a.max(b))));
+        }
+        if let Some((a, b)) = app.view.punch_drag.take()
+            && a != b
+        {
+            app.set_punch(a.min(b), a.max(b));
+        }
+    }
+    if let Some((a, b)) = app.view.punch_drag.or(app.punch_range) {
+        let (a, b) = (a.min(b), a.max(b));
+        let (xa, xb) = (app.view.x(rect, a as f64), app.view.x(rect, b as f64));
+        let band =
+            egui::Rect::from_min_max(pos2(xa, ruler.bottom() - 5.0), pos2(xb, ruler.bottom()));
+        let alpha = if app.punch_on { 200 } else { 70 };
+        painter.rect_filled(
+            band,
+            0.0,
+            Color32::from_rgba_unmultiplied(220, 60, 60, alpha),
+        );
+        if app.punch_on {
+            for x in [xa, xb] {
+                painter.line_segment(
+                    [pos2(x, ruler.bottom()), pos2(x, rect.bottom())],
+                    Stroke::new(1.0, Color32::from_rgba_unmultiplied(220, 60, 60, 140)),
+                );
+            }
+        }
     }
     let (loop_on, loop_range) = app.live.looping();
     if let Some((a, b)) = app.view.loop_drag.or(loop_range) {

@@ -52,7 +52,7 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
             if state == Transport::Recording {
                 app.live.stop();
             } else {
-                app.live.record();
+                app.record();
             }
         }
         let (mut looping, range) = app.live.looping();
@@ -65,6 +65,16 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
             let grid = Grid::of(app.live.editor().session());
             let bars = grid.beat_frame(4 * u64::from(grid.beats_per_bar));
             app.live.set_loop(looping, range.or(Some((0, bars))));
+        }
+        let punch = ui.toggle_value(&mut app.punch_on, "Punch").on_hover_text(
+            "Record only between the punch points, after a pre-roll (Ctrl+drag along the ruler \
+                 to set them)",
+        );
+        if punch.changed() && app.punch_on && app.punch_range.is_none() {
+            // With no range yet, punch the second bar.
+            let grid = Grid::of(app.live.editor().session());
+            let bar = u64::from(grid.beats_per_bar);
+            app.punch_range = Some((grid.beat_frame(bar), grid.beat_frame(2 * bar)));
         }
         ui.toggle_value(&mut app.snap, "Snap").on_hover_text(
             "Clip moves and trims, loop edges and markers snap to the grid (hold Shift to \

@@ -44,17 +44,7 @@ fn write_clip(
     frames: u32,
     sample: impl Fn(u32) -> f32,
 ) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 48_000,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
-    let mut w = hound::WavWriter::create(dir.audio().join(name), spec).expect("wav");
-    for i in 0..frames {
-        w.write_sample(sample(i)).expect("s");
-    }
-    w.finalize().expect("fin");
+    common::write_wav(dir, name, frames, sample);
     let id = s.tracks[0].id;
     s.add_clip(id, Clip::new(name.into(), 0, 0, u64::from(frames)))
         .expect("clip");

@@ -125,3 +125,68 @@ fn a_loop_recorded_in_the_window_shows_its_passes_as_lanes_to_choose_and_comp() 
         "shown again"
     );
 }
+
+#[test]
+fn a_punch_set_from_two_markers_records_only_between_them_after_a_preroll() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = SessionDir::new(tmp.path().join("s"));
+    let mut s = Session::new(48_000, 1);
+    dir.create(&s).expect("create");
+    // An old take over the first 4 s.
+    common::write_wav(&dir, "old.wav", 4 * 48_000, |i| {
+        ((i as f32) * 0.01).sin() * 0.3
+    });
+    let id = s.tracks[0].id;
+    s.add_clip(id, Clip::new("old.wav".into(), 0, 0, 4 * 48_000))
+        .expect("clip");
+    dir.save(&s).expect("save");
+    let req = common::virtual_request(256);
+    let mut h = open_app(dir.root(), req, &tmp.path().join("settings.json"));
+    h.run_steps(2);
+    // Markers at 1 s and 1.5 s; punch from the first to the next.
+    for at in [48_000, 72_000] {
+        h.state_mut().live_mut().locate(at);
+        assert!(run_until(&mut h, Duration::from_secs(2), |a| a
+            .live()
+            .position()
+            == at));
+        h.get_by_label("Add marker").click();
+        h.run_steps(2);
+    }
+    h.get_by_label("Marker Marker 1").click_secondary();
+    h.run_steps(2);
+    h.get_by_label("Punch to the next marker").click();
+    h.run_steps(2);
+    h.state_mut().live_mut().locate(0);
+    h.get_by_label("Arm Track 1").click();
+    h.run_steps(2);
+    h.get_by_label("Record").click();
+    assert!(
+        run_until(&mut h, Duration::from_secs(6), |a| a.live().position()
+            > 80_000),
+        "the punch recording rolls past the punch-out"
+    );
+    h.get_by_label("Stop").click();
+    assert!(
+        run_until(&mut h, Duration::from_secs(5), |a| {
+            a.live().transport() == Transport::Stopped
+                && a.live().editor().session().tracks[0].clips.len() == 2
+        }),
+        "the punched take is placed"
+    );
+    let c = clips(&h);
+    assert_eq!(c[0].file, "old.wav", "the old take stays");
+    let piece = &c[1];
+    // 5 ms crossfades (240 frames) centred on the markers.
+    assert_eq!(
+        (piece.position, piece.length, piece.fade_in, piece.fade_out),
+        (48_000 - 120, 24_000 + 240, 240, 240)
+    );
+    // The pre-roll ran: the take file begins a bar (2 s at 120 BPM) before the punch-in, here
+    // at the session start, so the piece starts well into its file.
+    let frames = hound::WavReader::open(dir.audio().join(&piece.file))
+        .expect("take")
+        .duration();
+    assert!(piece.offset >= 48_000 - 120, "offset {}", piece.offset);
+    assert!(u64::from(frames) >= piece.offset + piece.length);
+}

@@ -781,7 +781,8 @@ impl Live {
         let Some(engine) = self.engine.as_mut() else {
             return;
         };
-        let count_in = if recording && m.count_in_bars > 0 {
+        // A punch has its pre-roll instead of a count-in.
+        let count_in = if recording && m.count_in_bars > 0 && punch.is_none() {
             let bar = Grid::of(self.editor.session()).frames_per_bar();
             (bar * f64::from(m.count_in_bars)).round() as u64
         } else {

@@ -91,3 +91,24 @@ pub fn drag(
     h.event(egui::Event::ModifiersChanged(egui::Modifiers::NONE));
     h.run_steps(1);
 }
+
+/// Write a mono 32-bit float WAV at 48 kHz of `frames` frames into the session's audio folder,
+/// sample `i` being `sample(i)`.
+pub fn write_wav(
+    dir: &overdub_engine::session::SessionDir,
+    name: &str,
+    frames: u32,
+    sample: impl Fn(u32) -> f32,
+) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 48_000,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut w = hound::WavWriter::create(dir.audio().join(name), spec).expect("wav");
+    for i in 0..frames {
+        w.write_sample(sample(i)).expect("sample");
+    }
+    w.finalize().expect("finalize");
+}
