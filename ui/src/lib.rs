@@ -4,6 +4,7 @@
 //! threads).
 
 mod app;
+mod clip_fades;
 mod export_dialog;
 mod help;
 mod markers;

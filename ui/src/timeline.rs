@@ -30,6 +30,10 @@ pub struct TimelineView {
     loop_drag: Option<(u64, u64)>,
     /// A marker being dragged: its id and where it would go.
     pub(crate) marker_drag: Option<(u32, u64)>,
+    /// A fade handle being dragged.
+    pub(crate) fade_drag: Option<crate::clip_fades::FadeDrag>,
+    /// A value field being dragged in a menu: what, clip id, value so far.
+    pub(crate) held_value: Option<(&'static str, u32, f32)>,
     /// A punch range being dragged along the ruler (Ctrl held).
     punch_drag: Option<(u64, u64)>,
     /// A comp range being dragged on a take lane: track id, lane, and the two ends.
@@ -46,6 +50,8 @@ impl Default for TimelineView {
             marker_drag: None,
             comp_drag: None,
             punch_drag: None,
+            fade_drag: None,
+            held_value: None,
         }
     }
 }
@@ -247,7 +253,8 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
     // tests), so it can be clicked and dragged.
     let dir = app.live.editor().dir().clone();
     let ctx = ui.ctx().clone();
-    let mut clip_widgets: Vec<(usize, Clip, Rect)> = Vec::new();
+    // (lane, clip, the visible part of its rectangle, all of it)
+    let mut clip_widgets: Vec<(usize, Clip, Rect, Rect)> = Vec::new();
     for (i, t) in session.tracks.iter().enumerate() {
         let lane = lane_rect(i);
         for c in &t.clips {
@@ -265,7 +272,7 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
                 continue;
             }
             if !dragging {
-                clip_widgets.push((i, c.clone(), r.intersect(rect)));
+                clip_widgets.push((i, c.clone(), r.intersect(rect), r));
             }
             let selected = app.selected_clip == Some(c.id);
             let fill = if selected {
@@ -368,7 +375,7 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
     crate::markers::show(app, ui, rect, markers_row);
 
     let mut seen = Vec::new();
-    for (lane, clip, r) in clip_widgets {
+    for (lane, clip, r, whole) in clip_widgets {
         seen.push(clip.id);
         let id = ui.scope_id().with(("clip", clip.id));
         let cr = ui.interact(r, id, Sense::click_and_drag());
@@ -377,6 +384,9 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
             egui::Role::Button,
             &format!("Clip {} on {}", clip.file, session.tracks[lane].name),
         );
+        cr.context_menu(|ui| crate::clip_fades::menu(app, ui, &clip));
+        let name = &session.tracks[lane].name;
+        crate::clip_fades::show(app, ui, rect, whole, &clip, name);
         clip_interact(app, rect, &cr, lane, clip, r, &tops);
     }
     if let Some(d) = &app.view.drag
