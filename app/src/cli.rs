@@ -21,7 +21,8 @@ pub enum Command {
     Open {
         /// The session folder.
         dir: PathBuf,
-        /// Open on this page: session (default) or audio (the audio settings).
+        /// Open on this page: session (default), mixer (the session with the mixer shown) or
+        /// audio (the audio settings).
         #[arg(long, default_value = "session")]
         page: String,
     },
@@ -379,6 +380,12 @@ pub struct TrackArgs {
 /// Track edits.
 #[derive(Debug, Subcommand)]
 pub enum TrackAction {
+    /// The master fader (it scales the exported mix, not the stems). Without --gain, show it.
+    Master {
+        /// Master gain, dB (up to +24).
+        #[arg(long, allow_negative_numbers = true)]
+        gain: Option<f32>,
+    },
     /// Add a track at the bottom.
     Add {
         /// Its name.

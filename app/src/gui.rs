@@ -42,12 +42,13 @@ fn choose_session(dir: Option<PathBuf>, settings: &Settings) -> Result<PathBuf> 
 }
 
 pub fn run(dir: Option<PathBuf>, page: &str) -> Result<()> {
-    let page = match page {
-        "session" => Page::Session,
-        "audio" => Page::Audio,
+    let (page, mixer) = match page {
+        "session" => (Page::Session, false),
+        "mixer" => (Page::Session, true),
+        "audio" => (Page::Audio, false),
         other => {
             return Err(Error::InvalidSetting(format!(
-                "--page {other}: use session or audio"
+                "--page {other}: use session, mixer or audio"
             )));
         }
     };
@@ -98,6 +99,7 @@ pub fn run(dir: Option<PathBuf>, page: &str) -> Result<()> {
         Box::new(move |_cc| {
             let mut app = OverdubApp::new(live, settings)
                 .with_page(page)
+                .with_mixer(mixer)
                 .with_lock_notice(lock_notice);
             if let Some(m) = fell_back {
                 app.tell(m);

@@ -410,10 +410,19 @@ fn a_long_mix_split_across_cores_equals_one_pass_of_the_mixer() {
     let session = sdir.load().expect("session");
     let frames = session.end();
     let mut one_pass = Vec::new();
-    render(&sdir, session.rate, &session.tracks, 0, frames, |b| {
-        one_pass.extend_from_slice(b);
-        Ok(())
-    })
+    let master = overdub_engine::session::db_to_gain(session.master_gain_db);
+    render(
+        &sdir,
+        session.rate,
+        &session.tracks,
+        master,
+        0,
+        frames,
+        |b| {
+            one_pass.extend_from_slice(b);
+            Ok(())
+        },
+    )
     .expect("render");
     assert_eq!(exported.len(), one_pass.len());
     assert!(

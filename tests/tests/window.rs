@@ -92,6 +92,6 @@ fn the_window_opens_on_a_session_with_clips_and_draws_it() {
         .ok();
     let x = Xvfb::start();
     let shots = screenshot_dir();
-    shoot(&w, &x, &dir, "session", &shots.join("main-window.png"));
+    shoot(&w, &x, &dir, "mixer", &shots.join("main-window.png"));
     shoot(&w, &x, &dir, "audio", &shots.join("audio-settings.png"));
 }

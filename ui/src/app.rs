@@ -56,6 +56,12 @@ pub struct OverdubApp {
     /// Punch recording on, and the punch range (timeline frames).
     pub(crate) punch_on: bool,
     pub(crate) punch_range: Option<(u64, u64)>,
+    /// The mixer panel is shown.
+    pub(crate) show_mixer: bool,
+    /// A mixer fader being dragged: its name and value, dB.
+    pub(crate) mixer_drag: Option<(String, f32)>,
+    /// The master meter between frames.
+    pub(crate) master: crate::mixer::MasterHold,
     /// Tracks whose take lanes are folded away.
     pub(crate) takes_folded: std::collections::HashSet<u32>,
     messages: Vec<(Instant, String)>,
@@ -86,6 +92,9 @@ impl OverdubApp {
             snap: true,
             takes_folded: std::collections::HashSet::new(),
             punch_on: false,
+            show_mixer: false,
+            mixer_drag: None,
+            master: crate::mixer::MasterHold::default(),
             punch_range: None,
             tempo_drag: None,
             renaming: None,
@@ -144,6 +153,12 @@ impl OverdubApp {
         self
     }
 
+    /// Show the mixer panel (or not).
+    pub fn with_mixer(mut self, on: bool) -> Self {
+        self.show_mixer = on;
+        self
+    }
+
     /// The page showing.
     pub fn page(&self) -> Page {
         self.page
@@ -172,6 +187,12 @@ impl OverdubApp {
     /// The live session, mutable.
     pub fn live_mut(&mut self) -> &mut Live {
         &mut self.live
+    }
+
+    /// The master meter as the window shows it: peak hold left and right (linear) and whether
+    /// its clip light is on.
+    pub fn master_meter(&self) -> ([f32; 2], bool) {
+        (self.master.peaks(), self.master.clipped())
     }
 
     /// Show a message in the status bar.
@@ -402,6 +423,12 @@ impl eframe::App for OverdubApp {
 
         egui::Panel::top("transport").show(ui, |ui| crate::transport::show(self, ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
+        crate::mixer::update_master(self);
+        if self.show_mixer && self.page == Page::Session {
+            egui::Panel::bottom("mixer")
+                .resizable(true)
+                .show(ui, |ui| crate::mixer::show(self, ui));
+        }
         egui::CentralPanel::default().show(ui, |ui| match self.page {
             Page::Session => crate::tracks::show(self, ui),
             Page::Audio => crate::settings_page::show(self, ui),

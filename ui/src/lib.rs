@@ -8,6 +8,7 @@ mod clip_fades;
 mod export_dialog;
 mod help;
 mod markers;
+mod mixer;
 mod peaks_cache;
 mod punch;
 mod read_only;

@@ -22,6 +22,22 @@ const HOLD: Duration = Duration::from_millis(1500);
 #[derive(Default)]
 pub struct MeterHolds(HashMap<u32, (f32, Instant, f32, bool)>);
 
+impl MeterHolds {
+    /// A track's meter as last read: (falling level, peak hold, clipped).
+    pub fn reading(&self, id: u32) -> (f32, f32, bool) {
+        self.0
+            .get(&id)
+            .map_or((0.0, 0.0, false), |e| (e.2, e.0, e.3))
+    }
+
+    /// Clear a track's clip light.
+    pub fn clear(&mut self, id: u32) {
+        if let Some(e) = self.0.get_mut(&id) {
+            e.3 = false;
+        }
+    }
+}
+
 pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
     egui::ScrollArea::vertical().show(ui, |ui| {
         ui.horizontal_top(|ui| {

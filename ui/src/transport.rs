@@ -16,6 +16,8 @@ use crate::widgets::{bars_beats, clock, named};
 pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
     let rate = app.live.editor().session().rate;
     ui.horizontal(|ui| {
+        // A little tighter than the default, so the whole bar fits a 1280-point window.
+        ui.spacing_mut().item_spacing.x = 6.0;
         let state = app.live.transport();
         if ui
             .button("Start")
@@ -76,6 +78,25 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
             let bar = u64::from(grid.beats_per_bar);
             app.punch_range = Some((grid.beat_frame(bar), grid.beat_frame(2 * bar)));
         }
+        ui.toggle_value(&mut app.show_mixer, "Mixer")
+            .on_hover_text("Show the mixer under the timeline");
+        let clipped = app.master.clipped();
+        let clip = egui::Button::new(RichText::new("CLIP").small().color(if clipped {
+            Color32::WHITE
+        } else {
+            Color32::from_gray(110)
+        }))
+        .fill(if clipped {
+            Color32::from_rgb(200, 30, 30)
+        } else {
+            ui.visuals().widgets.inactive.weak_bg_fill
+        });
+        if named(ui.add(clip), egui::Role::Button, "Master clip")
+            .on_hover_text("The master clipped (click to clear)")
+            .clicked()
+        {
+            app.master.clear();
+        }
         ui.toggle_value(&mut app.snap, "Snap").on_hover_text(
             "Clip moves and trims, loop edges and markers snap to the grid (hold Shift to \
              place freely)",
@@ -86,8 +107,8 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
 
         let pos = app.live.position();
         let grid = Grid::of(app.live.editor().session());
-        ui.label(RichText::new(clock(pos, rate)).monospace().size(18.0));
-        ui.label(RichText::new(bars_beats(pos, &grid)).monospace().size(18.0));
+        ui.label(RichText::new(clock(pos, rate)).monospace().size(16.0));
+        ui.label(RichText::new(bars_beats(pos, &grid)).monospace().size(16.0));
         ui.separator();
         tempo(app, ui);
 
@@ -118,13 +139,21 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
             if ui.selectable_label(audio, "Audio settings").clicked() {
                 app.page = if audio { Page::Session } else { Page::Audio };
             }
-            if ui.button("Export…").clicked() {
-                app.export.open = true;
-            }
-            if ui.button("Import…").clicked() {
-                let ctx = ui.ctx().clone();
-                app.pick_import(&ctx);
-            }
+            ui.menu_button("Session", |ui| {
+                if ui.button("Import…").clicked() {
+                    let ctx = ui.ctx().clone();
+                    app.pick_import(&ctx);
+                    ui.close();
+                }
+                if ui.button("Export…").clicked() {
+                    app.export.open = true;
+                    ui.close();
+                }
+                if ui.button("Save").clicked() {
+                    app.save();
+                    ui.close();
+                }
+            });
         });
     });
 }

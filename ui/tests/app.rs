@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{drag, open_app, run_until};
+use common::{drag, open_app, run_until, wait_saved};
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -183,6 +183,8 @@ fn pick_a_buffer_size_on_the_settings_page_and_the_engine_runs_at_it() {
 #[test]
 fn export_runs_to_the_end_with_progress() {
     let (_tmp, mut h) = app(1, |dir, s| write_clip(dir, s, "a.wav", 48_000 * 20, sine));
+    h.get_by_label("Session").click();
+    h.run_steps(3);
     h.get_by_label("Export…").click();
     h.run_steps(2);
     h.get_by_role_and_label(Role::Button, "Export").click();
@@ -202,6 +204,8 @@ fn export_runs_to_the_end_with_progress() {
 #[test]
 fn the_export_dialog_writes_a_dawproject_file_alone() {
     let (_tmp, mut h) = app(2, |dir, s| write_clip(dir, s, "a.wav", 48_000, sine));
+    h.get_by_label("Session").click();
+    h.run_steps(3);
     h.get_by_label("Export…").click();
     h.run_steps(2);
     h.get_by_label("Stems").click();
@@ -450,13 +454,5 @@ fn the_buffer_size_advisor_recommends_a_size_and_the_stream_comes_back() {
     assert!(
         h.state().live().engine().is_some(),
         "the stream is open again"
-    );
-}
-
-/// Wait until the saving thread has saved the session.
-fn wait_saved(h: &mut Harness<'_, OverdubApp>) {
-    assert!(
-        run_until(h, Duration::from_secs(5), |a| !a.live().editor().is_dirty()),
-        "the session is saved"
     );
 }

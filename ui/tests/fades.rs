@@ -3,11 +3,9 @@
 
 mod common;
 
-use common::{drag, open_app, run_until};
-use std::time::Duration;
+use common::{drag, open_app};
 
 use egui_kittest::kittest::Queryable;
-use overdub_engine::export::{ExportFormat, ExportOptions, ExportProgress, export};
 use overdub_engine::session::{Clip, Session, SessionDir};
 
 #[test]
@@ -51,26 +49,9 @@ fn a_dragged_fade_in_fades_the_exported_stem() {
     );
     h.key_press(egui::Key::Escape);
     h.run_steps(1);
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::S);
-    assert!(
-        run_until(&mut h, Duration::from_secs(5), |a| !a
-            .live()
-            .editor()
-            .is_dirty()),
-        "saved"
-    );
+    common::save(&mut h);
     let out = tmp.path().join("stems");
-    let opts = ExportOptions {
-        out_dir: out.clone(),
-        stems: true,
-        mix: false,
-        format: ExportFormat::F32,
-        range: None,
-        tail: 0.0,
-        normalize: None,
-        include_muted: false,
-    };
-    export(dir.root(), &opts, &ExportProgress::default()).expect("export");
+    common::export_f32(dir.root(), &out, true, false);
     let mut r = hound::WavReader::open(out.join("01-Track-1.wav")).expect("stem");
     let left: Vec<f32> = r
         .samples::<f32>()

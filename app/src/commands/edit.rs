@@ -27,6 +27,12 @@ pub fn track(a: &TrackArgs) -> Result<()> {
     let _lock = sdir.lock_checked("overdub track")?;
     let mut ed = Editor::open(sdir)?;
     match &a.action {
+        TrackAction::Master { gain } => {
+            if let Some(db) = gain {
+                ed.apply(Edit::SetMasterGain(*db))?;
+            }
+            println!("master gain {} dB", ed.session().master_gain_db);
+        }
         TrackAction::Add { name, stereo } => {
             let id = ed.apply(Edit::AddTrack {
                 name: name.clone(),

@@ -373,7 +373,7 @@ fn structure(
                 if let Some(id) = &c.id {
                     ids.insert(id.clone(), None);
                 }
-                master_or_bus(c, "channel", left);
+                master_or_bus(c, "channel", s, left);
             }
         }
     }
@@ -417,7 +417,7 @@ fn structure(
             Some(i)
         } else {
             match (role, t.channel.as_ref()) {
-                (Some(_), Some(c)) if !regular => master_or_bus(c, &name, left),
+                (Some(_), Some(c)) if !regular => master_or_bus(c, &name, s, left),
                 _ if kinds
                     .iter()
                     .any(|k| matches!(k, dawproject::ContentType::Notes)) =>
@@ -442,15 +442,21 @@ fn structure(
     Ok(ids)
 }
 
-/// A master, effect, group or VCA channel: only what differs from a plain unity bus is noted.
-fn master_or_bus(c: &ChannelType, name: &str, left: &mut LeftOut) {
+/// A master, effect, group or VCA channel. The master's volume becomes the session's master
+/// fader; anything else that differs from a plain unity bus is noted.
+fn master_or_bus(c: &ChannelType, name: &str, s: &mut Session, left: &mut LeftOut) {
     match c.role {
         Some(MixerRoleType::Master) => {
             let vol = c.volume.as_ref().and_then(gain_db).unwrap_or(0.0);
             let pan = c.pan.as_ref().and_then(pan).unwrap_or(0.0);
             let muted = c.mute.as_ref().and_then(|m| m.value).unwrap_or(false);
-            if vol.abs() > 0.01 || pan.abs() > 0.001 || muted {
-                left.named("master volume, pan or mute".into());
+            if vol == f32::NEG_INFINITY || (vol.is_finite() && vol <= 24.0) {
+                s.master_gain_db = vol;
+            } else {
+                left.named("master volume above +24 dB".into());
+            }
+            if pan.abs() > 0.001 || muted {
+                left.named("master pan or mute".into());
             }
             plugins_and_sends(c, left);
         }

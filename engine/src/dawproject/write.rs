@@ -310,7 +310,7 @@ impl Builder {
                 content,
             })));
         }
-        structure.push(ProjectStructureElementTypeContent::Track(self.master()));
+        structure.push(ProjectStructureElementTypeContent::Track(self.master(s)));
         let markers = self.markers(s);
         Ok(Project {
             version: FORMAT_VERSION.into(),
@@ -373,8 +373,8 @@ impl Builder {
         })
     }
 
-    /// The master bus: Overdub's mix runs at unity into it.
-    fn master(&mut self) -> TrackType {
+    /// The master bus, at the session's master fader.
+    fn master(&mut self, s: &Session) -> TrackType {
         let channel = self.strip(Strip {
             name: "Master",
             id: Some(MASTER_CHANNEL),
@@ -383,7 +383,7 @@ impl Builder {
             solo: false,
             mute: false,
             pan: 0.5,
-            gain: 1.0,
+            gain: f64::from(db_to_gain(s.master_gain_db)).min(MAX_VOLUME),
         });
         TrackType {
             name: Some("Master".into()),

@@ -83,6 +83,8 @@ pub struct ExportReport {
 struct Job {
     path: PathBuf,
     tracks: Vec<Track>,
+    /// The master fader, linear (the mix goes through it; a stem does not).
+    master: f32,
 }
 
 /// Export the session in `dir`.
@@ -122,6 +124,7 @@ pub fn export(dir: &Path, opts: &ExportOptions, progress: &ExportProgress) -> Re
                     &sdir,
                     session.rate,
                     &job.tracks,
+                    job.master,
                     start,
                     frames,
                     per_job,
@@ -156,6 +159,7 @@ pub fn export(dir: &Path, opts: &ExportOptions, progress: &ExportProgress) -> Re
             &sdir,
             session.rate,
             &job.tracks,
+            job.master,
             start,
             frames,
             per_job,
@@ -247,6 +251,7 @@ fn jobs(session: &Session, opts: &ExportOptions) -> Vec<Job> {
             jobs.push(Job {
                 path: opts.out_dir.join(format!("{:02}-{name}.wav", i + 1)),
                 tracks: vec![t],
+                master: 1.0,
             });
         }
     }
@@ -254,6 +259,7 @@ fn jobs(session: &Session, opts: &ExportOptions) -> Vec<Job> {
         jobs.push(Job {
             path: opts.out_dir.join("mix.wav"),
             tracks: session.tracks.clone(),
+            master: crate::session::db_to_gain(session.master_gain_db),
         });
     }
     jobs

@@ -20,13 +20,15 @@ struct Feed {
     buf: Vec<f32>,
 }
 
-/// Render `tracks` (with their gain, pan, mute and solo) from timeline frame `from` for `frames`
-/// frames into interleaved stereo blocks handed to `sink`. `sink` returning an error stops the
-/// render.
+/// Render `tracks` (with their gain, pan, mute and solo) through a master fader of `master`
+/// (linear) from timeline frame `from` for `frames` frames into interleaved stereo blocks handed
+/// to `sink`. `sink` returning an error stops the render.
+#[allow(clippy::too_many_arguments)]
 pub fn render(
     sdir: &SessionDir,
     rate: u32,
     tracks: &[Track],
+    master: f32,
     from: u64,
     frames: u64,
     mut sink: impl FnMut(&[f32]) -> Result<()>,
@@ -66,6 +68,10 @@ pub fn render(
             buf: vec![0.0; RENDER_BLOCK * ch],
         });
     }
+    send(Command::SetMasterGain {
+        gain: master,
+        ramp: false,
+    })?;
     send(Command::Locate(from))?;
     send(Command::Start)?;
     let mut driver = OfflineDriver::new(process, 0, 2, RENDER_BLOCK);
@@ -92,10 +98,12 @@ const SPLIT_SECONDS: u64 = 15;
 /// [`render`]: every frame of the mix depends only on that frame (faders are at rest in an
 /// export). Memory stays bounded: worker `k` renders stretches `k`, `k + workers`, ... and holds at
 /// most one finished stretch until `sink` has taken it.
+#[allow(clippy::too_many_arguments)]
 pub fn render_split(
     sdir: &SessionDir,
     rate: u32,
     tracks: &[Track],
+    master: f32,
     from: u64,
     frames: u64,
     workers: usize,
@@ -105,7 +113,7 @@ pub fn render_split(
     let count = frames.div_ceil(seg).max(1) as usize;
     let workers = workers.clamp(1, count);
     if workers == 1 {
-        return render(sdir, rate, tracks, from, frames, sink);
+        return render(sdir, rate, tracks, master, from, frames, sink);
     }
     let stop = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|scope| {
@@ -122,7 +130,7 @@ pub fn render_split(
                     let s = from + i as u64 * seg;
                     let n = seg.min(from + frames - s);
                     let mut buf = Vec::with_capacity(n as usize * 2);
-                    let r = render(sdir, rate, tracks, s, n, |b| {
+                    let r = render(sdir, rate, tracks, master, s, n, |b| {
                         buf.extend_from_slice(b);
                         Ok(())
                     })

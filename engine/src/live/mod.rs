@@ -968,6 +968,10 @@ impl Live {
                 self.send(Command::SetGain(*id, crate::session::db_to_gain(*db)));
             }
             Edit::SetPan(id, p) => self.send(Command::SetPan(*id, *p)),
+            Edit::SetMasterGain(db) => self.send(Command::SetMasterGain {
+                gain: crate::session::db_to_gain(*db),
+                ramp: true,
+            }),
             _ => {}
         }
     }
@@ -1085,6 +1089,8 @@ impl Live {
             .extend(errors.into_iter().map(|e| e.to_string()));
         // A tempo or time signature edit (or its undo) moves the clicks with the grid.
         self.send_click();
+        let gain = crate::session::db_to_gain(session.master_gain_db);
+        self.send(Command::SetMasterGain { gain, ramp: true });
     }
 
     /// Call once per UI frame: collect what the engine reports, place finished takes, reconnect

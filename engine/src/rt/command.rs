@@ -69,6 +69,14 @@ pub enum Command {
     /// inside it, as a tape machine punching in. Capture is not gated (the take keeps the
     /// pre- and post-roll for the crossfades); where the take shows is decided when it is placed.
     SetPunch(Option<(u64, u64)>),
+    /// The master fader, linear: ramped over a block, or (`ramp` false, for an offline render
+    /// that starts with it) at once.
+    SetMasterGain {
+        /// Linear gain.
+        gain: f32,
+        /// Ramp to it over one block.
+        ramp: bool,
+    },
     /// Attach the ring that the disk thread drains into this track's next take. The previous ring,
     /// if any, comes back as garbage.
     SetCapture(TrackId, Producer<f32>),

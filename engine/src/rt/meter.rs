@@ -43,9 +43,21 @@ pub struct TrackMeter {
     pub clipped: AtomicBool,
 }
 
+/// The master bus's meter: left and right peaks and clip lights, and the mean square of the last
+/// block on each side (for an RMS reading).
+#[derive(Debug, Default)]
+pub struct MasterMeter {
+    /// Left and right.
+    pub sides: [TrackMeter; 2],
+    /// Mean square of the last block, left and right.
+    pub mean_square: [AtomicF32; 2],
+}
+
 /// Engine-wide status written by the audio thread (and the driver), read by the control side.
 #[derive(Debug, Default)]
 pub struct EngineStatus {
+    /// The master bus after its fader (the click and test tone not included).
+    pub master: MasterMeter,
     /// Playhead, timeline frames.
     pub position: AtomicU64,
     /// Where the playhead would be if no loop had sent it back: where it started plus every

@@ -76,6 +76,9 @@ pub struct Process {
     tone: bool,
     looping: Option<(u64, u64)>,
     punch: Option<(u64, u64)>,
+    /// Master fader target (linear) and where the last block ended.
+    master_gain: f32,
+    master_gain_now: f32,
     buf_in: Vec<f32>,
     buf_play: Vec<f32>,
     mix_l: Vec<f32>,
@@ -111,6 +114,8 @@ impl Process {
             tone: false,
             looping: None,
             punch: None,
+            master_gain: 1.0,
+            master_gain_now: 1.0,
             buf_in: vec![0.0; max_block * 2],
             buf_play: vec![0.0; max_block * 2],
             mix_l: vec![0.0; max_block],
@@ -295,6 +300,29 @@ impl Process {
                 track.meter.clipped.store(true, Ordering::Relaxed);
             }
         }
+        // The master fader (ramped over the block), then its meter; the click and the test tone
+        // come after it, so the fader never changes the metronome.
+        let target = sanitize_gain(self.master_gain);
+        let g0 = self.master_gain_now;
+        let step = (target - g0) / n as f32;
+        let mut squares = [0.0f32; 2];
+        for (i, (l, r)) in mix_l.iter_mut().zip(mix_r.iter_mut()).enumerate() {
+            let g = g0 + step * (i + 1) as f32;
+            *l *= g;
+            *r *= g;
+            squares[0] += *l * *l;
+            squares[1] += *r * *r;
+        }
+        self.master_gain_now = target;
+        let meter = &self.status.master;
+        for (side, (m, buf)) in meter.sides.iter().zip([&*mix_l, &*mix_r]).enumerate() {
+            let peak = peak_of(buf);
+            m.peak.raise(peak);
+            if peak >= 1.0 {
+                m.clipped.store(true, Ordering::Relaxed);
+            }
+            meter.mean_square[side].store(squares[side] / n.max(1) as f32);
+        }
         if self.rolling && self.click.on {
             self.click.render(mix_l, mix_r, self.position);
         }
@@ -383,6 +411,12 @@ impl Process {
             Command::TestTone(on) => self.tone = on,
             Command::SetLoop(range) => self.looping = range,
             Command::SetPunch(range) => self.punch = range,
+            Command::SetMasterGain { gain, ramp } => {
+                self.master_gain = gain;
+                if !ramp {
+                    self.master_gain_now = sanitize_gain(gain);
+                }
+            }
             Command::Stop => self.stop(),
             Command::StopAt(frame) => {
                 if self.rolling && !self.capturing && self.count_in_left > 0 {

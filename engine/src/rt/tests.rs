@@ -820,3 +820,37 @@ fn a_punch_plays_the_old_take_outside_and_only_the_input_inside_to_the_frame() {
     let out = r.block(|_, c| if c == 1 { 0.25 } else { 0.9 });
     assert!(left(out).iter().all(|&s| s == 0.25));
 }
+
+#[test]
+fn the_master_fader_scales_the_mix_not_the_click_and_its_meter_reads_after_it() {
+    let mut r = Rig::new();
+    r.add(1, 0, |_| {});
+    r.send(Command::SetPlayback(
+        1,
+        filled_ring(vec![0.5; 4 * BLOCK], 4096),
+    ));
+    r.send(Command::SetMasterGain {
+        gain: 0.25,
+        ramp: false,
+    });
+    r.send(Command::Start);
+    let out = left(r.block(|_, _| 0.0));
+    assert!(out.iter().all(|&s| s == 0.125), "{out:?}");
+    let status = r.h.status.clone();
+    let m = &status.master;
+    assert_eq!(m.sides[0].peak.take(), 0.125);
+    assert!((m.mean_square[1].load() - 0.125 * 0.125).abs() < 1e-9);
+    assert!(!m.sides[0].clipped.load(Ordering::Relaxed));
+    // Ramped: the next block moves from 0.25 to 4.0 and ends there, clipping the meter.
+    r.send(Command::SetMasterGain {
+        gain: 4.0,
+        ramp: true,
+    });
+    let out = left(r.block(|_, _| 0.0));
+    assert!(
+        out.windows(2).all(|w| w[1] >= w[0]),
+        "a ramp, never a jump back"
+    );
+    assert_eq!(out[BLOCK - 1], 2.0);
+    assert!(m.sides[1].clipped.load(Ordering::Relaxed));
+}

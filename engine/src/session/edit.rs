@@ -107,6 +107,8 @@ pub enum Edit {
     SetClipGain(u32, f32),
     /// The session's crossfade and edge-fade length, milliseconds (0: none).
     SetFadeLength(f32),
+    /// The master fader, dB.
+    SetMasterGain(f32),
     /// Tempo, BPM.
     SetTempo(f64),
     /// Time signature.
@@ -141,6 +143,7 @@ impl Edit {
             Edit::SetClipFades { .. } => "change fades",
             Edit::SetClipGain(..) => "change clip gain",
             Edit::SetFadeLength(_) => "change fade length",
+            Edit::SetMasterGain(_) => "change master gain",
             Edit::SetTempo(_) => "change tempo",
             Edit::SetMeter(_) => "change time signature",
         }
@@ -527,6 +530,12 @@ fn apply_to(s: &mut Session, edit: &Edit, dir: &SessionDir) -> Result<Option<u32
             let (ti, ci) = find_clip(s, *clip)?;
             s.tracks[ti].clips[ci].gain_db = *db;
         }
+        Edit::SetMasterGain(db) => {
+            if !(*db == f32::NEG_INFINITY || (db.is_finite() && *db <= 24.0)) {
+                return Err(invalid("the master gain is at most +24 dB"));
+            }
+            s.master_gain_db = *db;
+        }
         Edit::SetFadeLength(ms) => {
             if !super::validate::FADE_MS.contains(ms) {
                 return Err(invalid(format!(
@@ -695,6 +704,7 @@ mod tests {
             },
             Edit::SetClipGain(clip, -3.5),
             Edit::SetFadeLength(0.0),
+            Edit::SetMasterGain(-4.5),
         ];
         for edit in edits {
             let before = ed.session().clone();
@@ -888,6 +898,8 @@ mod tests {
             Edit::SetClipGain(clip, 40.0),
             Edit::SetClipGain(999, 0.0),
             Edit::SetFadeLength(-1.0),
+            Edit::SetMasterGain(f32::NAN),
+            Edit::SetMasterGain(30.0),
             Edit::SetFadeLength(f32::INFINITY),
             Edit::SetClipFades {
                 clip: 999,

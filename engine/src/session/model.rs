@@ -6,8 +6,8 @@ use crate::rt::{MonitorMode, TrackId};
 
 /// Version of the `session.json` format this build writes and reads. Version 2 added the tempo,
 /// the time signature and markers; a version 1 file reads as a session at 120 BPM in 4/4 with no
-/// markers. Version 3 added clip fades and clip gain and the session's fade length; an older file
-/// reads with no fades, clips at 0 dB and the default fade length.
+/// markers. Version 3 added clip fades and clip gain, the session's fade length and the master
+/// fader; an older file reads with no fades, clips and master at 0 dB and the default fade length.
 pub const SESSION_VERSION: u32 = 3;
 
 /// A recording session: its sample rate and its tracks.
@@ -41,6 +41,9 @@ pub struct Session {
     /// a punch) and of the fade it puts on a clip edge a trim moves, milliseconds; 0: none.
     #[serde(default = "default_fade_ms")]
     pub fade_ms: f32,
+    /// The master fader, dB (-inf: silent, `null` in JSON). It scales the mix, not the stems.
+    #[serde(default, deserialize_with = "gain_or_silent")]
+    pub master_gain_db: f32,
 }
 
 /// The fade length of a new session, and of a file older than version 3, milliseconds.
@@ -227,6 +230,7 @@ impl Session {
             markers: Vec::new(),
             next_marker_id: 1,
             fade_ms: DEFAULT_FADE_MS,
+            master_gain_db: 0.0,
         };
         for _ in 0..tracks {
             s.add_track();

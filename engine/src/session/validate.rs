@@ -154,6 +154,14 @@ pub fn check_session(s: &mut Session, path: &Path) -> Result<()> {
     if let Some((name, what)) = bad_timing(s.tempo_bpm, s.meter) {
         return bad(name.into(), what);
     }
+    if !(s.master_gain_db == f32::NEG_INFINITY
+        || (s.master_gain_db.is_finite() && s.master_gain_db <= 24.0))
+    {
+        return bad(
+            "master_gain_db".into(),
+            format!("{} dB is out of range (up to +24 dB)", s.master_gain_db),
+        );
+    }
     if !FADE_MS.contains(&s.fade_ms) {
         return bad(
             "fade_ms".into(),
@@ -532,6 +540,7 @@ mod tests {
             ),
             ("tracks[0].id", Box::new(|s| s.tracks[0].id = 0)),
             ("fade_ms", Box::new(|s| s.fade_ms = f32::NAN)),
+            ("master_gain_db", Box::new(|s| s.master_gain_db = 99.0)),
             (
                 "tracks[0].clips[0].fade_in",
                 Box::new(|s| {

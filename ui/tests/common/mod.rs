@@ -69,6 +69,16 @@ pub fn drag(
     dx: f32,
     modifiers: egui::Modifiers,
 ) {
+    drag_by(h, from, egui::Vec2::new(dx, 0.0), modifiers);
+}
+
+/// Drag from `from` by `by` in six moves, holding `modifiers`.
+pub fn drag_by(
+    h: &mut Harness<'_, OverdubApp>,
+    from: egui::Pos2,
+    by: egui::Vec2,
+    modifiers: egui::Modifiers,
+) {
     let button = |pos, pressed| egui::Event::PointerButton {
         pos,
         button: egui::PointerButton::Primary,
@@ -81,12 +91,10 @@ pub fn drag(
     h.event(button(from, true));
     h.run_steps(1);
     for k in 1..=6 {
-        h.event(egui::Event::PointerMoved(
-            from + egui::Vec2::new(dx * k as f32 / 6.0, 0.0),
-        ));
+        h.event(egui::Event::PointerMoved(from + by * (k as f32 / 6.0)));
         h.run_steps(1);
     }
-    h.event(button(from + egui::Vec2::new(dx, 0.0), false));
+    h.event(button(from + by, false));
     h.run_steps(2);
     h.event(egui::Event::ModifiersChanged(egui::Modifiers::NONE));
     h.run_steps(1);
@@ -111,4 +119,34 @@ pub fn write_wav(
         w.write_sample(sample(i)).expect("sample");
     }
     w.finalize().expect("finalize");
+}
+
+/// Wait until the session is saved.
+pub fn wait_saved(h: &mut Harness<'_, OverdubApp>) {
+    assert!(
+        run_until(h, Duration::from_secs(5), |a| !a.live().editor().is_dirty()),
+        "the session is saved"
+    );
+}
+
+/// Ctrl+S, and wait until the save is done.
+pub fn save(h: &mut Harness<'_, OverdubApp>) {
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::S);
+    wait_saved(h);
+}
+
+/// Export the session in `dir` as 32-bit float stems and/or mix into `out`, through the engine.
+pub fn export_f32(dir: &Path, out: &Path, stems: bool, mix: bool) {
+    use overdub_engine::export::{ExportFormat, ExportOptions, ExportProgress, export};
+    let opts = ExportOptions {
+        out_dir: out.to_path_buf(),
+        stems,
+        mix,
+        format: ExportFormat::F32,
+        range: None,
+        tail: 0.0,
+        normalize: None,
+        include_muted: false,
+    };
+    export(dir, &opts, &ExportProgress::default()).expect("export");
 }
