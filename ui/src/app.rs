@@ -56,6 +56,8 @@ pub struct OverdubApp {
     /// Punch recording on, and the punch range (timeline frames).
     pub(crate) punch_on: bool,
     pub(crate) punch_range: Option<(u64, u64)>,
+    /// The settings page's input meters between frames.
+    pub(crate) inputs: crate::input_meters::InputLevels,
     /// The mixer panel is shown.
     pub(crate) show_mixer: bool,
     /// A mixer fader being dragged: its name and value, dB.
@@ -93,6 +95,7 @@ impl OverdubApp {
             takes_folded: std::collections::HashSet::new(),
             punch_on: false,
             show_mixer: false,
+            inputs: crate::input_meters::InputLevels::default(),
             mixer_drag: None,
             master: crate::mixer::MasterHold::default(),
             punch_range: None,
@@ -187,6 +190,11 @@ impl OverdubApp {
     /// The live session, mutable.
     pub fn live_mut(&mut self) -> &mut Live {
         &mut self.live
+    }
+
+    /// The settings page's input meters as last shown: each input's level, linear.
+    pub fn input_levels(&self) -> Vec<f32> {
+        self.inputs.levels()
     }
 
     /// The master meter as the window shows it: peak hold left and right (linear) and whether

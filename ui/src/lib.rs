@@ -7,6 +7,7 @@ mod app;
 mod clip_fades;
 mod export_dialog;
 mod help;
+mod input_meters;
 mod markers;
 mod mixer;
 mod peaks_cache;

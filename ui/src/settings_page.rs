@@ -188,6 +188,8 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
     ui.separator();
     running(app, ui, rate);
     ui.separator();
+    crate::input_meters::show(app, ui);
+    ui.separator();
     latency_section(app, ui, rate);
 }
 

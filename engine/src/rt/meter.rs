@@ -53,9 +53,32 @@ pub struct MasterMeter {
     pub mean_square: [AtomicF32; 2],
 }
 
+/// Input channels metered on their own (the settings page's input meters).
+pub const INPUT_METERS: usize = 64;
+
+/// The peak of each of the first [`INPUT_METERS`] input channels since last taken.
+#[derive(Debug)]
+pub struct InputMeters(pub [AtomicF32; INPUT_METERS]);
+
+impl Default for InputMeters {
+    fn default() -> Self {
+        Self(std::array::from_fn(|_| AtomicF32::default()))
+    }
+}
+
+impl std::ops::Deref for InputMeters {
+    type Target = [AtomicF32; INPUT_METERS];
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
 /// Engine-wide status written by the audio thread (and the driver), read by the control side.
 #[derive(Debug, Default)]
 pub struct EngineStatus {
+    /// Peak of each of the device's first [`INPUT_METERS`] input channels since last taken,
+    /// whether or not a track listens to it.
+    pub inputs: InputMeters,
     /// The master bus after its fader (the click and test tone not included).
     pub master: MasterMeter,
     /// Playhead, timeline frames.

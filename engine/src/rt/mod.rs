@@ -15,7 +15,7 @@ mod tests_take;
 
 pub use command::{Command, Event, Garbage, TrackId};
 pub use denormals::DenormalGuard;
-pub use meter::{AtomicF32, EngineStatus, MasterMeter, TrackMeter, XRUN_LOG};
+pub use meter::{AtomicF32, EngineStatus, INPUT_METERS, MasterMeter, TrackMeter, XRUN_LOG};
 pub use process::{MAX_TRACKS, Process, ProcessConfig, ProcessHandle};
 pub use track::{MonitorMode, TrackRt, pan_gains};
 

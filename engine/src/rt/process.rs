@@ -155,6 +155,7 @@ impl Process {
         } else {
             0
         };
+        self.meter_inputs(input, in_channels, frames);
 
         let mut done = 0;
         while done < frames {
@@ -341,6 +342,22 @@ impl Process {
     fn active_loop(&self) -> Option<(u64, u64)> {
         self.looping
             .filter(|&(a, b)| self.rolling && b > a && self.position < b)
+    }
+
+    /// Every input channel's peak over the block, for the input meters (armed or not).
+    fn meter_inputs(&self, input: &[f32], channels: usize, frames: usize) {
+        if channels == 0 {
+            return;
+        }
+        let metered = channels.min(super::meter::INPUT_METERS);
+        for (c, cell) in self.status.inputs.iter().take(metered).enumerate() {
+            let peak = input[..frames * channels]
+                .iter()
+                .skip(c)
+                .step_by(channels)
+                .fold(0.0f32, |m, s| m.max(s.abs()));
+            cell.raise(if peak.is_finite() { peak } else { 0.0 });
+        }
     }
 
     /// The punch range while it applies: rolling and recording with one set.

@@ -854,3 +854,12 @@ fn the_master_fader_scales_the_mix_not_the_click_and_its_meter_reads_after_it() 
     assert_eq!(out[BLOCK - 1], 2.0);
     assert!(m.sides[1].clipped.load(Ordering::Relaxed));
 }
+
+#[test]
+fn every_input_channel_is_metered_whether_or_not_a_track_listens() {
+    let mut r = Rig::new();
+    r.block(|i, c| if i == 5 { 0.1 * (c + 1) as f32 } else { 0.0 });
+    let got: Vec<f32> = (0..IN).map(|c| r.h.status.inputs[c].take()).collect();
+    assert_eq!(got, [0.1, 0.2, 0.3, 0.4].map(|v: f32| v));
+    assert_eq!(r.h.status.inputs[IN].take(), 0.0, "no such channel");
+}
