@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use egui::{Color32, Rect, Sense, Stroke, Vec2, pos2};
+use egui::{Sense, Vec2};
 use overdub_engine::rt::INPUT_METERS;
 
 use crate::app::OverdubApp;
@@ -27,7 +27,7 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
     let Some(engine) = app.live.engine() else {
         return;
     };
-    let channels = (engine.info().in_channels as usize).min(INPUT_METERS);
+    let channels = engine.info().in_channels.min(INPUT_METERS);
     let status = engine.status().clone();
     ui.heading("Inputs");
     if channels == 0 {
@@ -50,7 +50,7 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
             ui.vertical(|ui| {
                 ui.label(format!("In {}", c + 1));
                 let (rect, resp) = ui.allocate_exact_size(Vec2::new(12.0, 90.0), Sense::hover());
-                draw(ui, rect, level, hold);
+                crate::mixer::draw_meter(ui, rect, level, hold, level >= 1.0);
                 named(resp, egui::Role::Meter, &format!("Input {} level", c + 1))
                     .on_hover_text(format!("peak {} dBFS", crate::widgets::db(hold)));
             });
@@ -58,31 +58,4 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
     });
     // Keep the meters moving.
     ui.ctx().request_repaint_after(Duration::from_millis(25));
-}
-
-/// A vertical meter, -60..+6 dBFS, with a peak hold line.
-fn draw(ui: &egui::Ui, rect: Rect, level: f32, hold: f32) {
-    let y = |v: f32| {
-        let db = if v > 1e-6 { 20.0 * v.log10() } else { -60.0 };
-        rect.bottom() - rect.height() * ((db.clamp(-60.0, 6.0) + 60.0) / 66.0)
-    };
-    let p = ui.painter();
-    p.rect_filled(rect, 2.0, Color32::from_gray(25));
-    let colour = if level >= 1.0 {
-        Color32::from_rgb(230, 60, 60)
-    } else if level > 0.5 {
-        Color32::from_rgb(220, 200, 60)
-    } else {
-        Color32::from_rgb(80, 200, 100)
-    };
-    p.rect_filled(
-        Rect::from_min_max(pos2(rect.left(), y(level)), rect.max),
-        2.0,
-        colour,
-    );
-    let hy = y(hold);
-    p.line_segment(
-        [pos2(rect.left(), hy), pos2(rect.right(), hy)],
-        Stroke::new(1.5, Color32::from_gray(220)),
-    );
 }

@@ -220,7 +220,7 @@ fn level_y(rect: Rect, level: f32) -> f32 {
 }
 
 /// A vertical meter: the falling level, the peak hold line, and a clip light on top.
-fn draw_meter(ui: &egui::Ui, rect: Rect, level: f32, hold: f32, clipped: bool) {
+pub fn draw_meter(ui: &egui::Ui, rect: Rect, level: f32, hold: f32, clipped: bool) {
     let p = ui.painter();
     p.rect_filled(rect, 2.0, Color32::from_gray(25));
     let top = level_y(rect, level);

@@ -32,7 +32,7 @@ fn input_meters_move_on_the_settings_page_with_nothing_armed() {
     );
     h.get_by_label("Audio settings").click();
     h.run_steps(2);
-    let inputs = h.state().live().engine().expect("open").info().in_channels as usize;
+    let inputs = h.state().live().engine().expect("open").info().in_channels;
     assert_eq!(inputs, 8);
     for c in 1..=inputs {
         assert!(
