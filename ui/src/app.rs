@@ -56,6 +56,8 @@ pub struct OverdubApp {
     /// Punch recording on, and the punch range (timeline frames).
     pub(crate) punch_on: bool,
     pub(crate) punch_range: Option<(u64, u64)>,
+    /// Notices kept until read.
+    pub(crate) notices: crate::notices::Notices,
     /// The settings page's input meters between frames.
     pub(crate) inputs: crate::input_meters::InputLevels,
     /// The mixer panel is shown.
@@ -96,6 +98,7 @@ impl OverdubApp {
             punch_on: false,
             show_mixer: false,
             inputs: crate::input_meters::InputLevels::default(),
+            notices: crate::notices::Notices::default(),
             mixer_drag: None,
             master: crate::mixer::MasterHold::default(),
             punch_range: None,
@@ -190,6 +193,15 @@ impl OverdubApp {
     /// The live session, mutable.
     pub fn live_mut(&mut self) -> &mut Live {
         &mut self.live
+    }
+
+    /// The notices not yet read.
+    pub fn unread_notices(&self) -> Vec<String> {
+        self.notices
+            .unread()
+            .into_iter()
+            .map(String::from)
+            .collect()
     }
 
     /// The settings page's input meters as last shown: each input's level, linear.
@@ -389,6 +401,7 @@ impl OverdubApp {
             };
             ui.label(format!("{name}{dirty}"))
                 .on_hover_text(root.display().to_string());
+            crate::notices::button(self, ui);
             if let Some(job) = &self.import {
                 ui.spinner();
                 ui.label(format!("importing {} file(s)…", job.files.len()));
@@ -414,9 +427,12 @@ impl eframe::App for OverdubApp {
             return;
         }
         self.live.poll();
+        // What the engine reports (devices, disks, saves) also stays as a notice until read.
         for m in self.live.take_messages() {
+            self.notices.push(m.clone());
             self.tell(m);
         }
+        crate::notices::watch_xruns(self);
         self.finish_import();
         let dropped: Vec<PathBuf> = ctx.input(|i| {
             i.raw
@@ -442,6 +458,7 @@ impl eframe::App for OverdubApp {
             Page::Audio => crate::settings_page::show(self, ui),
         });
         crate::export_dialog::show(self, &ctx);
+        crate::notices::window(self, &ctx);
         crate::markers::rename_dialog(self, &ctx);
         crate::read_only::show(self, &ctx);
         let mut help = self.show_help;

@@ -10,6 +10,7 @@ mod help;
 mod input_meters;
 mod markers;
 mod mixer;
+mod notices;
 mod peaks_cache;
 mod punch;
 mod read_only;
