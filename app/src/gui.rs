@@ -85,7 +85,7 @@ pub fn run(dir: Option<PathBuf>, page: &str) -> Result<()> {
             ));
         }
     }
-    settings.last_session = Some(dir.clone());
+    settings.remember(&dir);
     let _ = settings.save();
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()

@@ -38,6 +38,9 @@ pub struct Settings {
     /// The session the window opened last.
     #[serde(default)]
     pub last_session: Option<PathBuf>,
+    /// Sessions opened lately, newest first (at most [`RECENT`]).
+    #[serde(default)]
+    pub recent: Vec<PathBuf>,
     /// Loopback measurements, one per host, devices, rate and buffer size.
     #[serde(default)]
     pub latency: Vec<StoredLatency>,
@@ -48,7 +51,19 @@ pub struct Settings {
     pub keep_ignored: bool,
 }
 
+/// Sessions kept in [`Settings::recent`].
+pub const RECENT: usize = 10;
+
 impl Settings {
+    /// Note that the session in `dir` was opened: it becomes the last session and goes to the
+    /// front of the recent ones.
+    pub fn remember(&mut self, dir: &std::path::Path) {
+        self.recent.retain(|d| d != dir);
+        self.recent.insert(0, dir.to_path_buf());
+        self.recent.truncate(RECENT);
+        self.last_session = Some(dir.to_path_buf());
+    }
+
     /// Where new sessions go by default: `Overdub` in the user's data folder.
     pub fn sessions_dir() -> Option<PathBuf> {
         directories::ProjectDirs::from("org", "Overdub", "overdub")

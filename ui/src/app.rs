@@ -24,6 +24,8 @@ pub enum Page {
     Session,
     /// Audio settings.
     Audio,
+    /// Sessions: a new one, the recent ones, another folder.
+    Start,
 }
 
 /// An import running on its own thread.
@@ -56,6 +58,8 @@ pub struct OverdubApp {
     /// Punch recording on, and the punch range (timeline frames).
     pub(crate) punch_on: bool,
     pub(crate) punch_range: Option<(u64, u64)>,
+    /// The start screen's form and recent list.
+    pub(crate) start: crate::sessions::StartScreen,
     /// Notices kept until read.
     pub(crate) notices: crate::notices::Notices,
     /// The settings page's input meters between frames.
@@ -99,6 +103,7 @@ impl OverdubApp {
             show_mixer: false,
             inputs: crate::input_meters::InputLevels::default(),
             notices: crate::notices::Notices::default(),
+            start: crate::sessions::StartScreen::default(),
             mixer_drag: None,
             master: crate::mixer::MasterHold::default(),
             punch_range: None,
@@ -137,6 +142,23 @@ impl OverdubApp {
         if let Err(e) = self.save_settings() {
             eprintln!("overdub: {e}");
         }
+    }
+
+    /// Put another session's `Live` in place of this one (already closed): everything that
+    /// belonged to the old session's view starts afresh.
+    pub(crate) fn replace_live(&mut self, live: Live, lock_notice: Option<String>) {
+        self.audio = SettingsPage::new(&live, &self.settings);
+        self.live = live;
+        self.lock_notice = lock_notice;
+        self.view = TimelineView::default();
+        self.selected_clip = None;
+        self.takes_folded.clear();
+        self.punch_on = false;
+        self.punch_range = None;
+        self.mixer_drag = None;
+        self.meters = crate::tracks::MeterHolds::default();
+        self.master = crate::mixer::MasterHold::default();
+        self.inputs = crate::input_meters::InputLevels::default();
     }
 
     /// Save settings to this file instead of the user's config folder (None: never save).
@@ -456,6 +478,7 @@ impl eframe::App for OverdubApp {
         egui::CentralPanel::default().show(ui, |ui| match self.page {
             Page::Session => crate::tracks::show(self, ui),
             Page::Audio => crate::settings_page::show(self, ui),
+            Page::Start => crate::sessions::show(self, ui),
         });
         crate::export_dialog::show(self, &ctx);
         crate::notices::window(self, &ctx);

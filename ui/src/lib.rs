@@ -14,6 +14,7 @@ mod notices;
 mod peaks_cache;
 mod punch;
 mod read_only;
+mod sessions;
 mod settings_page;
 mod take_lanes;
 mod timeline;

@@ -140,6 +140,11 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
                 app.page = if audio { Page::Session } else { Page::Audio };
             }
             ui.menu_button("Session", |ui| {
+                if ui.button("New, open, recent…").clicked() {
+                    app.start_screen();
+                    ui.close();
+                }
+                ui.separator();
                 if ui.button("Import…").clicked() {
                     let ctx = ui.ctx().clone();
                     app.pick_import(&ctx);
