@@ -21,8 +21,8 @@ pub enum Command {
     Open {
         /// The session folder.
         dir: PathBuf,
-        /// Open on this page: session (default), mixer (the session with the mixer shown) or
-        /// audio (the audio settings).
+        /// Open on this page: session (default), mixer (the session with the mixer shown),
+        /// audio (the audio settings) or start (new, recent and other sessions).
         #[arg(long, default_value = "session")]
         page: String,
     },

@@ -46,9 +46,10 @@ pub fn run(dir: Option<PathBuf>, page: &str) -> Result<()> {
         "session" => (Page::Session, false),
         "mixer" => (Page::Session, true),
         "audio" => (Page::Audio, false),
+        "start" => (Page::Start, false),
         other => {
             return Err(Error::InvalidSetting(format!(
-                "--page {other}: use session, mixer or audio"
+                "--page {other}: use session, mixer, audio or start"
             )));
         }
     };

@@ -94,4 +94,5 @@ fn the_window_opens_on_a_session_with_clips_and_draws_it() {
     let shots = screenshot_dir();
     shoot(&w, &x, &dir, "mixer", &shots.join("main-window.png"));
     shoot(&w, &x, &dir, "audio", &shots.join("audio-settings.png"));
+    shoot(&w, &x, &dir, "start", &shots.join("start-screen.png"));
 }

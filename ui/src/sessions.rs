@@ -131,11 +131,11 @@ fn describe(dir: &Path) -> String {
         .ok()
         .and_then(|t| SystemTime::now().duration_since(t).ok())
         .map_or_else(String::new, |d| {
-            let h = d.as_secs() / 3600;
-            if h < 24 {
-                format!(", saved {h} h ago")
-            } else {
-                format!(", saved {} days ago", h / 24)
+            let m = d.as_secs() / 60;
+            match m {
+                0..60 => format!(", saved {m} min ago"),
+                60..1440 => format!(", saved {} h ago", m / 60),
+                _ => format!(", saved {} days ago", m / 1440),
             }
         });
     format!(
@@ -204,7 +204,11 @@ fn new_session(app: &mut OverdubApp, ui: &mut egui::Ui) {
                 ui.end_row();
             }
         });
-    if ui.button("Create session").clicked() {
+    ui.add_space(6.0);
+    if ui
+        .horizontal(|ui| ui.button("Create session").clicked())
+        .inner
+    {
         app.create_session();
     }
 }
