@@ -18,6 +18,7 @@ mod sessions;
 mod settings_page;
 mod take_lanes;
 mod timeline;
+mod track_colour;
 mod tracks;
 mod transport;
 mod widgets;

@@ -128,7 +128,7 @@ pub fn row_tops(app: &OverdubApp, tracks: &[overdub_engine::session::Track]) -> 
 }
 
 /// The track whose row holds `y` (points below the ruler), the last one past the end.
-fn row_at(tops: &[f32], y: f32) -> usize {
+pub(crate) fn row_at(tops: &[f32], y: f32) -> usize {
     let rows = tops.len().saturating_sub(1);
     (0..rows)
         .find(|&i| y < tops[i + 1])
@@ -275,10 +275,12 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
                 clip_widgets.push((i, c.clone(), r.intersect(rect), r));
             }
             let selected = app.selected_clip == Some(c.id);
+            // Clips take their track's colour, brighter when selected.
+            let base = crate::track_colour::of(t);
             let fill = if selected {
-                Color32::from_rgb(70, 110, 170)
+                base.gamma_multiply(0.75)
             } else {
-                Color32::from_rgb(55, 80, 120)
+                base.gamma_multiply(0.5)
             };
             painter.rect_filled(r, CornerRadius::same(3), fill);
             let offset = c.offset + start.saturating_sub(c.position).min(c.length);

@@ -14,7 +14,7 @@ use crate::timeline::{self, LANE_HEIGHT, RULER_HEIGHT};
 use crate::widgets::named;
 
 /// Width of the track header column, points.
-pub const HEADER_WIDTH: f32 = 330.0;
+pub const HEADER_WIDTH: f32 = 340.0;
 /// How long a meter's peak hold stays.
 const HOLD: Duration = Duration::from_millis(1500);
 
@@ -76,7 +76,10 @@ fn header(app: &mut OverdubApp, ui: &mut egui::Ui, index: usize, t: &Track) {
     let (rect, _) = ui.allocate_exact_size(Vec2::new(HEADER_WIDTH, LANE_HEIGHT), Sense::hover());
     ui.painter()
         .rect_filled(rect.shrink(1.0), 3.0, ui.visuals().faint_bg_color);
-    let mut child = ui.new_child(egui::UiBuilder::new().max_rect(rect.shrink(4.0)));
+    crate::track_colour::handle(app, ui, rect, index, t);
+    let mut inner = rect.shrink(4.0);
+    inner.min.x += 8.0;
+    let mut child = ui.new_child(egui::UiBuilder::new().max_rect(inner));
     let ui = &mut child;
     ui.spacing_mut().item_spacing.y = 4.0;
     let id = t.id;

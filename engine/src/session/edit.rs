@@ -109,6 +109,10 @@ pub enum Edit {
     SetFadeLength(f32),
     /// The master fader, dB.
     SetMasterGain(f32),
+    /// A track's colour in the window (None: the palette's).
+    SetColour(TrackId, Option<[u8; 3]>),
+    /// Move a track to position `to` (0-based) in the list.
+    MoveTrack(TrackId, usize),
     /// Tempo, BPM.
     SetTempo(f64),
     /// Time signature.
@@ -144,6 +148,8 @@ impl Edit {
             Edit::SetClipGain(..) => "change clip gain",
             Edit::SetFadeLength(_) => "change fade length",
             Edit::SetMasterGain(_) => "change master gain",
+            Edit::SetColour(..) => "change colour",
+            Edit::MoveTrack(..) => "move track",
             Edit::SetTempo(_) => "change tempo",
             Edit::SetMeter(_) => "change time signature",
         }
@@ -530,6 +536,17 @@ fn apply_to(s: &mut Session, edit: &Edit, dir: &SessionDir) -> Result<Option<u32
             let (ti, ci) = find_clip(s, *clip)?;
             s.tracks[ti].clips[ci].gain_db = *db;
         }
+        Edit::SetColour(id, colour) => track_mut(s, *id)?.colour = *colour,
+        Edit::MoveTrack(id, to) => {
+            let from = s
+                .tracks
+                .iter()
+                .position(|t| t.id == *id)
+                .ok_or_else(|| invalid(format!("no track with id {id}")))?;
+            let t = s.tracks.remove(from);
+            let to = (*to).min(s.tracks.len());
+            s.tracks.insert(to, t);
+        }
         Edit::SetMasterGain(db) => {
             if !(*db == f32::NEG_INFINITY || (db.is_finite() && *db <= 24.0)) {
                 return Err(invalid("the master gain is at most +24 dB"));
@@ -705,6 +722,8 @@ mod tests {
             Edit::SetClipGain(clip, -3.5),
             Edit::SetFadeLength(0.0),
             Edit::SetMasterGain(-4.5),
+            Edit::SetColour(t1, Some([200, 80, 40])),
+            Edit::MoveTrack(t1, 1),
         ];
         for edit in edits {
             let before = ed.session().clone();
@@ -900,6 +919,7 @@ mod tests {
             Edit::SetFadeLength(-1.0),
             Edit::SetMasterGain(f32::NAN),
             Edit::SetMasterGain(30.0),
+            Edit::MoveTrack(999, 0),
             Edit::SetFadeLength(f32::INFINITY),
             Edit::SetClipFades {
                 clip: 999,

@@ -129,6 +129,9 @@ pub struct Track {
     /// Clips, in the order they were added (later ones play over earlier ones where they overlap).
     #[serde(default)]
     pub clips: Vec<Clip>,
+    /// Colour in the window (its clips take it), RGB; None: one from the palette by its id.
+    #[serde(default)]
+    pub colour: Option<[u8; 3]>,
 }
 
 impl Track {
@@ -146,6 +149,7 @@ impl Track {
             monitor: MonitorMode::Auto,
             armed: false,
             clips: Vec::new(),
+            colour: None,
         }
     }
 }
