@@ -3,22 +3,14 @@
 
 mod common;
 
-use common::{open_app, run_until};
+use common::run_until;
 use std::time::Duration;
 
 use egui_kittest::kittest::Queryable;
-use overdub_engine::session::{Session, SessionDir};
 
 #[test]
 fn input_meters_move_on_the_settings_page_with_nothing_armed() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let dir = SessionDir::new(tmp.path().join("s"));
-    dir.create(&Session::new(48_000, 2)).expect("create");
-    let mut h = open_app(
-        dir.root(),
-        common::virtual_request(256),
-        &tmp.path().join("settings.json"),
-    );
+    let (_tmp, _dir, mut h) = common::new_app(2);
     h.run_steps(2);
     assert!(
         h.state()

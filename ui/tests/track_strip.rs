@@ -3,21 +3,13 @@
 
 mod common;
 
-use common::{drag_by, open_app};
+use common::drag_by;
 
 use egui_kittest::kittest::Queryable;
-use overdub_engine::session::{Session, SessionDir};
 
 #[test]
 fn a_track_dragged_by_its_handle_moves_and_takes_a_colour() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let dir = SessionDir::new(tmp.path().join("s"));
-    dir.create(&Session::new(48_000, 3)).expect("create");
-    let mut h = open_app(
-        dir.root(),
-        common::virtual_request(256),
-        &tmp.path().join("settings.json"),
-    );
+    let (_tmp, _dir, mut h) = common::new_app(3);
     h.run_steps(2);
     let names = |h: &egui_kittest::Harness<'_, overdub_ui::OverdubApp>| -> Vec<String> {
         h.state()

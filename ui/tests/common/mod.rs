@@ -150,3 +150,24 @@ pub fn export_f32(dir: &Path, out: &Path, stems: bool, mix: bool) {
     };
     export(dir, &opts, &ExportProgress::default()).expect("export");
 }
+
+/// A new session of `tracks` mono tracks at 48 kHz, open in the app on the virtual test-signal
+/// device at 256 frames.
+pub fn new_app(
+    tracks: usize,
+) -> (
+    tempfile::TempDir,
+    overdub_engine::session::SessionDir,
+    Harness<'static, OverdubApp>,
+) {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = overdub_engine::session::SessionDir::new(tmp.path().join("s"));
+    dir.create(&overdub_engine::session::Session::new(48_000, tracks))
+        .expect("create");
+    let h = open_app(
+        dir.root(),
+        virtual_request(256),
+        &tmp.path().join("settings.json"),
+    );
+    (tmp, dir, h)
+}
