@@ -482,6 +482,26 @@ pub enum ClipAction {
         /// Clip id.
         clip: u32,
     },
+    /// Set a clip's fades and gain (the file is never changed).
+    Set {
+        /// Clip id.
+        clip: u32,
+        /// Fade-in, milliseconds (0: none).
+        #[arg(long)]
+        fade_in: Option<f64>,
+        /// Fade-out, milliseconds (0: none).
+        #[arg(long)]
+        fade_out: Option<f64>,
+        /// Clip gain, dB (-96 to +24).
+        #[arg(long, allow_negative_numbers = true)]
+        gain: Option<f32>,
+    },
+    /// The session's fade length, milliseconds (0: none): the crossfade at each join of a comp
+    /// or a punch, and the fade a trim puts on the edge it moves. Without MS, show it.
+    FadeLength {
+        /// Milliseconds, 0 to 1000.
+        ms: Option<f32>,
+    },
 }
 
 /// Device flags shared by the commands that open audio. Each overrides the settings file for one

@@ -138,3 +138,37 @@ fn a_comp_of_three_takes_exports_those_takes_and_one_crossfade_at_each_join() {
         "undo gives back the comp before, sample for sample"
     );
 }
+
+#[test]
+fn clip_set_fades_and_gain_shape_the_stem_and_fade_length_zero_makes_comps_cut() {
+    let w = World::new();
+    let dir = w.path("fades");
+    four_takes(&dir);
+    let d = dir.to_string_lossy();
+    // Take 4 (clip id 4) plays: a 10 ms fade-in and -6 dB.
+    let run = w
+        .overdub(&["clip", &d, "set", "4", "--fade-in", "10", "--gain", "-6"])
+        .ok();
+    assert!(run.stdout.contains("fade-in 441 frames"), "{}", run.stdout);
+    let got = stem(&w, &dir, "stems-set");
+    let g = 10f32.powf(-6.0 / 20.0);
+    for n in 0..2_000u64 {
+        // Over the fade, take 4 crosses in from the takes under it (take 3 plays there).
+        let w4 = if n < 441 { (n as f32 + 0.5) / 441.0 } else { 1.0 };
+        let want = (1.0 - w4) * take_sample(2, n) + w4 * g * take_sample(3, n);
+        assert!(
+            (got[n as usize] - want).abs() < 1e-6,
+            "frame {n}: {} not {want}",
+            got[n as usize]
+        );
+    }
+    // No fades at all: a comp range cuts.
+    w.overdub(&["clip", &d, "fade-length", "0"]).ok();
+    w.overdub(&["clip", &d, "set", "4", "--fade-in", "0", "--gain", "0"])
+        .ok();
+    w.overdub(&["takes", &d, "--track", "1", "--use", "1", "--range", "1:2"])
+        .ok();
+    let got = stem(&w, &dir, "stems-cut");
+    let at = |s: f64| (s * f64::from(RATE)).round() as u64;
+    check_comp(&got, 3, &[(at(1.0), 3, 0), (at(2.0), 0, 3)], 0);
+}

@@ -168,6 +168,48 @@ pub fn clip(a: &ClipArgs) -> Result<()> {
             ed.apply(Edit::DeleteClip(*clip))?;
             println!("deleted clip {clip}");
         }
+        ClipAction::Set {
+            clip,
+            fade_in,
+            fade_out,
+            gain,
+        } => {
+            let c = find(&ed, *clip)?;
+            let ms = |v: Option<f64>, flag: &str, now: u64| -> Result<u64> {
+                match v {
+                    None => Ok(now),
+                    Some(ms) if ms.is_finite() && ms >= 0.0 => {
+                        Ok((ms * f64::from(rate) / 1000.0).round() as u64)
+                    }
+                    Some(ms) => Err(Error::InvalidSetting(format!(
+                        "{flag} must be 0 or more milliseconds, not {ms}"
+                    ))),
+                }
+            };
+            let fade_in = ms(*fade_in, "--fade-in", c.fade_in)?;
+            let fade_out = ms(*fade_out, "--fade-out", c.fade_out)?;
+            if (fade_in, fade_out) != (c.fade_in, c.fade_out) {
+                ed.apply(Edit::SetClipFades {
+                    clip: *clip,
+                    fade_in,
+                    fade_out,
+                })?;
+            }
+            if let Some(db) = gain {
+                ed.apply(Edit::SetClipGain(*clip, *db))?;
+            }
+            let c = find(&ed, *clip)?;
+            println!(
+                "clip {clip}: fade-in {} frames, fade-out {} frames, gain {} dB",
+                c.fade_in, c.fade_out, c.gain_db
+            );
+        }
+        ClipAction::FadeLength { ms } => {
+            if let Some(ms) = ms {
+                ed.apply(Edit::SetFadeLength(*ms))?;
+            }
+            println!("fade length {} ms", ed.session().fade_ms);
+        }
     }
     ed.save()
 }
