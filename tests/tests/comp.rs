@@ -154,7 +154,11 @@ fn clip_set_fades_and_gain_shape_the_stem_and_fade_length_zero_makes_comps_cut()
     let g = 10f32.powf(-6.0 / 20.0);
     for n in 0..2_000u64 {
         // Over the fade, take 4 crosses in from the takes under it (take 3 plays there).
-        let w4 = if n < 441 { (n as f32 + 0.5) / 441.0 } else { 1.0 };
+        let w4 = if n < 441 {
+            (n as f32 + 0.5) / 441.0
+        } else {
+            1.0
+        };
         let want = (1.0 - w4) * take_sample(2, n) + w4 * g * take_sample(3, n);
         assert!(
             (got[n as usize] - want).abs() < 1e-6,
