@@ -13,33 +13,48 @@ use crate::widgets::named;
 /// Height of one take lane, points.
 pub const TAKE_LANE: f32 = 24.0;
 
-/// The take lanes shown under a track: none unless it has two takes or more and they are not
-/// folded away.
-pub fn shown(app: &OverdubApp, t: &Track) -> Vec<TakeLane> {
-    if app.takes_folded.contains(&t.id) {
-        return Vec::new();
-    }
-    let lanes = take_lanes(&t.clips);
-    if lanes.len() < 2 { Vec::new() } else { lanes }
+/// A track's takes as the window lays them out this frame, worked out once and shared by the
+/// header column and the timeline.
+pub struct Takes {
+    lanes: Vec<TakeLane>,
+    folded: bool,
 }
 
-/// Rows under a track for its takes: one per lane shown, or one for the button that shows them
-/// when they are folded away; none for a track with one take or none.
-pub fn rows(app: &OverdubApp, t: &Track) -> usize {
-    let takes = take_lanes(&t.clips).len();
-    match takes {
-        0 | 1 => 0,
-        n if app.takes_folded.contains(&t.id) => n.min(1),
-        n => n,
+impl Takes {
+    /// The takes of `t`, and whether they are folded away.
+    pub fn of(app: &OverdubApp, t: &Track) -> Self {
+        Self {
+            lanes: take_lanes(&t.clips),
+            folded: app.takes_folded.contains(&t.id),
+        }
+    }
+
+    /// The lanes shown under the track: none unless it has two takes or more and they are not
+    /// folded away.
+    pub fn shown(&self) -> &[TakeLane] {
+        if self.folded || self.lanes.len() < 2 {
+            &[]
+        } else {
+            &self.lanes
+        }
+    }
+
+    /// Rows under the track for its takes: one per lane shown, or one for the button that
+    /// shows them when they are folded away; none for a track with one take or none.
+    pub fn rows(&self) -> usize {
+        match self.lanes.len() {
+            0 | 1 => 0,
+            n if self.folded => n.min(1),
+            n => n,
+        }
     }
 }
 
 /// The header column's side of a track's take rows: a label per lane, and the button that folds
 /// them away (or shows them again).
-pub fn headers(app: &mut OverdubApp, ui: &mut egui::Ui, width: f32, t: &Track) {
-    let rows = rows(app, t);
-    let takes = take_lanes(&t.clips);
-    let folded = app.takes_folded.contains(&t.id);
+pub fn headers(app: &mut OverdubApp, ui: &mut egui::Ui, width: f32, t: &Track, takes: &Takes) {
+    let (rows, folded) = (takes.rows(), takes.folded);
+    let takes = &takes.lanes;
     for k in 0..rows {
         let (rect, _) = ui.allocate_exact_size(Vec2::new(width, TAKE_LANE), Sense::hover());
         if k == 0 {

@@ -9,7 +9,7 @@ use overdub_engine::live::Transport;
 use overdub_engine::session::{Clip, Edit, Grid};
 
 use crate::app::OverdubApp;
-use crate::take_lanes::TAKE_LANE;
+use crate::take_lanes::{TAKE_LANE, Takes};
 
 /// Height of one track lane (and its header), points.
 pub const LANE_HEIGHT: f32 = 78.0;
@@ -116,13 +116,12 @@ fn pressed_at(r: &egui::Response) -> Option<egui::Pos2> {
 }
 
 /// Where each track's row starts below the ruler, points, and one past the last: a track's row
-/// is its lane and its take lanes.
-pub fn row_tops(app: &OverdubApp, tracks: &[overdub_engine::session::Track]) -> Vec<f32> {
+/// is its lane and its take rows.
+pub fn row_tops(takes: &[Takes]) -> Vec<f32> {
     let mut tops = vec![0.0];
-    for t in tracks {
-        let takes = crate::take_lanes::rows(app, t);
+    for t in takes {
         let last = tops.last().copied().unwrap_or(0.0);
-        tops.push(last + LANE_HEIGHT + TAKE_LANE * takes as f32);
+        tops.push(last + LANE_HEIGHT + TAKE_LANE * t.rows() as f32);
     }
     tops
 }
@@ -135,11 +134,11 @@ pub(crate) fn row_at(tops: &[f32], y: f32) -> usize {
         .unwrap_or(rows.saturating_sub(1))
 }
 
-pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
+/// The timeline, its rows laid out as `tops` says (from [`row_tops`]) with each track's `takes`.
+pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui, takes: &[Takes], tops: &[f32]) {
     let session = app.live.editor().session().clone();
     let rate = session.rate;
     let lanes = session.tracks.len();
-    let tops = row_tops(app, &session.tracks);
     let rows_height = tops.last().copied().unwrap_or(0.0).max(LANE_HEIGHT);
     let size = Vec2::new(ui.available_width().max(200.0), RULER_HEIGHT + rows_height);
     let (rect, resp) = ui.allocate_exact_size(size, Sense::click_and_drag());
@@ -339,11 +338,10 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
     }
 
     // Take lanes under their tracks.
-    for (i, t) in session.tracks.iter().enumerate() {
-        let takes = crate::take_lanes::shown(app, t);
-        if !takes.is_empty() {
+    for (i, (t, takes)) in session.tracks.iter().zip(takes).enumerate() {
+        if !takes.shown().is_empty() {
             let top = lane_rect(i).bottom();
-            crate::take_lanes::show(app, ui, rect, top, t, &takes);
+            crate::take_lanes::show(app, ui, rect, top, t, takes.shown());
         }
     }
 
@@ -389,7 +387,7 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
         cr.context_menu(|ui| crate::clip_fades::menu(app, ui, &clip));
         let name = &session.tracks[lane].name;
         crate::clip_fades::show(app, ui, rect, whole, &clip, name);
-        clip_interact(app, rect, &cr, lane, clip, r, &tops);
+        clip_interact(app, rect, &cr, lane, clip, r, tops);
     }
     if let Some(d) = &app.view.drag
         && !seen.contains(&d.clip.id)
@@ -401,7 +399,7 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
             Sense::click_and_drag(),
         );
         let (lane, clip) = (d.lane, d.clip.clone());
-        clip_interact(app, rect, &cr, lane, clip, Rect::NOTHING, &tops);
+        clip_interact(app, rect, &cr, lane, clip, Rect::NOTHING, tops);
     }
     if resp.clicked()
         && let Some(p) = resp.interact_pointer_pos()

@@ -30,7 +30,13 @@ pub fn of(t: &Track) -> Color32 {
 
 /// The handle at the left of track `index`'s header (`rect`: the header; `tops`: where each
 /// track's row starts, as the timeline lays them out).
-pub fn handle(app: &mut OverdubApp, ui: &mut egui::Ui, rect: Rect, index: usize, t: &Track) {
+pub fn handle(
+    app: &mut OverdubApp,
+    ui: &mut egui::Ui,
+    rect: Rect,
+    (index, tops): (usize, &[f32]),
+    t: &Track,
+) {
     let handle = Rect::from_min_size(rect.min, egui::vec2(8.0, rect.height()));
     let id = ui.scope_id().with(("track-handle", t.id));
     let r = ui.interact(handle, id, Sense::click_and_drag());
@@ -40,14 +46,12 @@ pub fn handle(app: &mut OverdubApp, ui: &mut egui::Ui, rect: Rect, index: usize,
         ui.ctx().set_cursor_icon(egui::CursorIcon::Grab);
     }
     ui.painter().rect_filled(handle, 2.0, of(t));
-    let tracks = app.live.editor().session().tracks.clone();
-    let tops = crate::timeline::row_tops(app, &tracks);
     // Where the rows start on screen: this header's top less its own offset.
     let rows_top = rect.top() - tops[index];
     if let Some(p) = r.interact_pointer_pos()
         && r.dragged()
     {
-        let to = crate::timeline::row_at(&tops, p.y - rows_top);
+        let to = crate::timeline::row_at(tops, p.y - rows_top);
         let y = rows_top + tops[to.min(tops.len() - 1)];
         ui.painter().hline(
             rect.x_range(),
@@ -62,7 +66,7 @@ pub fn handle(app: &mut OverdubApp, ui: &mut egui::Ui, rect: Rect, index: usize,
     if r.drag_stopped()
         && let Some(p) = r.interact_pointer_pos()
     {
-        let to = crate::timeline::row_at(&tops, p.y - rows_top);
+        let to = crate::timeline::row_at(tops, p.y - rows_top);
         if to != index {
             app.edit(Edit::MoveTrack(t.id, to));
         }

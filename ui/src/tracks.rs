@@ -10,6 +10,7 @@ use overdub_engine::rt::MonitorMode;
 use overdub_engine::session::{Edit, Track};
 
 use crate::app::OverdubApp;
+use crate::take_lanes::Takes;
 use crate::timeline::{self, LANE_HEIGHT, RULER_HEIGHT};
 use crate::widgets::named;
 
@@ -39,6 +40,10 @@ impl MeterHolds {
 }
 
 pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
+    // Each track's takes and the rows they make, worked out once a frame for both columns.
+    let tracks = app.live.editor().session().tracks.clone();
+    let takes: Vec<Takes> = tracks.iter().map(|t| Takes::of(app, t)).collect();
+    let tops = timeline::row_tops(&takes);
     egui::ScrollArea::vertical().show(ui, |ui| {
         ui.horizontal_top(|ui| {
             ui.vertical(|ui| {
@@ -46,10 +51,9 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
                 // Rows line up with the timeline's to the point: no gap between them.
                 ui.spacing_mut().item_spacing.y = 0.0;
                 ui.allocate_space(Vec2::new(HEADER_WIDTH, RULER_HEIGHT));
-                let tracks = app.live.editor().session().tracks.clone();
-                for (i, t) in tracks.iter().enumerate() {
-                    header(app, ui, i, t);
-                    crate::take_lanes::headers(app, ui, HEADER_WIDTH, t);
+                for (i, (t, takes)) in tracks.iter().zip(&takes).enumerate() {
+                    header(app, ui, (i, &tops), t);
+                    crate::take_lanes::headers(app, ui, HEADER_WIDTH, t, takes);
                 }
                 ui.spacing_mut().item_spacing.y = 4.0;
                 ui.horizontal(|ui| {
@@ -67,16 +71,17 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
                     }
                 });
             });
-            timeline::show(app, ui);
+            timeline::show(app, ui, &takes, &tops);
         });
     });
 }
 
-fn header(app: &mut OverdubApp, ui: &mut egui::Ui, index: usize, t: &Track) {
+/// Track `index`'s header; `tops`: where each track's row starts.
+fn header(app: &mut OverdubApp, ui: &mut egui::Ui, (index, tops): (usize, &[f32]), t: &Track) {
     let (rect, _) = ui.allocate_exact_size(Vec2::new(HEADER_WIDTH, LANE_HEIGHT), Sense::hover());
     ui.painter()
         .rect_filled(rect.shrink(1.0), 3.0, ui.visuals().faint_bg_color);
-    crate::track_colour::handle(app, ui, rect, index, t);
+    crate::track_colour::handle(app, ui, rect, (index, tops), t);
     let mut inner = rect.shrink(4.0);
     inner.min.x += 8.0;
     let mut child = ui.new_child(egui::UiBuilder::new().max_rect(inner));
