@@ -11,6 +11,7 @@ mod input_meters;
 mod markers;
 mod mixer;
 mod notices;
+mod peak_hold;
 mod peaks_cache;
 mod punch;
 mod read_only;

@@ -5,12 +5,13 @@
 //! dragged and makes one undo step when let go.
 
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use egui::{Color32, Rect, Role, Sense, Stroke, Vec2, pos2};
 use overdub_engine::session::{Edit, Track};
 
 use crate::app::OverdubApp;
+use crate::peak_hold::{self, PeakHold};
 use crate::widgets::named;
 
 /// Width of a channel strip, points.
@@ -19,32 +20,28 @@ const STRIP: f32 = 92.0;
 const FADER: f32 = 150.0;
 /// Fader range, dB.
 const RANGE: std::ops::RangeInclusive<f32> = -60.0..=12.0;
-/// How long a peak hold stays.
-const HOLD: Duration = Duration::from_millis(1500);
-
-/// The master meter's state between frames: per side (peak hold, when, falling level, clipped),
-/// and the RMS level shown.
+/// The master meter between frames: left and right, and the RMS level shown on each.
 #[derive(Default)]
 pub struct MasterHold {
-    sides: [(f32, Option<Instant>, f32, bool); 2],
+    sides: [PeakHold; 2],
     rms: [f32; 2],
 }
 
 impl MasterHold {
     /// Whether either side has clipped since the light was last cleared.
     pub fn clipped(&self) -> bool {
-        self.sides.iter().any(|s| s.3)
+        self.sides.iter().any(|s| s.clipped)
     }
 
     /// Peak hold, left and right, linear.
     pub fn peaks(&self) -> [f32; 2] {
-        [self.sides[0].0, self.sides[1].0]
+        [self.sides[0].hold, self.sides[1].hold]
     }
 
     /// Clear the clip lights.
     pub fn clear(&mut self) {
         for s in &mut self.sides {
-            s.3 = false;
+            s.clipped = false;
         }
     }
 }
@@ -58,15 +55,7 @@ pub fn update_master(app: &mut OverdubApp) {
     let now = Instant::now();
     for (side, h) in app.master.sides.iter_mut().enumerate() {
         let m = &status.master.sides[side];
-        let peak = m.peak.take();
-        h.2 = peak.max(h.2 * 0.85);
-        if peak >= h.0 || h.1.is_none_or(|t| now.duration_since(t) > HOLD) {
-            h.0 = peak;
-            h.1 = Some(now);
-        }
-        if m.clipped.swap(false, Ordering::Relaxed) {
-            h.3 = true;
-        }
+        h.feed(m.peak.take(), m.clipped.swap(false, Ordering::Relaxed), now);
         let rms = status.master.mean_square[side].load().max(0.0).sqrt();
         app.master.rms[side] = rms.max(app.master.rms[side] * 0.9);
     }
@@ -159,9 +148,8 @@ fn strip(app: &mut OverdubApp, ui: &mut egui::Ui, t: &Track) {
 
 /// A tall meter from the track meter's hold state (the track header keeps it up to date).
 fn meter_bar(app: &mut OverdubApp, ui: &mut egui::Ui, id: u32) {
-    let (level, hold, clipped) = app.meters.reading(id);
     let (rect, resp) = ui.allocate_exact_size(Vec2::new(14.0, FADER), Sense::click());
-    draw_meter(ui, rect, level, hold, clipped);
+    draw_meter(ui, rect, app.meters.reading(id));
     if resp.clicked() {
         app.meters.clear(id);
         if let Some(m) = app.live.meter(id) {
@@ -178,9 +166,9 @@ fn master_strip(app: &mut OverdubApp, ui: &mut egui::Ui) {
         ui.horizontal_top(|ui| {
             fader(app, ui, ("Master fader", 36.0), db, Edit::SetMasterGain);
             for side in 0..2 {
-                let (hold, _, level, clipped) = app.master.sides[side];
+                let meter = app.master.sides[side];
                 let (rect, resp) = ui.allocate_exact_size(Vec2::new(12.0, FADER), Sense::click());
-                draw_meter(ui, rect, level, hold, clipped);
+                draw_meter(ui, rect, meter);
                 // RMS as a white tick.
                 let y = level_y(rect, app.master.rms[side]);
                 ui.painter().line_segment(
@@ -201,7 +189,7 @@ fn master_strip(app: &mut OverdubApp, ui: &mut egui::Ui) {
                 );
                 resp.on_hover_text(format!(
                     "peak {} dBFS, RMS {} dBFS (click to clear the clip light)",
-                    crate::widgets::db(hold),
+                    crate::widgets::db(meter.hold),
                     crate::widgets::db(app.master.rms[side])
                 ));
             }
@@ -211,32 +199,20 @@ fn master_strip(app: &mut OverdubApp, ui: &mut egui::Ui) {
 
 /// Where a level sits on a vertical meter, -60..+6 dBFS.
 fn level_y(rect: Rect, level: f32) -> f32 {
-    let db = if level > 1e-6 {
-        20.0 * level.log10()
-    } else {
-        -60.0
-    };
-    rect.bottom() - rect.height() * ((db.clamp(-60.0, 6.0) + 60.0) / 66.0)
+    rect.bottom() - rect.height() * peak_hold::fraction(level)
 }
 
 /// A vertical meter: the falling level, the peak hold line, and a clip light on top.
-pub fn draw_meter(ui: &egui::Ui, rect: Rect, level: f32, hold: f32, clipped: bool) {
+pub fn draw_meter(ui: &egui::Ui, rect: Rect, m: PeakHold) {
     let p = ui.painter();
     p.rect_filled(rect, 2.0, Color32::from_gray(25));
-    let top = level_y(rect, level);
-    let colour = if level >= 1.0 {
-        Color32::from_rgb(230, 60, 60)
-    } else if level > 0.5 {
-        Color32::from_rgb(220, 200, 60)
-    } else {
-        Color32::from_rgb(80, 200, 100)
-    };
+    let top = level_y(rect, m.level);
     p.rect_filled(
         Rect::from_min_max(pos2(rect.left(), top), rect.max),
         2.0,
-        colour,
+        peak_hold::colour(m.level),
     );
-    let hy = level_y(rect, hold);
+    let hy = level_y(rect, m.hold);
     p.line_segment(
         [pos2(rect.left(), hy), pos2(rect.right(), hy)],
         Stroke::new(1.5, Color32::from_gray(220)),
@@ -245,7 +221,7 @@ pub fn draw_meter(ui: &egui::Ui, rect: Rect, level: f32, hold: f32, clipped: boo
     p.rect_filled(
         light,
         1.0,
-        if clipped {
+        if m.clipped {
             Color32::RED
         } else {
             Color32::from_gray(50)

@@ -3,38 +3,34 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use egui::{Color32, Rect, Role, Sense, Stroke, Vec2};
 use overdub_engine::rt::MonitorMode;
 use overdub_engine::session::{Edit, Track};
 
 use crate::app::OverdubApp;
+use crate::peak_hold::{self, PeakHold};
 use crate::take_lanes::Takes;
 use crate::timeline::{self, LANE_HEIGHT, RULER_HEIGHT};
 use crate::widgets::named;
 
 /// Width of the track header column, points.
 pub const HEADER_WIDTH: f32 = 340.0;
-/// How long a meter's peak hold stays.
-const HOLD: Duration = Duration::from_millis(1500);
-
-/// Peak hold and clip state per track, kept between frames.
+/// Each track's meter between frames.
 #[derive(Default)]
-pub struct MeterHolds(HashMap<u32, (f32, Instant, f32, bool)>);
+pub struct MeterHolds(HashMap<u32, PeakHold>);
 
 impl MeterHolds {
-    /// A track's meter as last read: (falling level, peak hold, clipped).
-    pub fn reading(&self, id: u32) -> (f32, f32, bool) {
-        self.0
-            .get(&id)
-            .map_or((0.0, 0.0, false), |e| (e.2, e.0, e.3))
+    /// A track's meter as last read.
+    pub fn reading(&self, id: u32) -> PeakHold {
+        self.0.get(&id).copied().unwrap_or_default()
     }
 
     /// Clear a track's clip light.
     pub fn clear(&mut self, id: u32) {
         if let Some(e) = self.0.get_mut(&id) {
-            e.3 = false;
+            e.clipped = false;
         }
     }
 }
@@ -224,41 +220,21 @@ fn meter(app: &mut OverdubApp, ui: &mut egui::Ui, id: u32) {
     let (peak, clipped) = app.live.meter(id).map_or((0.0, false), |m| {
         (m.peak.take(), m.clipped.load(Ordering::Relaxed))
     });
-    let holds = &mut app.meters;
-    let e = holds.0.entry(id).or_insert((0.0, now, 0.0, false));
-    // Fall back smoothly; hold the highest peak for a while.
-    e.2 = peak.max(e.2 * 0.85);
-    if peak >= e.0 || now.duration_since(e.1) > HOLD {
-        e.0 = peak;
-        e.1 = now;
-    }
-    e.3 |= clipped;
+    let e = app.meters.0.entry(id).or_default();
+    e.feed(peak, clipped, now);
     if resp.clicked() {
-        e.3 = false;
+        e.clipped = false;
         if let Some(m) = app.live.meter(id) {
             m.clipped.store(false, Ordering::Relaxed);
         }
     }
-    let x = |level: f32| {
-        let db = if level > 1e-6 {
-            20.0 * level.log10()
-        } else {
-            -60.0
-        };
-        rect.left() + rect.width() * ((db.clamp(-60.0, 6.0) + 60.0) / 66.0)
-    };
+    let e = *e;
+    let x = |level: f32| rect.left() + rect.width() * peak_hold::fraction(level);
     let p = ui.painter();
     p.rect_filled(rect, 2.0, Color32::from_gray(25));
-    let level = Rect::from_min_max(rect.min, egui::pos2(x(e.2), rect.max.y));
-    let colour = if e.2 >= 1.0 {
-        Color32::from_rgb(230, 60, 60)
-    } else if e.2 > 0.5 {
-        Color32::from_rgb(220, 200, 60)
-    } else {
-        Color32::from_rgb(80, 200, 100)
-    };
-    p.rect_filled(level, 2.0, colour);
-    let hx = x(e.0);
+    let level = Rect::from_min_max(rect.min, egui::pos2(x(e.level), rect.max.y));
+    p.rect_filled(level, 2.0, peak_hold::colour(e.level));
+    let hx = x(e.hold);
     p.line_segment(
         [egui::pos2(hx, rect.top()), egui::pos2(hx, rect.bottom())],
         Stroke::new(1.5, Color32::WHITE),
@@ -270,7 +246,7 @@ fn meter(app: &mut OverdubApp, ui: &mut egui::Ui, id: u32) {
     p.rect_filled(
         light,
         1.0,
-        if e.3 {
+        if e.clipped {
             Color32::RED
         } else {
             Color32::from_gray(50)
@@ -278,6 +254,6 @@ fn meter(app: &mut OverdubApp, ui: &mut egui::Ui, id: u32) {
     );
     resp.on_hover_text(format!(
         "peak {} dBFS (click to clear the clip light)",
-        crate::widgets::db(e.0)
+        crate::widgets::db(e.hold)
     ));
 }
