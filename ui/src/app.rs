@@ -48,7 +48,8 @@ pub struct OverdubApp {
     pub(crate) selected_clip: Option<u32>,
     pub(crate) show_help: bool,
     pub(crate) meters: crate::tracks::MeterHolds,
-    pub(crate) dragging_gain: Option<(u32, f32)>,
+    /// A fader or value field being dragged: its value, edited when it is let go.
+    pub(crate) held: crate::widgets::Held,
     /// Clip moves and trims, loop edges and markers snap to the grid.
     pub(crate) snap: bool,
     /// The tempo shown while its field is being dragged (the edit is made when let go).
@@ -66,8 +67,6 @@ pub struct OverdubApp {
     pub(crate) inputs: crate::input_meters::InputLevels,
     /// The mixer panel is shown.
     pub(crate) show_mixer: bool,
-    /// A mixer fader being dragged: its name and value, dB.
-    pub(crate) mixer_drag: Option<(String, f32)>,
     /// The master meter between frames.
     pub(crate) master: crate::mixer::MasterHold,
     /// Tracks whose take lanes are folded away.
@@ -96,7 +95,7 @@ impl OverdubApp {
             selected_clip: None,
             show_help: false,
             meters: crate::tracks::MeterHolds::default(),
-            dragging_gain: None,
+            held: None,
             snap: true,
             takes_folded: std::collections::HashSet::new(),
             punch_on: false,
@@ -104,7 +103,6 @@ impl OverdubApp {
             inputs: crate::input_meters::InputLevels::default(),
             notices: crate::notices::Notices::default(),
             start: crate::sessions::StartScreen::default(),
-            mixer_drag: None,
             master: crate::mixer::MasterHold::default(),
             punch_range: None,
             tempo_drag: None,
@@ -155,7 +153,7 @@ impl OverdubApp {
         self.takes_folded.clear();
         self.punch_on = false;
         self.punch_range = None;
-        self.mixer_drag = None;
+        self.held = None;
         self.meters = crate::tracks::MeterHolds::default();
         self.master = crate::mixer::MasterHold::default();
         self.inputs = crate::input_meters::InputLevels::default();

@@ -7,7 +7,7 @@ use egui::{Color32, Rect, Sense, Stroke, Vec2, pos2};
 use overdub_engine::session::{Clip, Edit};
 
 use crate::app::OverdubApp;
-use crate::widgets::named;
+use crate::widgets::{Settle, held_value, named, settle};
 
 /// Side of a fade handle, points.
 const HANDLE: f32 = 8.0;
@@ -103,9 +103,8 @@ pub fn show(
 /// The clip's right-click menu: its gain, and the session's fade length. A drag on either shows
 /// the value as it goes and makes one edit when let go.
 pub fn menu(app: &mut OverdubApp, ui: &mut egui::Ui, clip: &Clip) {
-    let held_now = app.view.held_value;
-    let held = |key: &str| held_now.filter(|(k, id, _)| *k == key && *id == clip.id);
-    let mut gain = held("gain").map_or(clip.gain_db, |h| h.2);
+    let gain_key = format!("clip gain {}", clip.id);
+    let mut gain = held_value(&app.held, &gain_key).unwrap_or(clip.gain_db);
     let g = ui.add(
         egui::DragValue::new(&mut gain)
             .range(-96.0..=24.0)
@@ -115,10 +114,11 @@ pub fn menu(app: &mut OverdubApp, ui: &mut egui::Ui, clip: &Clip) {
             .suffix(" dB"),
     );
     let g = named(g, egui::Role::SpinButton, "Clip gain");
-    if let Some(db) = settle(app, &g, ("gain", clip.id, gain)) {
+    if let Settle::Done(db) = settle(&mut app.held, &g, &gain_key, gain) {
         app.edit(Edit::SetClipGain(clip.id, db));
     }
-    let mut ms = held("fade").map_or(app.live.editor().session().fade_ms, |h| h.2);
+    let mut ms =
+        held_value(&app.held, "fade length").unwrap_or(app.live.editor().session().fade_ms);
     let f = ui.add(
         egui::DragValue::new(&mut ms)
             .range(0.0..=1000.0)
@@ -129,7 +129,7 @@ pub fn menu(app: &mut OverdubApp, ui: &mut egui::Ui, clip: &Clip) {
     );
     let f = named(f, egui::Role::SpinButton, "Session fade length")
         .on_hover_text("Crossfade of comps and punches, and the fade a trim puts on a cut edge");
-    if let Some(ms) = settle(app, &f, ("fade", clip.id, ms)) {
+    if let Settle::Done(ms) = settle(&mut app.held, &f, "fade length", ms) {
         app.edit(Edit::SetFadeLength(ms));
     }
     if ui.button("Remove fades").clicked() {
@@ -140,19 +140,4 @@ pub fn menu(app: &mut OverdubApp, ui: &mut egui::Ui, clip: &Clip) {
         });
         ui.close();
     }
-}
-
-/// A value field's edit: while it is dragged the value is held in the view (no edit yet); it is
-/// returned to be applied when the drag ends, or at once when typed.
-fn settle(app: &mut OverdubApp, r: &egui::Response, held: (&'static str, u32, f32)) -> Option<f32> {
-    if r.dragged() {
-        if r.changed() {
-            app.view.held_value = Some(held);
-        }
-        return None;
-    }
-    if r.drag_stopped() {
-        return app.view.held_value.take().map(|h| h.2);
-    }
-    r.changed().then_some(held.2)
 }

@@ -12,7 +12,7 @@ use overdub_engine::session::{Edit, Track};
 
 use crate::app::OverdubApp;
 use crate::peak_hold::{self, PeakHold};
-use crate::widgets::named;
+use crate::widgets::{Settle, held_value, named, settle};
 
 /// Width of a channel strip, points.
 const STRIP: f32 = 92.0;
@@ -74,37 +74,31 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
     });
 }
 
-/// A vertical fader in dB named `name`, `width` wide: it previews while dragged and makes
-/// `edit(dB)` when let go (or at once when set otherwise).
+/// A vertical fader in dB named `name`: it previews while dragged and makes
+/// `edit(dB)` when let go (or at once when set otherwise); the value is held under `key`.
 fn fader(
     app: &mut OverdubApp,
     ui: &mut egui::Ui,
-    (name, width): (&str, f32),
+    (name, key): (&str, &str),
     db: f32,
     edit: impl Fn(f32) -> Edit,
 ) {
-    let mut value = match &app.mixer_drag {
-        Some((k, v)) if k == name => *v,
-        _ => db.max(*RANGE.start()),
-    };
+    let mut value = held_value(&app.held, key).unwrap_or(db.max(*RANGE.start()));
     // A vertical slider is as long as the style's slider width says.
     ui.spacing_mut().slider_width = FADER - 4.0;
     let r = ui.add_sized(
-        Vec2::new(width, FADER),
+        Vec2::new(36.0, FADER),
         egui::Slider::new(&mut value, RANGE)
             .vertical()
             .show_value(false),
     );
     let r = named(r, Role::Slider, name).on_hover_text(format!("{value:.1} dB"));
-    if r.dragged() && r.changed() {
-        app.live.preview(&edit(value));
-        app.mixer_drag = Some((name.to_string(), value));
-    } else if r.drag_stopped() {
-        if let Some((_, v)) = app.mixer_drag.take() {
+    match settle(&mut app.held, &r, key, value) {
+        Settle::Moving(v) => app.live.preview(&edit(v)),
+        Settle::Done(v) => {
             app.edit(edit(v));
         }
-    } else if r.changed() {
-        app.edit(edit(value));
+        Settle::Idle => {}
     }
 }
 
@@ -128,7 +122,8 @@ fn strip(app: &mut OverdubApp, ui: &mut egui::Ui, t: &Track) {
         });
         ui.horizontal_top(|ui| {
             let fader_name = format!("Fader {name}");
-            fader(app, ui, (&fader_name, 36.0), t.gain_db, |db| {
+            let key = crate::tracks::gain_key(id);
+            fader(app, ui, (&fader_name, &key), t.gain_db, |db| {
                 Edit::SetGain(id, db)
             });
             meter_bar(app, ui, id);
@@ -164,7 +159,13 @@ fn master_strip(app: &mut OverdubApp, ui: &mut egui::Ui) {
         let db = app.live.editor().session().master_gain_db;
         ui.label(egui::RichText::new("Master").strong());
         ui.horizontal_top(|ui| {
-            fader(app, ui, ("Master fader", 36.0), db, Edit::SetMasterGain);
+            fader(
+                app,
+                ui,
+                ("Master fader", "master gain"),
+                db,
+                Edit::SetMasterGain,
+            );
             for side in 0..2 {
                 let meter = app.master.sides[side];
                 let (rect, resp) = ui.allocate_exact_size(Vec2::new(12.0, FADER), Sense::click());

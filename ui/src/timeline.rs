@@ -32,8 +32,6 @@ pub struct TimelineView {
     pub(crate) marker_drag: Option<(u32, u64)>,
     /// A fade handle being dragged.
     pub(crate) fade_drag: Option<crate::clip_fades::FadeDrag>,
-    /// A value field being dragged in a menu: what, clip id, value so far.
-    pub(crate) held_value: Option<(&'static str, u32, f32)>,
     /// A punch range being dragged along the ruler (Ctrl held).
     punch_drag: Option<(u64, u64)>,
     /// A comp range being dragged on a take lane: track id, lane, and the two ends.
@@ -51,7 +49,6 @@ impl Default for TimelineView {
             comp_drag: None,
             punch_drag: None,
             fade_drag: None,
-            held_value: None,
         }
     }
 }

@@ -13,10 +13,16 @@ use crate::app::OverdubApp;
 use crate::peak_hold::{self, PeakHold};
 use crate::take_lanes::Takes;
 use crate::timeline::{self, LANE_HEIGHT, RULER_HEIGHT};
-use crate::widgets::named;
+use crate::widgets::{Settle, held_value, named, settle};
 
 /// Width of the track header column, points.
 pub const HEADER_WIDTH: f32 = 340.0;
+/// What a track's gain is held under while one of its faders is dragged (the header's or the
+/// mixer's: the same value).
+pub fn gain_key(id: u32) -> String {
+    format!("gain {id}")
+}
+
 /// Each track's meter between frames.
 #[derive(Default)]
 pub struct MeterHolds(HashMap<u32, PeakHold>);
@@ -178,25 +184,21 @@ fn header(app: &mut OverdubApp, ui: &mut egui::Ui, (index, tops): (usize, &[f32]
         if input != t.input {
             app.edit(Edit::SetInput(id, input));
         }
-        let mut gain = t.gain_db;
+        let key = gain_key(id);
+        let mut gain = held_value(&app.held, &key).unwrap_or(t.gain_db);
         let g = ui.add(
             egui::Slider::new(&mut gain, -60.0..=12.0)
                 .suffix(" dB")
                 .fixed_decimals(1),
         );
         let g = named(g, Role::Slider, &format!("Gain {name}"));
-        if g.dragged() && g.changed() {
-            // While dragging, the fader moves the sound live; one undo step when it is let go.
-            app.live.preview(&Edit::SetGain(id, gain));
-            app.dragging_gain = Some((id, gain));
-        } else if g.changed() {
-            app.edit(Edit::SetGain(id, gain));
-        }
-        if g.drag_stopped()
-            && let Some((tid, db)) = app.dragging_gain.take()
-            && tid == id
-        {
-            app.edit(Edit::SetGain(id, db));
+        // While dragging, the fader moves the sound live; one undo step when it is let go.
+        match settle(&mut app.held, &g, &key, gain) {
+            Settle::Moving(db) => app.live.preview(&Edit::SetGain(id, db)),
+            Settle::Done(db) => {
+                app.edit(Edit::SetGain(id, db));
+            }
+            Settle::Idle => {}
         }
     });
     ui.horizontal(|ui| {

@@ -30,3 +30,49 @@ pub fn db(level: f32) -> String {
         format!("{:.1}", 20.0 * level.log10())
     }
 }
+
+/// A value a widget is being dragged through, held until it is let go: what it belongs to and
+/// the value so far. One for the whole window: only one drag runs at a time.
+pub type Held = Option<(String, f32)>;
+
+/// What a value field (slider, fader, drag value) asks for this frame.
+pub enum Settle {
+    /// Nothing.
+    Idle,
+    /// Being dragged through this value: show it (and let it be heard), but no edit yet.
+    Moving(f32),
+    /// Let go at (or typed) this value: one edit.
+    Done(f32),
+}
+
+/// Read a value field named `key` showing `value`: while it is dragged the value is kept in
+/// `held` (no edit); it is handed back to be applied when the drag ends, or at once when set
+/// any other way.
+pub fn settle(held: &mut Held, r: &Response, key: &str, value: f32) -> Settle {
+    if r.dragged() {
+        if !r.changed() {
+            return Settle::Idle;
+        }
+        *held = Some((key.to_string(), value));
+        return Settle::Moving(value);
+    }
+    if r.drag_stopped() {
+        return match held.take() {
+            Some((k, v)) if k == key => Settle::Done(v),
+            other => {
+                *held = other;
+                Settle::Idle
+            }
+        };
+    }
+    if r.changed() {
+        Settle::Done(value)
+    } else {
+        Settle::Idle
+    }
+}
+
+/// The value held for `key`, while it is being dragged.
+pub fn held_value(held: &Held, key: &str) -> Option<f32> {
+    held.as_ref().filter(|(k, _)| k == key).map(|(_, v)| *v)
+}
