@@ -814,6 +814,39 @@ pub fn measure_then_record(
     }
 }
 
+/// The device flags that send the master of a [`jack_loopback_world`] round its loopback: out on
+/// channel 9, back on input 9 (input 8, 0-based, for a track) one period later.
+pub const JACK_LOOPBACK: [&str; 4] = ["--host", "jack", "--master-out", "9"];
+
+/// A world with a JACK dummy server at `rate` and `period` whose loopback has been measured (and
+/// the measurement stored for the takes): one period.
+pub fn jack_loopback_world(rate: u32, period: u32) -> World {
+    let w = World::with_jack_at(rate, period);
+    let probe = ["--host", "jack", "--in-channel", "9", "--out-channel", "9"];
+    assert_eq!(measure(&w, &probe), u64::from(period), "one period");
+    w
+}
+
+/// Run `overdub ARGS` for a take. None when a real server counted a loss in it (an xrun: such a
+/// take says nothing about where audio lands, so it is recorded again); the virtual device's
+/// xruns are a late timer thread, which loses nothing, so they never count.
+pub fn take_unless_lost(w: &World, args: &[&str], tag: &str) -> Option<Run> {
+    let run = w.overdub(args).ok();
+    if !args.contains(&"virtual") && losses_counted(&run.stdout) > 0 {
+        eprintln!("{tag}: the device lost audio; again\n{}", run.stdout);
+        return None;
+    }
+    Some(run)
+}
+
+/// Run `take` (attempt 1, 2, 3) until one comes back whole (true); fail if none does.
+pub fn whole_within_three(mut take: impl FnMut(usize) -> bool) {
+    assert!(
+        (1..=3).any(&mut take),
+        "the device lost audio in each of three takes"
+    );
+}
+
 /// Xruns, bridge slips and driver shifts that `record` printed.
 pub fn losses_counted(stdout: &str) -> u64 {
     let number_after = |key: &str| -> u64 {

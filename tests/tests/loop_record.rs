@@ -86,13 +86,9 @@ fn four_and_a_half_passes(
         "2",
     ];
     args.extend_from_slice(dev);
-    let run = w.overdub(&args).ok();
-    // The virtual device's xruns are a late timer thread, which loses nothing: only a real
-    // server's count.
-    if !dev.contains(&"virtual") && overdub_tests::losses_counted(&run.stdout) > 0 {
-        eprintln!("{tag}: the device lost audio; again\n{}", run.stdout);
+    let Some(run) = overdub_tests::take_unless_lost(w, &args, tag) else {
         return false;
-    }
+    };
     assert!(run.stdout.contains("pass 5:"), "{}", run.stdout);
     let (got, take) = passes(w, &dir);
     let lengths: Vec<u64> = got.iter().map(|p| p.2).collect();
@@ -136,11 +132,9 @@ fn four_and_a_half_passes_of_a_two_bar_loop_make_five_takes_that_line_up() {
 fn loop_passes_on_a_jack_server_line_up_in_the_files() {
     // 44.1 kHz, 256-frame periods; the loopback returns one period later. Two bars at 240 BPM
     // from 0.25 s.
-    let w = World::with_jack_at(RATE, 256);
-    let dev = ["--host", "jack", "--master-out", "9"];
-    let probe = ["--host", "jack", "--in-channel", "9", "--out-channel", "9"];
-    assert_eq!(measure(&w, &probe), 256);
-    let whole = (1..=3).any(|k| {
+    let w = overdub_tests::jack_loopback_world(RATE, 256);
+    let dev = overdub_tests::JACK_LOOPBACK;
+    overdub_tests::whole_within_three(|k| {
         four_and_a_half_passes(
             &w,
             &dev,
@@ -149,7 +143,6 @@ fn loop_passes_on_a_jack_server_line_up_in_the_files() {
             &format!("jack-loop-{k}"),
         )
     });
-    assert!(whole, "the JACK server lost audio in each of three takes");
 }
 
 #[test]
@@ -215,9 +208,7 @@ fn ten_wraps(w: &World, dev: &[&str], input: u16, tag: &str) -> bool {
         "2",
     ];
     args.extend_from_slice(dev);
-    let run = w.overdub(&args).ok();
-    if !dev.contains(&"virtual") && overdub_tests::losses_counted(&run.stdout) > 0 {
-        eprintln!("{tag}: the device lost audio; again\n{}", run.stdout);
+    if overdub_tests::take_unless_lost(w, &args, tag).is_none() {
         return false;
     }
     let (got, take) = passes(w, &dir);
@@ -245,10 +236,7 @@ fn ten_wraps_of_loop_playback_come_back_sample_for_sample_in_every_pass() {
 
 #[test]
 fn ten_wraps_on_a_jack_server_come_back_sample_for_sample() {
-    let w = World::with_jack_at(RATE, 256);
-    let probe = ["--host", "jack", "--in-channel", "9", "--out-channel", "9"];
-    assert_eq!(measure(&w, &probe), 256);
-    let dev = ["--host", "jack", "--master-out", "9"];
-    let whole = (1..=3).any(|k| ten_wraps(&w, &dev, 8, &format!("jack-wraps-{k}")));
-    assert!(whole, "the JACK server lost audio in each of three takes");
+    let w = overdub_tests::jack_loopback_world(RATE, 256);
+    let dev = overdub_tests::JACK_LOOPBACK;
+    overdub_tests::whole_within_three(|k| ten_wraps(&w, &dev, 8, &format!("jack-wraps-{k}")));
 }
