@@ -575,6 +575,16 @@ impl Live {
         self.save_now()
     }
 
+    /// Close the session for good (the window's Session ▸ Close): stop, close the device, save,
+    /// and let go of the folder, so another program may open it. What is left can be looked at
+    /// and nothing more: it is read-only and has no device.
+    pub fn release(&mut self) -> Result<()> {
+        self.close()?;
+        self.saver = None;
+        self.lock = None;
+        Ok(())
+    }
+
     /// Close the stream: the disk thread finishes every take with what reached it.
     fn shut_engine(&mut self) {
         if let Some(engine) = self.engine.take() {

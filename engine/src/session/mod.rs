@@ -1,6 +1,7 @@
 //! The session: model (serde), the folder on disk, the editing API with undo, and autosave.
 
 mod autosave;
+mod copy;
 mod edit;
 mod grid;
 mod journal;
@@ -15,6 +16,7 @@ pub use autosave::{
     AUTOSAVE_INTERVAL, Autosave, KEEP_BACKUPS, backup, backup_current, list_backups,
     newest_good_backup, restore_backup,
 };
+pub use copy::{copy_session, copy_session_at, from_template};
 pub use edit::{Edit, Editor, UNDO_LIMIT};
 pub use grid::Grid;
 pub use journal::{
