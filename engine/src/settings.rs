@@ -2,6 +2,7 @@
 //! that `directories` names (`~/.config/overdub/settings.json` on Linux). Command-line flags
 //! override them for one run. Not on the audio thread.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -44,6 +45,9 @@ pub struct Settings {
     /// Loopback measurements, one per host, devices, rate and buffer size.
     #[serde(default)]
     pub latency: Vec<StoredLatency>,
+    /// Each device's channels as the user set them up, by [`Settings::device_key`].
+    #[serde(default)]
+    pub channels: BTreeMap<String, DeviceChannels>,
     /// The file on disk was ignored (damaged or out of range): the first save moves it aside
     /// to `settings.json.ignored` (unless one is there already) instead of overwriting what the
     /// user had.
@@ -51,10 +55,42 @@ pub struct Settings {
     pub keep_ignored: bool,
 }
 
+/// A device's channels as the user set them up: names for its inputs, and which inputs and
+/// outputs are switched off (not offered to tracks, the master or the meters).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceChannels {
+    /// The user's name for each input, by channel from 0 (empty: none given).
+    #[serde(default)]
+    pub input_names: Vec<String>,
+    /// Inputs switched off, from 0.
+    #[serde(default)]
+    pub inputs_off: Vec<u16>,
+    /// Outputs switched off, from 0.
+    #[serde(default)]
+    pub outputs_off: Vec<u16>,
+}
+
+/// Most devices whose channels are kept, and most channels named or switched off per device.
+const MAX_DEVICES: usize = 256;
+const MAX_CHANNELS: usize = 1024;
+/// Longest name of a channel, bytes.
+pub const MAX_CHANNEL_NAME: usize = 64;
+
 /// Sessions kept in [`Settings::recent`].
 pub const RECENT: usize = 10;
 
 impl Settings {
+    /// The key under which a device's channels are kept: host and device name.
+    pub fn device_key(host: &str, device: &str) -> String {
+        format!("{host}/{device}")
+    }
+
+    /// The channels of `key` as set up (all on, none named, if never set up).
+    pub fn device_channels(&self, key: &str) -> DeviceChannels {
+        self.channels.get(key).cloned().unwrap_or_default()
+    }
+
     /// Note that the session in `dir` was opened: it becomes the last session and goes to the
     /// front of the recent ones.
     pub fn remember(&mut self, dir: &std::path::Path) {
@@ -143,6 +179,20 @@ impl Settings {
                 "take_part_bytes: {p} (64 KiB to {} bytes)",
                 crate::disk::MAX_PART_BYTES
             ));
+        }
+        if self.channels.len() > MAX_DEVICES {
+            return Err(format!("channels: {} devices", self.channels.len()));
+        }
+        for (device, c) in &self.channels {
+            let lists = [c.input_names.len(), c.inputs_off.len(), c.outputs_off.len()];
+            if device.len() > 2048 || lists.iter().any(|&n| n > MAX_CHANNELS) {
+                return Err("channels: a device with too long a name or too many channels".into());
+            }
+            if c.input_names.iter().any(|n| n.len() > MAX_CHANNEL_NAME) {
+                return Err(format!(
+                    "channels: an input name of {device} is over {MAX_CHANNEL_NAME} bytes"
+                ));
+            }
         }
         if self.latency.len() > 10_000 {
             return Err(format!("latency: {} measurements", self.latency.len()));

@@ -258,6 +258,8 @@ pub(super) fn open(
         // (`Engine::start` waits for that).
         latency: Latency::default(),
         bridged: false,
+        // cpal names no channels.
+        input_names: Vec::new(),
     };
     let in_ch = info.in_channels;
     let out_ch = info.out_channels;

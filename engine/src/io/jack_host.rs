@@ -304,6 +304,7 @@ pub(super) fn open(
         out_channels: out_names.len(),
         latency,
         bridged: false,
+        input_names: captures.clone(),
     };
     Ok(Box::new(JackStream {
         info,

@@ -433,6 +433,9 @@ pub struct StreamInfo {
     /// Input and output run in separate callbacks joined by the bridge, whose latency can change
     /// while the stream runs (read it from `EngineStatus::bridge_latency`).
     pub bridged: bool,
+    /// The driver's name for each input channel, where it gives one (JACK: the physical capture
+    /// port's); empty otherwise.
+    pub input_names: Vec<String>,
 }
 
 /// A running stream. Dropping it stops the callbacks.

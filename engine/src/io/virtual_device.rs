@@ -138,6 +138,12 @@ pub(super) fn open(
             bridge: 0.0,
         },
         bridged: false,
+        input_names: (1..=ch)
+            .map(|c| match kind {
+                VirtualKind::Loopback => format!("Out {c} returned"),
+                VirtualKind::TestSignal => format!("Test signal {c}"),
+            })
+            .collect(),
     };
     let stop = Arc::new(AtomicBool::new(false));
     let cable = (kind == VirtualKind::Loopback).then(|| LoopbackCable::new(ch, delay, buffer));
