@@ -71,18 +71,26 @@ pub struct OverdubApp {
     pub(crate) master: crate::mixer::MasterHold,
     /// Tracks whose take lanes are folded away.
     pub(crate) takes_folded: std::collections::HashSet<u32>,
+    /// Tracks made taller or lower than the default: their lane height, points.
+    pub(crate) heights: std::collections::HashMap<u32, f32>,
     messages: Vec<(Instant, String)>,
     /// Who holds the session, while the read-only dialog is up.
     pub(crate) lock_notice: Option<String>,
     /// The session was closed for leaving (see [`OverdubApp::leave`]).
     left: bool,
+    /// The Save As / Save a copy dialog.
+    pub(crate) save_copy: crate::save_copy::SaveCopyDialog,
+    /// The session was closed (Session ▸ Close): only the start screen shows.
+    pub(crate) closed: bool,
+    /// The device cannot run the session's rate: the dialog that offers what can be done.
+    pub(crate) rate_refused: Option<crate::rate_refused::RateRefused>,
 }
 
 impl OverdubApp {
     /// The app over an open session.
     pub fn new(live: Live, settings: Settings) -> Self {
         let audio = SettingsPage::new(&live, &settings);
-        Self {
+        let mut app = Self {
             live,
             settings,
             settings_path: Settings::path(),
@@ -98,6 +106,7 @@ impl OverdubApp {
             held: None,
             snap: true,
             takes_folded: std::collections::HashSet::new(),
+            heights: std::collections::HashMap::new(),
             punch_on: false,
             show_mixer: false,
             inputs: crate::input_meters::InputLevels::default(),
@@ -110,7 +119,12 @@ impl OverdubApp {
             messages: Vec::new(),
             lock_notice: None,
             left: false,
-        }
+            save_copy: crate::save_copy::SaveCopyDialog::default(),
+            closed: false,
+            rate_refused: None,
+        };
+        app.rate_refused = crate::rate_refused::check(&app);
+        app
     }
 
     /// Show the dialog that says another program holds the session (opened read-only).
@@ -148,9 +162,12 @@ impl OverdubApp {
         self.audio = SettingsPage::new(&live, &self.settings);
         self.live = live;
         self.lock_notice = lock_notice;
+        self.closed = false;
+        self.rate_refused = crate::rate_refused::check(self);
         self.view = TimelineView::default();
         self.selected_clip = None;
         self.takes_folded.clear();
+        self.heights.clear();
         self.punch_on = false;
         self.punch_range = None;
         self.held = None;
@@ -213,6 +230,11 @@ impl OverdubApp {
     /// The live session, mutable.
     pub fn live_mut(&mut self) -> &mut Live {
         &mut self.live
+    }
+
+    /// The height of a track's lane in the window, points.
+    pub fn track_height(&self, id: u32) -> f32 {
+        crate::tracks::height(self, id)
     }
 
     /// The notices not yet read.
@@ -408,11 +430,10 @@ impl OverdubApp {
         ui.horizontal(|ui| {
             // The session's name (its folder's); the whole path on hover.
             let root = self.live.editor().dir().root().to_path_buf();
-            let name = root.file_name().map_or_else(
-                || root.display().to_string(),
-                |n| n.to_string_lossy().into_owned(),
-            );
-            let dirty = if self.live.is_read_only() {
+            let name = session_name(&root);
+            let dirty = if self.closed {
+                " (closed)"
+            } else if self.live.is_read_only() {
                 " (read-only: another program is writing it)"
             } else if self.live.editor().is_dirty() {
                 " (unsaved)"
@@ -430,11 +451,21 @@ impl OverdubApp {
                 ui.separator();
                 ui.colored_label(egui::Color32::from_rgb(240, 190, 90), m);
             }
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                crate::transport::engine_status(self, ui);
-            });
+            if !self.closed {
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    crate::transport::engine_status(self, ui);
+                });
+            }
         });
     }
+}
+
+/// A session's name: its folder's (the whole path if it has none).
+pub(crate) fn session_name(root: &std::path::Path) -> String {
+    root.file_name().map_or_else(
+        || root.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 impl eframe::App for OverdubApp {
@@ -462,10 +493,14 @@ impl eframe::App for OverdubApp {
                 .filter(|p| !p.as_os_str().is_empty())
                 .collect()
         });
-        self.start_import(dropped, &ctx);
-        self.keyboard(&ctx);
-
-        egui::Panel::top("transport").show(ui, |ui| crate::transport::show(self, ui));
+        if self.closed {
+            // No session: the start screen alone, until one is opened or made.
+            self.page = Page::Start;
+        } else {
+            self.start_import(dropped, &ctx);
+            self.keyboard(&ctx);
+            egui::Panel::top("transport").show(ui, |ui| crate::transport::show(self, ui));
+        }
         egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
         crate::mixer::update_master(self);
         if self.show_mixer && self.page == Page::Session {
@@ -482,6 +517,8 @@ impl eframe::App for OverdubApp {
         crate::notices::window(self, &ctx);
         crate::markers::rename_dialog(self, &ctx);
         crate::read_only::show(self, &ctx);
+        crate::save_copy::show(self, &ctx);
+        crate::rate_refused::show(self, &ctx);
         let mut help = self.show_help;
         crate::help::show(&ctx, &mut help);
         self.show_help = help;

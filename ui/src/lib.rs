@@ -4,6 +4,7 @@
 //! threads).
 
 mod app;
+mod channels;
 mod clip_fades;
 mod export_dialog;
 mod help;
@@ -14,7 +15,9 @@ mod notices;
 mod peak_hold;
 mod peaks_cache;
 mod punch;
+mod rate_refused;
 mod read_only;
+mod save_copy;
 mod sessions;
 mod settings_page;
 mod take_lanes;
@@ -26,3 +29,4 @@ mod widgets;
 
 pub use app::{OverdubApp, Page};
 pub use read_only::open_live;
+pub use tracks::MIN_HEIGHT as MIN_TRACK_HEIGHT;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use overdub_engine::live::Transport;
-use overdub_engine::session::{Session, SessionDir, file_safe};
+use overdub_engine::session::{Session, SessionDir, file_safe, from_template};
 
 use crate::app::{OverdubApp, Page};
 use crate::widgets::named;
@@ -22,6 +22,9 @@ pub struct StartScreen {
     rate: u32,
     mono: u8,
     stereo: u8,
+    /// A session whose layout (tracks, tempo, markers) the new one takes, in place of the
+    /// track counts.
+    template: Option<PathBuf>,
     /// (folder, what to show: length and date), read when the screen opens.
     recent: Option<Vec<(PathBuf, String)>>,
 }
@@ -37,6 +40,7 @@ impl Default for StartScreen {
             rate: 48_000,
             mono: 4,
             stereo: 0,
+            template: None,
             recent: None,
         }
     }
@@ -65,12 +69,18 @@ impl OverdubApp {
             self.tell(e.to_string());
             return;
         }
+        let closed = self.closed;
         let opened = crate::read_only::open_live(dir, req.clone(), measured.clone()).or_else(|e| {
             self.tell(format!("could not open {}: {e}", dir.display()));
+            if closed {
+                // It was closed: it stays closed.
+                return Err(e);
+            }
             crate::read_only::open_live(&old, req, measured)
         });
         let (live, notice) = match opened {
             Ok(o) => o,
+            Err(_) if closed => return,
             Err(e) => {
                 self.tell(format!("could not open {} again: {e}", old.display()));
                 return;
@@ -100,14 +110,26 @@ impl OverdubApp {
             self.tell(format!("there is a session in {} already", dir.display()));
             return;
         }
-        let mut s = Session::new(f.rate, usize::from(f.mono));
-        for _ in 0..f.stereo {
-            let id = s.add_track();
-            if let Some(t) = s.track_mut(id) {
-                t.channels = 2;
-                t.input = t.input.saturating_mul(2);
+        let mut s = match &f.template {
+            Some(t) => match SessionDir::new(t).load() {
+                Ok(t) => from_template(&t, f.rate),
+                Err(e) => {
+                    self.tell(format!("the template cannot be read: {e}"));
+                    return;
+                }
+            },
+            None => {
+                let mut s = Session::new(f.rate, usize::from(f.mono));
+                for _ in 0..f.stereo {
+                    let id = s.add_track();
+                    if let Some(t) = s.track_mut(id) {
+                        t.channels = 2;
+                        t.input = t.input.saturating_mul(2);
+                    }
+                }
+                s
             }
-        }
+        };
         if let Some(t) = s.tracks.first_mut() {
             t.armed = true;
         }
@@ -184,11 +206,33 @@ fn new_session(app: &mut OverdubApp, ui: &mut egui::Ui) {
                 "New session's sample rate",
             );
             ui.end_row();
+            ui.label("Template");
+            let shown = f.template.as_deref().map_or_else(
+                || "none: tracks below".to_string(),
+                crate::app::session_name,
+            );
+            let c = egui::ComboBox::from_id_salt("new-template")
+                .selected_text(shown)
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut f.template, None, "none: tracks below");
+                    for d in &app.settings.recent {
+                        let name = crate::app::session_name(d);
+                        ui.selectable_value(&mut f.template, Some(d.clone()), name);
+                    }
+                });
+            named(c.response, egui::Role::ComboBox, "New session's template").on_hover_text(
+                "Take the tracks, tempo and markers of another session (none of its audio)",
+            );
+            ui.end_row();
+            let counts = f.template.is_none();
             for (label, count) in [
                 ("Mono tracks", &mut f.mono),
                 ("Stereo tracks", &mut f.stereo),
             ] {
                 ui.label(label);
+                if !counts {
+                    ui.disable();
+                }
                 let c = egui::ComboBox::from_id_salt(label)
                     .selected_text(count.to_string())
                     .show_ui(ui, |ui| {
@@ -249,7 +293,7 @@ fn recent(app: &mut OverdubApp, ui: &mut egui::Ui) {
         let name = current
             .file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-        if ui.button(format!("Back to {name}")).clicked() {
+        if !app.closed && ui.button(format!("Back to {name}")).clicked() {
             app.page = Page::Session;
         }
     });

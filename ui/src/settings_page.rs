@@ -13,6 +13,7 @@ use overdub_engine::settings::Settings;
 use overdub_engine::tune::{self, TuneReport};
 
 use crate::app::OverdubApp;
+use crate::widgets::named;
 
 /// The page's own state: the choices being made, before Apply.
 pub struct SettingsPage {
@@ -21,6 +22,8 @@ pub struct SettingsPage {
     input: Option<String>,
     output: Option<String>,
     buffer: Option<u32>,
+    /// First output of the master pair, from 0.
+    master_out: u16,
     in_channel: u16,
     out_channel: u16,
     tone: bool,
@@ -45,6 +48,7 @@ impl SettingsPage {
             input: req.input.clone(),
             output: req.output.clone(),
             buffer: req.buffer.or(live.engine().map(|e| e.info().buffer)),
+            master_out: req.master_out,
             in_channel: 1,
             out_channel: 1,
             tone: false,
@@ -70,6 +74,7 @@ impl SettingsPage {
             input: self.input.clone(),
             output: self.output.clone(),
             buffer: self.buffer,
+            master_out: self.master_out,
             ..app_req.clone()
         }
     }
@@ -158,6 +163,7 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
                     app.settings.input = app.audio.input.clone();
                     app.settings.output = app.audio.output.clone();
                     app.settings.buffer = app.audio.buffer;
+                    app.settings.master_out = Some(app.audio.master_out + 1);
                     match app.save_settings() {
                         Ok(()) => app.tell("audio settings applied and saved"),
                         Err(e) => app.tell(format!("applied, but not saved: {e}")),
@@ -190,7 +196,53 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
     ui.separator();
     crate::input_meters::show(app, ui);
     ui.separator();
+    outputs(app, ui);
+    ui.separator();
     latency_section(app, ui, rate);
+}
+
+/// The open device's outputs: which are on, and the pair the master plays on (Apply reopens
+/// the stream on it).
+fn outputs(app: &mut OverdubApp, ui: &mut egui::Ui) {
+    let Some(count) = app.live.engine().map(|e| e.info().out_channels) else {
+        return;
+    };
+    ui.heading("Outputs");
+    let off = crate::channels::setup(app, true).outputs_off;
+    let mut toggled = None;
+    ui.horizontal_wrapped(|ui| {
+        for c in 0..count.min(usize::from(u16::MAX)) as u16 {
+            let mut on = !off.contains(&c);
+            let r = ui.checkbox(&mut on, format!("Out {}", c + 1));
+            if named(r, egui::Role::CheckBox, &format!("Output {} on", c + 1)).changed() {
+                toggled = Some((c, on));
+            }
+        }
+    });
+    if let Some((c, on)) = toggled {
+        crate::channels::change(app, true, true, |d| {
+            d.outputs_off.retain(|&o| o != c);
+            if !on {
+                d.outputs_off.push(c);
+                d.outputs_off.sort_unstable();
+            }
+        });
+    }
+    let off = crate::channels::setup(app, true).outputs_off;
+    let pairs: Vec<u16> = (0..count.saturating_sub(1).min(usize::from(u16::MAX)) as u16)
+        .filter(|c| !off.contains(c) && !off.contains(&(c + 1)))
+        .collect();
+    let page = &mut app.audio;
+    let text = |c: u16| format!("Out {}-{}", c + 1, c + 2);
+    let combo = egui::ComboBox::new("master-out", "Master out")
+        .selected_text(text(page.master_out))
+        .show_ui(ui, |ui| {
+            for c in pairs {
+                ui.selectable_value(&mut page.master_out, c, text(c));
+            }
+        });
+    named(combo.response, egui::Role::ComboBox, "Master output pair")
+        .on_hover_text("The outputs the mix plays on (press Apply)");
 }
 
 /// What the open stream is doing.

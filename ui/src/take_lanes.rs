@@ -18,6 +18,8 @@ pub const TAKE_LANE: f32 = 24.0;
 pub struct Takes {
     lanes: Vec<TakeLane>,
     folded: bool,
+    /// Height of the track's own lane above its take rows, points.
+    pub height: f32,
 }
 
 impl Takes {
@@ -26,6 +28,7 @@ impl Takes {
         Self {
             lanes: take_lanes(&t.clips),
             folded: app.takes_folded.contains(&t.id),
+            height: crate::tracks::height(app, t.id),
         }
     }
 

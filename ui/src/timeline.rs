@@ -118,7 +118,7 @@ pub fn row_tops(takes: &[Takes]) -> Vec<f32> {
     let mut tops = vec![0.0];
     for t in takes {
         let last = tops.last().copied().unwrap_or(0.0);
-        tops.push(last + LANE_HEIGHT + TAKE_LANE * t.rows() as f32);
+        tops.push(last + t.height + TAKE_LANE * t.rows() as f32);
     }
     tops
 }
@@ -231,7 +231,7 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui, takes: &[Takes], tops: &[f3
     let lane_rect = |i: usize| {
         Rect::from_min_size(
             pos2(rect.left(), rect.top() + RULER_HEIGHT + tops[i]),
-            Vec2::new(rect.width(), LANE_HEIGHT),
+            Vec2::new(rect.width(), takes[i].height),
         )
     };
     for i in 0..lanes {

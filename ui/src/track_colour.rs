@@ -52,16 +52,11 @@ pub fn handle(
         && r.dragged()
     {
         let to = crate::timeline::row_at(tops, p.y - rows_top);
-        let y = rows_top + tops[to.min(tops.len() - 1)];
-        ui.painter().hline(
-            rect.x_range(),
-            if to > index {
-                y + crate::timeline::LANE_HEIGHT
-            } else {
-                y
-            },
-            egui::Stroke::new(2.0, of(t)),
-        );
+        // Moved down, it goes below the row it is dropped on; moved up, above it.
+        let edge = if to > index { to + 1 } else { to };
+        let y = rows_top + tops[edge.min(tops.len() - 1)];
+        ui.painter()
+            .hline(rect.x_range(), y, egui::Stroke::new(2.0, of(t)));
     }
     if r.drag_stopped()
         && let Some(p) = r.interact_pointer_pos()

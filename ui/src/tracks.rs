@@ -5,18 +5,18 @@ use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use egui::{Color32, Rect, Role, Sense, Stroke, Vec2};
+use egui::{Color32, Rect, Role, Sense, Vec2};
 use overdub_engine::rt::MonitorMode;
 use overdub_engine::session::{Edit, Track};
 
 use crate::app::OverdubApp;
-use crate::peak_hold::{self, PeakHold};
+use crate::peak_hold::PeakHold;
 use crate::take_lanes::Takes;
 use crate::timeline::{self, LANE_HEIGHT, RULER_HEIGHT};
 use crate::widgets::{Settle, held_value, named, settle};
 
 /// Width of the track header column, points.
-pub const HEADER_WIDTH: f32 = 340.0;
+pub const HEADER_WIDTH: f32 = 356.0;
 /// What a track's gain is held under while one of its faders is dragged (the header's or the
 /// mixer's: the same value).
 pub fn gain_key(id: u32) -> String {
@@ -54,7 +54,7 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
                 ui.spacing_mut().item_spacing.y = 0.0;
                 ui.allocate_space(Vec2::new(HEADER_WIDTH, RULER_HEIGHT));
                 for (i, (t, takes)) in tracks.iter().zip(&takes).enumerate() {
-                    header(app, ui, (i, &tops), t);
+                    header(app, ui, (i, &tops), t, takes.height);
                     crate::take_lanes::headers(app, ui, HEADER_WIDTH, t, takes);
                 }
                 ui.spacing_mut().item_spacing.y = 4.0;
@@ -78,24 +78,87 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
     });
 }
 
-/// Track `index`'s header; `tops`: where each track's row starts.
-fn header(app: &mut OverdubApp, ui: &mut egui::Ui, (index, tops): (usize, &[f32]), t: &Track) {
-    let (rect, _) = ui.allocate_exact_size(Vec2::new(HEADER_WIDTH, LANE_HEIGHT), Sense::hover());
+/// Track `index`'s header, `height` points tall; `tops`: where each track's row starts. One
+/// row of buttons (name, arm, monitoring, mute, solo), then the input and gain, then the pan, as
+/// far as the height allows; a tall meter down the right edge; the bottom edge drags the height.
+fn header(
+    app: &mut OverdubApp,
+    ui: &mut egui::Ui,
+    (index, tops): (usize, &[f32]),
+    t: &Track,
+    height: f32,
+) {
+    let (rect, _) = ui.allocate_exact_size(Vec2::new(HEADER_WIDTH, height), Sense::hover());
     ui.painter()
         .rect_filled(rect.shrink(1.0), 3.0, ui.visuals().faint_bg_color);
     crate::track_colour::handle(app, ui, rect, (index, tops), t);
+    let meter_rect = Rect::from_min_max(
+        egui::pos2(rect.right() - 14.0, rect.top() + 4.0),
+        egui::pos2(rect.right() - 5.0, rect.bottom() - 4.0),
+    );
+    meter(app, ui, t.id, meter_rect);
     let mut inner = rect.shrink(4.0);
     inner.min.x += 8.0;
+    inner.max.x = meter_rect.left() - 4.0;
+    let rows = inner.height();
     let mut child = ui.new_child(egui::UiBuilder::new().max_rect(inner));
     let ui = &mut child;
     ui.spacing_mut().item_spacing.y = 4.0;
-    let id = t.id;
-    let name = t.name.clone();
+    buttons(app, ui, index, t);
+    if rows >= ROW * 2.0 {
+        input_and_gain(app, ui, t);
+    }
+    if rows >= ROW * 3.0 {
+        pan(app, ui, t);
+    }
+    resize_edge(app, ui, rect, t);
+}
+
+/// Height of one row of controls in the header, with the gap under it, points.
+const ROW: f32 = 21.0;
+/// The lowest a track can be made (its row of buttons only) and the highest, points.
+pub const MIN_HEIGHT: f32 = 30.0;
+pub const MAX_HEIGHT: f32 = 300.0;
+
+/// Height of a track's lane, points (as dragged, or the default).
+pub fn height(app: &OverdubApp, id: u32) -> f32 {
+    app.heights.get(&id).copied().unwrap_or(LANE_HEIGHT)
+}
+
+/// The header's bottom edge: drag it to make the track taller or lower; double-click for the
+/// default height.
+fn resize_edge(app: &mut OverdubApp, ui: &mut egui::Ui, rect: Rect, t: &Track) {
+    let edge = Rect::from_min_max(
+        egui::pos2(rect.left() + 10.0, rect.bottom() - 3.0),
+        rect.right_bottom(),
+    );
+    let r = ui.interact(
+        edge,
+        ui.scope_id().with(("height", t.id)),
+        Sense::click_and_drag(),
+    );
+    let r = named(r, Role::Button, &format!("Height of {}", t.name))
+        .on_hover_text("Drag to change the track's height; double-click for the default");
+    if r.hovered() || r.dragged() {
+        ui.ctx().set_cursor_icon(egui::CursorIcon::ResizeVertical);
+    }
+    if r.dragged() {
+        let h = (height(app, t.id) + r.drag_delta().y).clamp(MIN_HEIGHT, MAX_HEIGHT);
+        app.heights.insert(t.id, h);
+    }
+    if r.double_clicked() {
+        app.heights.remove(&t.id);
+    }
+}
+
+/// Name, arm, monitoring, mute, solo, remove.
+fn buttons(app: &mut OverdubApp, ui: &mut egui::Ui, index: usize, t: &Track) {
+    let (id, name) = (t.id, t.name.clone());
     ui.horizontal(|ui| {
         let mut text = t.name.clone();
         let r = ui.add(
             egui::TextEdit::singleline(&mut text)
-                .desired_width(110.0)
+                .desired_width(96.0)
                 .id_salt(("name", id)),
         );
         let r = named(r, Role::TextInput, &format!("Name of track {}", index + 1));
@@ -112,6 +175,25 @@ fn header(app: &mut OverdubApp, ui: &mut egui::Ui, (index, tops): (usize, &[f32]
             .clicked()
         {
             app.edit(Edit::SetArmed(id, !t.armed));
+        }
+        let mut monitor = t.monitor;
+        let combo = egui::ComboBox::from_id_salt(("monitor", id))
+            .width(62.0)
+            .selected_text(match monitor {
+                MonitorMode::Off => "Mon off",
+                MonitorMode::Auto => "Mon auto",
+                MonitorMode::Input => "Mon in",
+            })
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut monitor, MonitorMode::Off, "Off (disk only)");
+                ui.selectable_value(&mut monitor, MonitorMode::Auto, "Auto (input while armed)");
+                ui.selectable_value(&mut monitor, MonitorMode::Input, "Input (always)");
+            })
+            .response;
+        named(combo, Role::ComboBox, &format!("Monitoring of {name}"))
+            .on_hover_text("Input monitoring");
+        if monitor != t.monitor {
+            app.edit(Edit::SetMonitor(id, monitor));
         }
         if named(
             ui.add(egui::Button::new("M").selected(t.mute)),
@@ -131,25 +213,6 @@ fn header(app: &mut OverdubApp, ui: &mut egui::Ui, (index, tops): (usize, &[f32]
         {
             app.edit(Edit::SetSolo(id, !t.solo));
         }
-        let mut monitor = t.monitor;
-        let combo = egui::ComboBox::from_id_salt(("monitor", id))
-            .width(56.0)
-            .selected_text(match monitor {
-                MonitorMode::Off => "Off",
-                MonitorMode::Auto => "Auto",
-                MonitorMode::Input => "In",
-            })
-            .show_ui(ui, |ui| {
-                ui.selectable_value(&mut monitor, MonitorMode::Off, "Off (disk only)");
-                ui.selectable_value(&mut monitor, MonitorMode::Auto, "Auto (input while armed)");
-                ui.selectable_value(&mut monitor, MonitorMode::Input, "Input (always)");
-            })
-            .response;
-        named(combo, Role::ComboBox, &format!("Monitoring of {name}"))
-            .on_hover_text("Input monitoring");
-        if monitor != t.monitor {
-            app.edit(Edit::SetMonitor(id, monitor));
-        }
         if named(
             ui.small_button("x"),
             Role::Button,
@@ -161,31 +224,42 @@ fn header(app: &mut OverdubApp, ui: &mut egui::Ui, (index, tops): (usize, &[f32]
             app.edit(Edit::RemoveTrack(id));
         }
     });
+}
+
+/// "In" and the input picker (by channel name), "Gain" and its fader.
+fn input_and_gain(app: &mut OverdubApp, ui: &mut egui::Ui, t: &Track) {
+    let (id, name) = (t.id, t.name.clone());
     ui.horizontal(|ui| {
-        let inputs = app.live.engine().map_or(8, |e| e.info().in_channels.max(1));
+        ui.label("In");
+        let names = crate::channels::names(app);
+        let choices = crate::channels::choices(app, t.channels);
         let mut input = t.input;
-        let label = |i: u16| {
-            if t.channels == 2 {
-                format!("In {}-{}", i + 1, i + 2)
-            } else {
-                format!("In {}", i + 1)
-            }
-        };
-        let combo = egui::ComboBox::from_id_salt(("input", id))
-            .width(64.0)
-            .selected_text(label(input))
-            .show_ui(ui, |ui| {
-                for i in 0..inputs as u16 {
-                    ui.selectable_value(&mut input, i, label(i));
-                }
+        let label = |i: u16| crate::channels::label(&names, i, t.channels);
+        // A long name is cut to the picker's width (whole in its list and on hover).
+        let size = Vec2::new(112.0, ui.spacing().interact_size.y);
+        let layout = egui::Layout::left_to_right(egui::Align::Center);
+        let combo = ui
+            .allocate_ui_with_layout(size, layout, |ui| {
+                egui::ComboBox::from_id_salt(("input", id))
+                    .width(112.0)
+                    .truncate()
+                    .selected_text(label(input))
+                    .show_ui(ui, |ui| {
+                        for i in choices {
+                            ui.selectable_value(&mut input, i, label(i));
+                        }
+                    })
+                    .response
             })
-            .response;
-        named(combo, Role::ComboBox, &format!("Input of {name}"));
+            .inner;
+        named(combo, Role::ComboBox, &format!("Input of {name}")).on_hover_text(label(t.input));
         if input != t.input {
             app.edit(Edit::SetInput(id, input));
         }
+        ui.label("Gain");
         let key = gain_key(id);
         let mut gain = held_value(&app.held, &key).unwrap_or(t.gain_db);
+        ui.spacing_mut().slider_width = 70.0;
         let g = ui.add(
             egui::Slider::new(&mut gain, -60.0..=12.0)
                 .suffix(" dB")
@@ -201,23 +275,47 @@ fn header(app: &mut OverdubApp, ui: &mut egui::Ui, (index, tops): (usize, &[f32]
             Settle::Idle => {}
         }
     });
+}
+
+/// "Pan" and its slider, shown as L50 … C … R50.
+fn pan(app: &mut OverdubApp, ui: &mut egui::Ui, t: &Track) {
     ui.horizontal(|ui| {
+        ui.label("Pan");
         let mut pan = t.pan;
+        ui.spacing_mut().slider_width = 150.0;
         let p = ui.add(
             egui::Slider::new(&mut pan, -1.0..=1.0)
-                .fixed_decimals(2)
-                .text("Pan"),
+                .custom_formatter(|v, _| match (v * 100.0).round() as i32 {
+                    0 => "C".into(),
+                    n if n < 0 => format!("L{}", -n),
+                    n => format!("R{n}"),
+                })
+                .custom_parser(parse_pan),
         );
-        if named(p, Role::Slider, &format!("Pan {name}")).changed() {
-            app.edit(Edit::SetPan(id, pan));
+        if named(p, Role::Slider, &format!("Pan {}", t.name)).changed() {
+            app.edit(Edit::SetPan(t.id, pan));
         }
-        meter(app, ui, id);
     });
 }
 
-/// A horizontal peak meter, -60..+6 dBFS, with a 1.5 s hold and a clip light.
-fn meter(app: &mut OverdubApp, ui: &mut egui::Ui, id: u32) {
-    let (rect, resp) = ui.allocate_exact_size(Vec2::new(110.0, 10.0), Sense::click());
+/// A pan as typed: "C", "L30", "R100", or a number from -1 to 1.
+fn parse_pan(text: &str) -> Option<f64> {
+    let t = text.trim().to_ascii_uppercase();
+    let v = match t.as_str() {
+        "C" | "" => 0.0,
+        _ => match (t.strip_prefix('L'), t.strip_prefix('R')) {
+            (Some(n), _) => -n.trim().parse::<f64>().ok()? / 100.0,
+            (_, Some(n)) => n.trim().parse::<f64>().ok()? / 100.0,
+            _ => t.parse::<f64>().ok()?,
+        },
+    };
+    Some(v.clamp(-1.0, 1.0))
+}
+
+/// The track's meter in `rect`: a vertical peak meter, -60..+6 dBFS, with a 1.5 s hold and a
+/// clip light on top (click to clear it).
+fn meter(app: &mut OverdubApp, ui: &mut egui::Ui, id: u32, rect: Rect) {
+    let resp = ui.interact(rect, ui.scope_id().with(("meter", id)), Sense::click());
     let now = Instant::now();
     let (peak, clipped) = app.live.meter(id).map_or((0.0, false), |m| {
         (m.peak.take(), m.clipped.load(Ordering::Relaxed))
@@ -231,29 +329,7 @@ fn meter(app: &mut OverdubApp, ui: &mut egui::Ui, id: u32) {
         }
     }
     let e = *e;
-    let x = |level: f32| rect.left() + rect.width() * peak_hold::fraction(level);
-    let p = ui.painter();
-    p.rect_filled(rect, 2.0, Color32::from_gray(25));
-    let level = Rect::from_min_max(rect.min, egui::pos2(x(e.level), rect.max.y));
-    p.rect_filled(level, 2.0, peak_hold::colour(e.level));
-    let hx = x(e.hold);
-    p.line_segment(
-        [egui::pos2(hx, rect.top()), egui::pos2(hx, rect.bottom())],
-        Stroke::new(1.5, Color32::WHITE),
-    );
-    let light = Rect::from_min_size(
-        egui::pos2(rect.right() - 6.0, rect.top()),
-        Vec2::new(6.0, rect.height()),
-    );
-    p.rect_filled(
-        light,
-        1.0,
-        if e.clipped {
-            Color32::RED
-        } else {
-            Color32::from_gray(50)
-        },
-    );
+    crate::mixer::draw_meter(ui, rect, e);
     resp.on_hover_text(format!(
         "peak {} dBFS (click to clear the clip light)",
         crate::widgets::db(e.hold)

@@ -158,6 +158,19 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
                     app.save();
                     ui.close();
                 }
+                if ui.button("Save As…").clicked() {
+                    app.open_save_copy(crate::save_copy::Mode::SaveAs, None);
+                    ui.close();
+                }
+                if ui.button("Save a copy…").clicked() {
+                    app.open_save_copy(crate::save_copy::Mode::Copy, None);
+                    ui.close();
+                }
+                ui.separator();
+                if ui.button("Close").clicked() {
+                    app.close_session();
+                    ui.close();
+                }
             });
         });
     });

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{open_app, run_until};
+use common::{choose, open_app, run_until, session_menu, type_into};
 use std::time::Duration;
 
 use egui_kittest::Harness;
@@ -14,27 +14,7 @@ use overdub_engine::session::{Session, SessionDir};
 use overdub_ui::OverdubApp;
 
 fn open_start_screen(h: &mut Harness<'_, OverdubApp>) {
-    h.get_by_label("Session").click();
-    h.run_steps(3);
-    h.get_by_label("New, open, recent…").click();
-    h.run_steps(2);
-}
-
-/// Replace the text of the field named `field` by typing `text` into it.
-fn type_into(h: &mut Harness<'_, OverdubApp>, field: &str, text: &str) {
-    h.get_by_label(field).click();
-    h.run_steps(2);
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.event(egui::Event::Text(text.into()));
-    h.run_steps(2);
-}
-
-/// Pick `option` in the combo box named `combo`.
-fn choose(h: &mut Harness<'_, OverdubApp>, combo: &str, option: &str) {
-    h.get_by_label(combo).click();
-    h.run_steps(2);
-    h.get_by_label(option).click();
-    h.run_steps(2);
+    session_menu(h, "New, open, recent…");
 }
 
 #[test]
@@ -106,4 +86,49 @@ fn a_new_session_from_the_start_screen_records_and_reopens_from_recent() {
         "its take is there"
     );
     assert!(clip.length > 22_050);
+}
+
+#[test]
+fn a_new_session_from_a_template_takes_its_tracks_and_none_of_its_audio() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let band = SessionDir::new(tmp.path().join("Band"));
+    let mut s = Session::new(48_000, 2);
+    s.tracks[0].name = "Vocal".into();
+    s.tracks[1].name = "Keys".into();
+    s.tracks[1].channels = 2;
+    s.tracks[1].gain_db = -4.0;
+    s.add_marker("Chorus".into(), 96_000);
+    band.create(&s).expect("create");
+    let mut h = open_app(
+        band.root(),
+        common::virtual_request(256),
+        &tmp.path().join("settings.json"),
+    );
+    h.run_steps(2);
+    let folder = tmp.path().display().to_string();
+    // Any other session first, so Band is among the recent ones.
+    open_start_screen(&mut h);
+    type_into(&mut h, "Session name", "Other");
+    type_into(&mut h, "Session folder", &folder);
+    h.get_by_label("Create session").click();
+    h.run_steps(3);
+    open_start_screen(&mut h);
+    type_into(&mut h, "Session name", "Gig");
+    type_into(&mut h, "Session folder", &folder);
+    choose(&mut h, "New session's sample rate", "96000 Hz");
+    choose(&mut h, "New session's template", "Band");
+    h.get_by_label("Create session").click();
+    h.run_steps(3);
+    let live = h.state().live();
+    assert_eq!(live.editor().dir().root(), tmp.path().join("Gig"));
+    let gig = live.editor().session();
+    let names: Vec<&str> = gig.tracks.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["Vocal", "Keys"]);
+    assert_eq!((gig.tracks[1].channels, gig.tracks[1].gain_db), (2, -4.0));
+    assert_eq!(gig.rate, 96_000);
+    assert_eq!(
+        gig.markers[0].position, 192_000,
+        "the marker at the same time"
+    );
+    assert!(gig.tracks.iter().all(|t| t.clips.is_empty()));
 }

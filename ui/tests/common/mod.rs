@@ -8,6 +8,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
 use overdub_engine::io::{CallbackOrder, HostId, StreamRequest};
 use overdub_engine::live::Live;
 use overdub_engine::settings::Settings;
@@ -37,12 +38,43 @@ pub fn open_app(
 ) -> Harness<'static, OverdubApp> {
     let live = Live::open(dir, req, Vec::new()).expect("open");
     assert!(live.engine().is_some(), "the device opens");
+    app_over(live, settings_path)
+}
+
+/// The app over `live` (whether or not its device opened), saving its settings to
+/// `settings_path`.
+pub fn app_over(live: Live, settings_path: &Path) -> Harness<'static, OverdubApp> {
     let settings_path = settings_path.to_path_buf();
     Harness::builder()
         .with_size(egui::Vec2::new(1400.0, 800.0))
         .build_eframe(move |_cc| {
             OverdubApp::new(live, Settings::default()).with_settings_path(Some(settings_path))
         })
+}
+
+/// Pick `item` in the Session menu.
+pub fn session_menu(h: &mut Harness<'_, OverdubApp>, item: &str) {
+    h.get_by_label("Session").click();
+    h.run_steps(3);
+    h.get_by_label(item).click();
+    h.run_steps(2);
+}
+
+/// Replace the text of the field named `field` by typing `text` into it.
+pub fn type_into(h: &mut Harness<'_, OverdubApp>, field: &str, text: &str) {
+    h.get_by_label(field).click();
+    h.run_steps(2);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.event(egui::Event::Text(text.into()));
+    h.run_steps(2);
+}
+
+/// Pick `option` in the combo box named `combo`.
+pub fn choose(h: &mut Harness<'_, OverdubApp>, combo: &str, option: &str) {
+    h.get_by_label(combo).click();
+    h.run_steps(2);
+    h.get_by_label(option).click();
+    h.run_steps(2);
 }
 
 /// Step the app until `done` or `limit`.
