@@ -53,6 +53,13 @@ pub enum Command {
     /// Measure the round trip latency with output N cabled to input N, and store it for this
     /// host, devices, rate and buffer size; `record` then compensates it.
     Latency(LatencyArgs),
+    /// Open the audio driver's own control panel, where it has one (an ASIO driver's settings
+    /// window; Audio MIDI Setup on macOS). The device is opened for it.
+    ControlPanel {
+        /// Audio device choice.
+        #[command(flatten)]
+        audio: AudioArgs,
+    },
     /// Import audio files (WAV, FLAC, MP3, Ogg Vorbis, AIFF, AAC/M4A) as clips.
     Import(ImportArgs),
     /// Render stems and/or the mix to WAV files.

@@ -216,6 +216,12 @@ impl Engine {
         self.info.latency = latency;
     }
 
+    /// Show the control panel of the driver running this stream, where it has one (ASIO's
+    /// driver window; see [`crate::io::control_panel`]).
+    pub fn open_control_panel(&self) -> Result<()> {
+        crate::io::control_panel::open(self.info.host)
+    }
+
     /// What the stream is now.
     pub fn info(&self) -> &StreamInfo {
         &self.info

@@ -85,3 +85,26 @@ fn wasapi_under_wine_measures_and_records_in_step_at_two_periods() {
         );
     }
 }
+
+#[test]
+fn the_asio_driver_opens_its_control_panel_from_overdub() {
+    let mut w = asio_world(256);
+    // WineASIO's control panel runs `wineasio-settings` from PATH: a stand-in that leaves a mark.
+    let bin = w.path("bin");
+    std::fs::create_dir_all(&bin).expect("bin");
+    let mark = w.path("panel-opened");
+    let script = bin.join("wineasio-settings");
+    std::fs::write(&script, format!("#!/bin/sh\ntouch '{}'\n", mark.display())).expect("script");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let path = std::env::var("PATH").unwrap_or_default();
+    w.env
+        .push(("PATH".into(), format!("{}:{path}", bin.display())));
+    let run = w.overdub(&["control-panel", "--host", "asio"]).ok();
+    assert!(run.stdout.contains("control panel"), "{}", run.stdout);
+    let start = std::time::Instant::now();
+    while !mark.exists() && start.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(mark.exists(), "the driver ran its control panel");
+}

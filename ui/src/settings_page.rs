@@ -175,6 +175,23 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
         if ui.button("Refresh devices").clicked() {
             app.audio.info = io::describe(app.audio.host);
         }
+        // The driver's own window (ASIO), for what only the driver sets.
+        let panel = app
+            .live
+            .engine()
+            .filter(|e| io::control_panel::has_control_panel(e.info().host));
+        if let Some(e) = panel
+            && ui
+                .button("Driver control panel")
+                .on_hover_text("The driver's own settings window")
+                .clicked()
+        {
+            let r = e.open_control_panel();
+            match r {
+                Ok(()) => app.tell("asked the driver for its control panel"),
+                Err(e) => app.tell(e.to_string()),
+            }
+        }
         if app.audio.tune.is_some() {
             ui.spinner();
             ui.label("trying buffer sizes…");

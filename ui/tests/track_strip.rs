@@ -86,6 +86,10 @@ fn inputs_are_picked_by_their_names_and_those_switched_off_are_not_offered() {
     // The test-signal device names its inputs; a name the musician gives wins.
     h.get_by_label("Audio settings").click();
     h.run_steps(2);
+    assert!(
+        h.query_by_label("Driver control panel").is_none(),
+        "the virtual driver has no control panel of its own"
+    );
     common::type_into(&mut h, "Name of input 2", "Guitar");
     h.key_press(egui::Key::Enter);
     h.get_by_label("Input 3 on").click();

@@ -1,7 +1,27 @@
 //! `overdub devices`: every host of this build and its devices.
 
-use overdub_engine::Result;
+use overdub_engine::engine::Engine;
 use overdub_engine::io::{self, HostInfo};
+use overdub_engine::{Error, Result};
+
+use super::{device_rate, stream_request};
+use crate::cli::AudioArgs;
+
+/// `overdub control-panel`: open the chosen device and show its driver's own control panel.
+pub fn control_panel(audio: &AudioArgs) -> Result<()> {
+    let (mut req, _) = stream_request(audio)?;
+    if !io::control_panel::has_control_panel(req.host) {
+        return Err(Error::InvalidSetting(format!(
+            "the {} driver has no control panel of its own",
+            req.host
+        )));
+    }
+    device_rate(&mut req)?;
+    let engine = Engine::start(&req)?;
+    engine.open_control_panel()?;
+    println!("asked the {} driver for its control panel", req.host);
+    Ok(())
+}
 
 pub fn run(json: bool, only: Option<&str>) -> Result<()> {
     let (hosts, default) = match only {

@@ -1,6 +1,5 @@
 //! `overdub latency`: measure the round trip through a loopback and store it.
 
-use overdub_engine::io;
 use overdub_engine::latency::{self, LatencyOptions};
 use overdub_engine::{Error, Result};
 
@@ -15,15 +14,7 @@ pub fn run(a: &LatencyArgs) -> Result<()> {
         ));
     }
     let (mut req, mut settings) = stream_request(&a.audio)?;
-    if req.rate == 0 {
-        // No session here: run at the chosen device's own rate (on JACK, the server's).
-        let host = io::describe(req.host);
-        let device = match &req.output {
-            Some(name) => Some(host.find(name, io::Direction::Output)?),
-            None => host.default_device(io::Direction::Output),
-        };
-        req.rate = device.map_or(48_000, |d| d.default_rate);
-    }
+    super::device_rate(&mut req)?;
     let opts = LatencyOptions {
         in_channel: in_channel - 1,
         out_channel: out_channel - 1,

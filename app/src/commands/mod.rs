@@ -19,6 +19,20 @@ use overdub_engine::{Error, Result};
 
 use crate::cli::{AudioArgs, Cli, Command};
 
+/// With no session to set it: the chosen output device's own rate (on JACK, the server's).
+pub fn device_rate(req: &mut StreamRequest) -> Result<()> {
+    if req.rate != 0 {
+        return Ok(());
+    }
+    let host = io::describe(req.host);
+    let device = match &req.output {
+        Some(name) => Some(host.find(name, io::Direction::Output)?),
+        None => host.default_device(io::Direction::Output),
+    };
+    req.rate = device.map_or(48_000, |d| d.default_rate);
+    Ok(())
+}
+
 /// Run the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     let Some(command) = cli.command else {
@@ -32,6 +46,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Play(a) => play::run(&a),
         Command::Info { dir, json } => info::run(&dir, json),
         Command::Latency(a) => latency::run(&a),
+        Command::ControlPanel { audio } => devices::control_panel(&audio),
         Command::Import(a) => import::run(&a),
         Command::Export(a) => export::run(&a),
         Command::Recover { dir } => recover::run(&dir),

@@ -7,6 +7,7 @@
 //! Opening and describing happen on the control thread; only the callbacks that the backends
 //! register run on the audio thread, and those only call into `rt/`.
 
+pub mod control_panel;
 mod cpal_host;
 #[cfg(target_os = "linux")]
 mod jack_host;
