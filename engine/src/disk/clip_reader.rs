@@ -161,7 +161,7 @@ impl TrackReader {
             } else {
                 &mut self.layer[..]
             };
-            if let Err(e) = read_file(
+            let got = match read_file(
                 &mut self.open[i],
                 clip,
                 file_frame,
@@ -169,12 +169,20 @@ impl TrackReader {
                 ch,
                 &mut self.scratch,
             ) {
-                self.open[i] = None;
-                first_error.get_or_insert(e);
-            }
+                Ok(got) => got,
+                Err(e) => {
+                    self.open[i] = None;
+                    first_error.get_or_insert(e);
+                    0
+                }
+            };
             if !plain {
                 let t0 = a - clip.position;
-                let frames = dst.chunks_exact_mut(ch).zip(self.layer.chunks_exact(ch));
+                // Only the frames the file gave: past its end, what lies below stays as it is.
+                let frames = dst
+                    .chunks_exact_mut(ch)
+                    .zip(self.layer.chunks_exact(ch))
+                    .take(got);
                 for (k, (d, l)) in frames.enumerate() {
                     let w = clip.weight(t0 + k as u64);
                     for (d, l) in d.iter_mut().zip(l) {
@@ -189,7 +197,8 @@ impl TrackReader {
 }
 
 /// Read file frames from `frame` on into `dst` (interleaved, `out_ch` channels), converting the
-/// file's channel count.
+/// file's channel count. Returns the frames written: fewer than `dst` holds past the end of a
+/// short file.
 fn read_file(
     slot: &mut Option<OpenFile>,
     clip: &ClipSource,
@@ -197,7 +206,7 @@ fn read_file(
     dst: &mut [f32],
     out_ch: usize,
     scratch: &mut Vec<f32>,
-) -> Result<()> {
+) -> Result<usize> {
     if slot.is_none() {
         let reader = hound::WavReader::open(&clip.path).map_err(|e| Error::wav(&clip.path, e))?;
         let spec = reader.spec();
@@ -224,11 +233,11 @@ fn read_file(
         });
     }
     let Some(f) = slot.as_mut() else {
-        return Ok(());
+        return Ok(0);
     };
     let file_len = u64::from(f.reader.duration());
     if frame >= file_len {
-        return Ok(());
+        return Ok(0);
     }
     let frames = (dst.len() / out_ch).min((file_len - frame) as usize);
     let ch = f.channels;
@@ -261,7 +270,7 @@ fn read_file(
         }
     }
     f.at = frame + got as u64;
-    Ok(())
+    Ok(got)
 }
 
 /// Read `frames` frames from `frame` on through hound (integer and 64-bit files).
@@ -367,6 +376,26 @@ mod tests {
         }
         // Gain 2 on 0.5 is unity: the crossfade between equal levels never dips.
         assert!(out.iter().all(|&v| (v - 1.0).abs() < 1e-6));
+    }
+
+    #[test]
+    fn past_the_end_of_a_short_file_a_gained_clip_leaves_what_lies_below() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let below = constant(tmp.path(), "below.wav", 60, 0.5);
+        // The clip says 40 frames; its file (cut short by a crash, say) holds 10.
+        let short = constant(tmp.path(), "short.wav", 10, 0.1);
+        let top = ClipSource {
+            gain: 2.0,
+            ..source(short, 10, 40)
+        };
+        let mut r = TrackReader::new(vec![source(below, 0, 60), top], 0, 1);
+        let mut out = vec![0.0; 60];
+        r.read(&mut out).expect("read");
+        for (f, &v) in out.iter().enumerate() {
+            // The file's ten frames at gain 2; below them, and past them, the clip below.
+            let want = if (10..20).contains(&f) { 0.2 } else { 0.5 };
+            assert!((v - want).abs() < 1e-6, "frame {f}: {v} vs {want}");
+        }
     }
 
     #[test]
