@@ -56,7 +56,8 @@ pub struct Settings {
 }
 
 /// A device's channels as the user set them up: names for its inputs, and which inputs and
-/// outputs are switched off (not offered to tracks, the master or the meters).
+/// outputs are switched off (not offered to tracks' inputs or as the master pair; the device
+/// still opens with all its channels, and the settings page meters every input).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeviceChannels {
