@@ -57,6 +57,11 @@ pub struct BenchReport {
     pub load_p999_pct: f64,
     /// Slowest block as DSP load, percent.
     pub load_max_pct: f64,
+    /// The machine's own noise beside it: a plain arithmetic loop calibrated to the mean block's
+    /// length, timed the same way as many times. When its slowest runs are as slow as the
+    /// process function's, what costs those blocks is the machine (interrupts, the hypervisor,
+    /// the other core's work), not the mixer.
+    pub reference: Spread,
     /// Minor page faults of the process while the blocks ran (the process function should
     /// cause none once its buffers are touched); None where the OS does not say (not Linux).
     pub page_faults: Option<u64>,
@@ -64,6 +69,63 @@ pub struct BenchReport {
     pub disk_write_mb_s: f64,
     /// How many times real time the disk writes the recording tracks.
     pub disk_write_x_realtime: f64,
+}
+
+/// Mean, p99, p99.9 and slowest of a set of timings, microseconds.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Spread {
+    /// Mean.
+    pub mean_us: f64,
+    /// 99th percentile.
+    pub p99_us: f64,
+    /// 99.9th percentile.
+    pub p999_us: f64,
+    /// Slowest.
+    pub max_us: f64,
+}
+
+impl Spread {
+    /// The spread of `times` (sorted here).
+    fn of(times: &mut [Duration]) -> Self {
+        times.sort_unstable();
+        let us = |d: Duration| d.as_secs_f64() * 1e6;
+        let n = times.len().max(1);
+        let at = |per_mille: usize| {
+            times
+                .get((n * per_mille / 1000).min(n - 1))
+                .map_or(0.0, |d| us(*d))
+        };
+        Self {
+            mean_us: times.iter().map(|d| us(*d)).sum::<f64>() / n as f64,
+            p99_us: at(990),
+            p999_us: at(999),
+            max_us: times.last().map_or(0.0, |d| us(*d)),
+        }
+    }
+}
+
+/// The reference: `blocks` runs of an arithmetic loop as long as `mean` on average, each timed.
+fn reference(blocks: usize, mean: Duration) -> Spread {
+    let work = |n: u64| {
+        let mut x = std::hint::black_box(1.000_001f64);
+        for _ in 0..n {
+            x = x * 1.000_000_1 + 1e-9;
+        }
+        std::hint::black_box(x);
+    };
+    // Calibrate: iterations per microsecond, from a run long enough to time well.
+    let probe = 200_000;
+    let t0 = Instant::now();
+    work(probe);
+    let per_us = probe as f64 / (t0.elapsed().as_secs_f64() * 1e6).max(1e-3);
+    let n = (per_us * mean.as_secs_f64() * 1e6).max(1.0) as u64;
+    let mut times = vec![Duration::ZERO; blocks];
+    for t in &mut times {
+        let t0 = Instant::now();
+        work(n);
+        *t = t0.elapsed();
+    }
+    Spread::of(&mut times)
 }
 
 /// Run the benchmark.
@@ -143,13 +205,14 @@ pub fn run(o: &BenchOptions) -> Result<BenchReport> {
     let page_faults = minor_faults()
         .zip(faults_before)
         .map(|(after, before)| after.saturating_sub(before));
-    times.sort_unstable();
-    let us = |d: Duration| d.as_secs_f64() * 1e6;
-    let mean = times.iter().map(|d| us(*d)).sum::<f64>() / times.len() as f64;
-    let at = |per_mille: usize| us(times[(times.len() * per_mille / 1000).min(times.len() - 1)]);
-    let (p99, p999) = (at(990), at(999));
-    let max = us(*times.last().unwrap_or(&Duration::ZERO));
+    let Spread {
+        mean_us: mean,
+        p99_us: p99,
+        p999_us: p999,
+        max_us: max,
+    } = Spread::of(&mut times);
     let period = o.buffer as f64 / f64::from(o.rate) * 1e6;
+    let reference = reference(blocks, Duration::from_secs_f64(mean / 1e6));
 
     let (mb_s, x) = disk_write(o)?;
     Ok(BenchReport {
@@ -167,6 +230,7 @@ pub fn run(o: &BenchOptions) -> Result<BenchReport> {
         load_p99_pct: p99 / period * 100.0,
         load_p999_pct: p999 / period * 100.0,
         load_max_pct: max / period * 100.0,
+        reference,
         page_faults,
         disk_write_mb_s: mb_s,
         disk_write_x_realtime: x,
@@ -206,4 +270,23 @@ fn disk_write(o: &BenchOptions) -> Result<(f64, f64)> {
         bytes / secs / 1e6,
         (tracks as f64 * o.seconds) / secs / tracks as f64,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spread_reads_its_percentiles_from_the_sorted_timings() {
+        // 1 to 1000 us, shuffled.
+        let mut times: Vec<Duration> = (1..=1000u64)
+            .map(|i| Duration::from_micros((i * 389) % 1000 + 1))
+            .collect();
+        let s = Spread::of(&mut times);
+        assert!((s.mean_us - 500.5).abs() < 1e-6);
+        assert!((s.p99_us - 991.0).abs() < 1e-6);
+        assert!((s.p999_us - 1000.0).abs() < 1e-6);
+        assert!((s.max_us - 1000.0).abs() < 1e-6);
+        assert_eq!(Spread::of(&mut []).max_us, 0.0);
+    }
 }

@@ -43,6 +43,12 @@ pub fn bench(
          size",
         r.load_mean_pct, r.load_p99_pct, r.load_p999_pct, r.load_max_pct
     );
+    let q = r.reference;
+    println!(
+        "the machine beside it (a plain loop as long as the mean block, as many times): mean \
+         {:.1} us, p99 {:.1} us, p99.9 {:.1} us, max {:.1} us",
+        q.mean_us, q.p99_us, q.p999_us, q.max_us
+    );
     if let Some(f) = r.page_faults {
         println!("page faults while processing: {f}");
     }
