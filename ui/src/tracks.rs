@@ -335,3 +335,18 @@ fn meter(app: &mut OverdubApp, ui: &mut egui::Ui, id: u32, rect: Rect) {
         crate::widgets::db(e.hold)
     ));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_pan;
+
+    #[test]
+    fn a_pan_is_typed_as_it_is_shown_or_as_a_number() {
+        assert_eq!(parse_pan("C"), Some(0.0));
+        assert_eq!(parse_pan("l30"), Some(-0.3));
+        assert_eq!(parse_pan("R100"), Some(1.0));
+        assert_eq!(parse_pan("R250"), Some(1.0), "held to the range");
+        assert_eq!(parse_pan("-0.5"), Some(-0.5));
+        assert_eq!(parse_pan("left"), None);
+    }
+}
