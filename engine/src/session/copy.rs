@@ -45,13 +45,19 @@ pub fn copy_session_at(
             reason: "is this session's own folder or inside it; choose a folder outside it".into(),
         });
     }
-    let audio = dest.audio();
-    fs::create_dir_all(&audio).map_err(|e| Error::io(&audio, e))?;
     let files: BTreeSet<&str> = session
         .tracks
         .iter()
         .flat_map(|t| t.clips.iter().map(|c| c.file.as_str()))
         .collect();
+    if let Some(bad) = files.iter().find(|f| !super::validate::plain_file_name(f)) {
+        return Err(Error::Session {
+            path: from.file(),
+            reason: format!("{bad:?} is not a plain file name inside audio/; nothing copied"),
+        });
+    }
+    let audio = dest.audio();
+    fs::create_dir_all(&audio).map_err(|e| Error::io(&audio, e))?;
     for f in files {
         let src = from.audio().join(f);
         // A file that is missing plays as silence here, and will in the copy too.
@@ -190,6 +196,12 @@ mod tests {
         assert!(copy_session(&from, &s, &from.root().join("inner")).is_err());
         assert!(copy_session(&from, &s, from.root()).is_err());
         assert!(!from.root().join("inner").exists());
+        // A clip naming a file outside audio/ (a session not loaded through the checks) is
+        // refused before anything is written.
+        let mut bad = s.clone();
+        bad.tracks[0].clips[0].file = "../../secret.wav".into();
+        assert!(copy_session(&from, &bad, &tmp.path().join("c")).is_err());
+        assert!(!tmp.path().join("c").exists());
     }
 
     #[test]
