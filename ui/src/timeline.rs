@@ -251,6 +251,9 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui, takes: &[Takes], tops: &[f3
     let ctx = ui.ctx().clone();
     // (lane, clip, the visible part of its rectangle, all of it)
     let mut clip_widgets: Vec<(usize, Clip, Rect, Rect)> = Vec::new();
+    // What the scroll area shows: clips above or below it cost nothing (a 64-track session
+    // shows about ten).
+    let shown = ui.clip_rect();
     for (i, t) in session.tracks.iter().enumerate() {
         let lane = lane_rect(i);
         for c in &t.clips {
@@ -265,6 +268,9 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui, takes: &[Takes], tops: &[f3
                 pos2(app.view.x(rect, end as f64), lane.bottom() - 3.0),
             );
             if r.right() < rect.left() || r.left() > rect.right() {
+                continue;
+            }
+            if !dragging && (r.bottom() < shown.top() || r.top() > shown.bottom()) {
                 continue;
             }
             if !dragging {

@@ -89,6 +89,10 @@ fn header(
     height: f32,
 ) {
     let (rect, _) = ui.allocate_exact_size(Vec2::new(HEADER_WIDTH, height), Sense::hover());
+    // Scrolled out of sight: its space is kept, its widgets cost nothing.
+    if !ui.is_rect_visible(rect) {
+        return;
+    }
     ui.painter()
         .rect_filled(rect.shrink(1.0), 3.0, ui.visuals().faint_bg_color);
     crate::track_colour::handle(app, ui, rect, (index, tops), t);
