@@ -503,6 +503,7 @@ impl eframe::App for OverdubApp {
         }
         egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
         crate::mixer::update_master(self);
+        crate::tracks::update_meters(self);
         if self.show_mixer && self.page == Page::Session {
             egui::Panel::bottom("mixer")
                 .resizable(true)

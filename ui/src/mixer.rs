@@ -126,7 +126,8 @@ fn strip(app: &mut OverdubApp, ui: &mut egui::Ui, t: &Track) {
             fader(app, ui, (&fader_name, &key), t.gain_db, |db| {
                 Edit::SetGain(id, db)
             });
-            meter_bar(app, ui, id);
+            let (rect, _) = ui.allocate_exact_size(Vec2::new(14.0, FADER), Sense::hover());
+            crate::tracks::meter(app, ui, id, rect);
             ui.label(format!("{:.1}", t.gain_db));
         });
         let mut pan = t.pan;
@@ -139,18 +140,6 @@ fn strip(app: &mut OverdubApp, ui: &mut egui::Ui, t: &Track) {
             app.edit(Edit::SetPan(id, pan));
         }
     });
-}
-
-/// A tall meter from the track meter's hold state (the track header keeps it up to date).
-fn meter_bar(app: &mut OverdubApp, ui: &mut egui::Ui, id: u32) {
-    let (rect, resp) = ui.allocate_exact_size(Vec2::new(14.0, FADER), Sense::click());
-    draw_meter(ui, rect, app.meters.reading(id));
-    if resp.clicked() {
-        app.meters.clear(id);
-        if let Some(m) = app.live.meter(id) {
-            m.clipped.store(false, Ordering::Relaxed);
-        }
-    }
 }
 
 fn master_strip(app: &mut OverdubApp, ui: &mut egui::Ui) {

@@ -316,23 +316,33 @@ fn parse_pan(text: &str) -> Option<f64> {
     Some(v.clamp(-1.0, 1.0))
 }
 
-/// The track's meter in `rect`: a vertical peak meter, -60..+6 dBFS, with a 1.5 s hold and a
-/// clip light on top (click to clear it).
-fn meter(app: &mut OverdubApp, ui: &mut egui::Ui, id: u32, rect: Rect) {
-    let resp = ui.interact(rect, ui.scope_id().with(("meter", id)), Sense::click());
+/// Take every track meter's new reading, once a frame, whether or not its header or mixer strip
+/// is on screen: both show what this keeps.
+pub fn update_meters(app: &mut OverdubApp) {
     let now = Instant::now();
-    let (peak, clipped) = app.live.meter(id).map_or((0.0, false), |m| {
-        (m.peak.take(), m.clipped.load(Ordering::Relaxed))
-    });
-    let e = app.meters.0.entry(id).or_default();
-    e.feed(peak, clipped, now);
+    for t in &app.live.editor().session().tracks {
+        let (peak, clipped) = app.live.meter(t.id).map_or((0.0, false), |m| {
+            (m.peak.take(), m.clipped.load(Ordering::Relaxed))
+        });
+        app.meters
+            .0
+            .entry(t.id)
+            .or_default()
+            .feed(peak, clipped, now);
+    }
+}
+
+/// Track `id`'s meter in `rect` (the header's and the mixer strip's): a vertical peak meter,
+/// -60..+6 dBFS, with a 1.5 s hold and a clip light on top (click to clear it).
+pub fn meter(app: &mut OverdubApp, ui: &mut egui::Ui, id: u32, rect: Rect) {
+    let resp = ui.interact(rect, ui.scope_id().with(("meter", id)), Sense::click());
     if resp.clicked() {
-        e.clipped = false;
+        app.meters.clear(id);
         if let Some(m) = app.live.meter(id) {
             m.clipped.store(false, Ordering::Relaxed);
         }
     }
-    let e = *e;
+    let e = app.meters.reading(id);
     crate::mixer::draw_meter(ui, rect, e);
     resp.on_hover_text(format!(
         "peak {} dBFS (click to clear the clip light)",
