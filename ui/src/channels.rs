@@ -3,7 +3,7 @@
 //! settings page's meters and its master output picker go by these; they are kept in the
 //! settings, per device.
 
-use overdub_engine::settings::{DeviceChannels, Settings};
+use overdub_engine::settings::{DeviceChannels, MAX_CHANNEL_NAME, Settings};
 
 use crate::app::OverdubApp;
 
@@ -87,15 +87,34 @@ pub fn choices(app: &OverdubApp, channels: u8) -> Vec<u16> {
     if usable.is_empty() { all } else { usable }
 }
 
+/// Switch channel `c` on or off in a list of channels switched off (kept sorted).
+pub fn switch(off: &mut Vec<u16>, c: u16, on: bool) {
+    off.retain(|&o| o != c);
+    if !on {
+        off.push(c);
+        off.sort_unstable();
+    }
+}
+
+/// A name as typed, cut to the longest the settings keep ([`MAX_CHANNEL_NAME`] bytes, at a
+/// character's edge), so a long name in another script never makes the settings file unreadable.
+pub fn fit_name(mut name: String) -> String {
+    let mut end = name.len().min(MAX_CHANNEL_NAME);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    name.truncate(end);
+    name
+}
+
 /// Change the open device's set-up with `f`; saved with the settings when `save`.
 pub fn change(app: &mut OverdubApp, output: bool, save: bool, f: impl FnOnce(&mut DeviceChannels)) {
     let Some(k) = key(app, output) else {
         return;
     };
-    let entry = app.settings.channels.entry(k).or_default();
+    let entry = app.settings.channels.entry(k.clone()).or_default();
     f(entry);
-    let empty = *entry == DeviceChannels::default();
-    if empty && let Some(k) = key(app, output) {
+    if *entry == DeviceChannels::default() {
         app.settings.channels.remove(&k);
     }
     if save && let Err(e) = app.save_settings() {
@@ -120,5 +139,18 @@ mod tests {
         assert_eq!(label(&names, 0, 2), "In 1 / Guitar");
         assert_eq!(label(&names, 4, 2), "In 5-6");
         assert_eq!(label(&names, 2, 2), "In 3 / Keys R");
+    }
+
+    #[test]
+    fn a_long_name_is_cut_at_a_character_edge_within_the_settings_limit() {
+        use overdub_engine::settings::MAX_CHANNEL_NAME;
+        // 40 two-byte letters: 40 characters, 80 bytes.
+        let cut = super::fit_name("Ж".repeat(40));
+        assert_eq!(cut, "Ж".repeat(MAX_CHANNEL_NAME / 2));
+        assert_eq!(super::fit_name("Guitar".into()), "Guitar");
+        let mut off = vec![1, 5];
+        super::switch(&mut off, 3, false);
+        super::switch(&mut off, 5, true);
+        assert_eq!(off, [1, 3]);
     }
 }

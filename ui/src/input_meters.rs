@@ -103,18 +103,12 @@ pub fn show(app: &mut OverdubApp, ui: &mut egui::Ui) {
     if let Some((c, change)) = changed {
         let save = !matches!(change, Change::Name(_, false));
         crate::channels::change(app, false, save, |d| match change {
-            Change::On(on) => {
-                d.inputs_off.retain(|&i| usize::from(i) != c);
-                if !on {
-                    d.inputs_off.push(c as u16);
-                    d.inputs_off.sort_unstable();
-                }
-            }
+            Change::On(on) => crate::channels::switch(&mut d.inputs_off, c as u16, on),
             Change::Name(name, _) => {
                 if d.input_names.len() <= c {
                     d.input_names.resize(c + 1, String::new());
                 }
-                d.input_names[c] = name;
+                d.input_names[c] = crate::channels::fit_name(name);
                 while d.input_names.last().is_some_and(String::is_empty) {
                     d.input_names.pop();
                 }

@@ -238,11 +238,7 @@ fn outputs(app: &mut OverdubApp, ui: &mut egui::Ui) {
     });
     if let Some((c, on)) = toggled {
         crate::channels::change(app, true, true, |d| {
-            d.outputs_off.retain(|&o| o != c);
-            if !on {
-                d.outputs_off.push(c);
-                d.outputs_off.sort_unstable();
-            }
+            crate::channels::switch(&mut d.outputs_off, c, on);
         });
     }
     let off = crate::channels::setup(app, true).outputs_off;
