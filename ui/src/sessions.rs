@@ -106,8 +106,8 @@ impl OverdubApp {
         }
         let dir = Path::new(f.folder.trim()).join(file_safe(name));
         let sdir = SessionDir::new(&dir);
-        if sdir.file().exists() {
-            self.tell(format!("there is a session in {} already", dir.display()));
+        if let Err(e) = sdir.refuse_a_session() {
+            self.tell(e.to_string());
             return;
         }
         let mut s = match &f.template {

@@ -127,12 +127,7 @@ pub fn import_project(dir: &Path, file: &Path) -> Result<ProjectImport> {
             dir.display()
         )));
     }
-    if target.file().exists() {
-        return Err(Error::Session {
-            path: dir.to_path_buf(),
-            reason: "already holds a session; choose a new folder".into(),
-        });
-    }
+    target.refuse_a_session()?;
     if std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some()) {
         return Err(Error::InvalidSetting(format!(
             "{} is not empty; import a project into a new folder",

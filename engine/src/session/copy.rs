@@ -33,12 +33,7 @@ pub fn copy_session_at(
         )));
     }
     let dest = SessionDir::new(to);
-    if dest.file().exists() {
-        return Err(Error::Session {
-            path: to.to_path_buf(),
-            reason: "already holds a session; choose another folder".into(),
-        });
-    }
+    dest.refuse_a_session()?;
     if inside(to, from.root()) {
         return Err(Error::Session {
             path: to.to_path_buf(),

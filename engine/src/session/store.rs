@@ -45,16 +45,22 @@ impl SessionDir {
     /// Create the folder for a new session and save `session` in it. Refuses a folder that already
     /// holds a session, so nothing recorded is ever overwritten.
     pub fn create(&self, session: &Session) -> Result<()> {
+        self.refuse_a_session()?;
+        for dir in [self.audio(), self.peaks(), self.backups()] {
+            fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        }
+        self.save(session)
+    }
+
+    /// Refuse the folder if it already holds a session (before anything is written to it).
+    pub fn refuse_a_session(&self) -> Result<()> {
         if self.file().exists() {
             return Err(Error::Session {
                 path: self.root.clone(),
                 reason: "already holds a session; choose another folder".into(),
             });
         }
-        for dir in [self.audio(), self.peaks(), self.backups()] {
-            fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        }
-        self.save(session)
+        Ok(())
     }
 
     /// Read `session.json`, checked field by field (see [`super::validate`]). Clips that ran
