@@ -332,10 +332,7 @@ impl OverdubApp {
     }
 
     fn finish_import(&mut self) {
-        if !self.import.as_ref().is_some_and(|j| j.handle.is_finished()) {
-            return;
-        }
-        let Some(job) = self.import.take() else {
+        let Some(job) = crate::widgets::take_finished(&mut self.import, |j| &j.handle) else {
             return;
         };
         // The session on disk is the import's (or, if it failed, the one saved before it).

@@ -276,15 +276,7 @@ fn run(
 }
 
 fn finish(app: &mut OverdubApp) {
-    let done = app
-        .export
-        .job
-        .as_ref()
-        .is_some_and(|(h, _)| h.is_finished());
-    if !done {
-        return;
-    }
-    let Some((h, _)) = app.export.job.take() else {
+    let Some((h, _)) = crate::widgets::take_finished(&mut app.export.job, |(h, _)| h) else {
         return;
     };
     let msg = match h.join() {

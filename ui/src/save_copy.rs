@@ -93,15 +93,9 @@ impl OverdubApp {
 
     /// The copy is written: for Save As, open it in place of this session.
     fn finish_copy(&mut self) {
-        if !self
-            .save_copy
-            .job
-            .as_ref()
-            .is_some_and(|(_, _, h)| h.is_finished())
-        {
-            return;
-        }
-        let Some((mode, dir, h)) = self.save_copy.job.take() else {
+        let Some((mode, dir, h)) =
+            crate::widgets::take_finished(&mut self.save_copy.job, |(_, _, h)| h)
+        else {
             return;
         };
         match h.join() {
@@ -113,10 +107,7 @@ impl OverdubApp {
         match mode {
             Mode::SaveAs => self.switch_to(&dir),
             Mode::Copy => {
-                self.settings.remember(&dir);
-                if let Err(e) = self.save_settings() {
-                    self.tell(format!("the recent sessions could not be saved: {e}"));
-                }
+                self.remember_sessions(&[&dir]);
                 self.tell(format!("saved a copy in {}", dir.display()));
             }
         }
@@ -140,10 +131,7 @@ impl OverdubApp {
             return;
         }
         self.closed = true;
-        self.settings.remember(&root);
-        if let Err(e) = self.save_settings() {
-            self.tell(format!("the recent sessions could not be saved: {e}"));
-        }
+        self.remember_sessions(&[&root]);
         self.start_screen();
         self.tell(format!("closed {}", crate::app::session_name(&root)));
     }

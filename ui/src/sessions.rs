@@ -88,12 +88,18 @@ impl OverdubApp {
         };
         let now = live.editor().dir().root().to_path_buf();
         self.replace_live(live, notice);
-        self.settings.remember(&old);
-        self.settings.remember(&now);
+        self.remember_sessions(&[&old, &now]);
+        self.page = Page::Session;
+    }
+
+    /// Put these sessions at the front of the recent ones, in this order, and save that.
+    pub(crate) fn remember_sessions(&mut self, dirs: &[&Path]) {
+        for d in dirs {
+            self.settings.remember(d);
+        }
         if let Err(e) = self.save_settings() {
             self.tell(format!("the recent sessions could not be saved: {e}"));
         }
-        self.page = Page::Session;
     }
 
     /// Make a new session from the start screen's form and open it.
@@ -271,9 +277,7 @@ fn recent(app: &mut OverdubApp, ui: &mut egui::Ui) {
         ui.label("No sessions yet.");
     }
     for (dir, what) in list.iter() {
-        let name = dir
-            .file_name()
-            .map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into());
+        let name = crate::app::session_name(dir);
         ui.horizontal(|ui| {
             let r = ui.button(&name).on_hover_text(dir.display().to_string());
             if named(r, egui::Role::Button, &format!("Recent {name}")).clicked() {

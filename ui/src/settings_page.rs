@@ -360,15 +360,7 @@ fn start_tune(app: &mut OverdubApp) {
 }
 
 fn finish_tune(app: &mut OverdubApp) {
-    if !app
-        .audio
-        .tune
-        .as_ref()
-        .is_some_and(|(_, h)| h.is_finished())
-    {
-        return;
-    }
-    let Some((req, h)) = app.audio.tune.take() else {
+    let Some((req, h)) = crate::widgets::take_finished(&mut app.audio.tune, |(_, h)| h) else {
         return;
     };
     let rate = req.rate;
@@ -435,15 +427,7 @@ fn start_measure(app: &mut OverdubApp) {
 }
 
 fn finish_measure(app: &mut OverdubApp) {
-    if !app
-        .audio
-        .measure
-        .as_ref()
-        .is_some_and(|(_, h)| h.is_finished())
-    {
-        return;
-    }
-    let Some((req, h)) = app.audio.measure.take() else {
+    let Some((req, h)) = crate::widgets::take_finished(&mut app.audio.measure, |(_, h)| h) else {
         return;
     };
     let msg = match h.join() {

@@ -10,6 +10,20 @@ pub fn named(resp: Response, kind: Role, name: &str) -> Response {
     resp
 }
 
+/// The job in `slot`, taken out once its thread (`handle` of it) has finished; None while it
+/// runs, or when there is none. The window's background jobs (import, export, measurement,
+/// tuning, copies) end this way.
+pub fn take_finished<J, T>(
+    slot: &mut Option<J>,
+    handle: impl Fn(&J) -> &std::thread::JoinHandle<T>,
+) -> Option<J> {
+    if slot.as_ref().is_some_and(|j| handle(j).is_finished()) {
+        slot.take()
+    } else {
+        None
+    }
+}
+
 /// Frames as `m:ss.mmm`.
 pub fn clock(frames: u64, rate: u32) -> String {
     let s = frames as f64 / f64::from(rate.max(1));

@@ -13,22 +13,6 @@ use overdub_engine::live::Live;
 use overdub_engine::session::{Clip, Session, SessionDir};
 use overdub_ui::Page;
 
-/// A mono float WAV at `rate` of `frames` frames, silent but for 1.0 at frame `click`.
-fn click_wav(path: &Path, rate: u32, frames: u32, click: u32) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: rate,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
-    let mut w = hound::WavWriter::create(path, spec).expect("wav");
-    for i in 0..frames {
-        w.write_sample(if i == click { 1.0f32 } else { 0.0 })
-            .expect("sample");
-    }
-    w.finalize().expect("finalize");
-}
-
 /// The frame of the loudest sample of a WAV, and its rate.
 fn click_at(path: &Path) -> (usize, u32) {
     let r = hound::WavReader::open(path).expect("open");
@@ -48,7 +32,8 @@ fn click_at(path: &Path) -> (usize, u32) {
 fn session_with_click(dir: &SessionDir, rate: u32, position: u64, click: u32) {
     let mut s = Session::new(rate, 1);
     dir.create(&s).expect("create");
-    click_wav(&dir.audio().join("take.wav"), rate, rate, click);
+    let path = dir.audio().join("take.wav");
+    common::write_wav_at(&path, rate, rate, |i| if i == click { 1.0 } else { 0.0 });
     let id = s.tracks[0].id;
     s.add_clip(
         id,

@@ -140,13 +140,19 @@ pub fn write_wav(
     frames: u32,
     sample: impl Fn(u32) -> f32,
 ) {
+    write_wav_at(&dir.audio().join(name), 48_000, frames, sample);
+}
+
+/// Write a mono 32-bit float WAV at `rate` of `frames` frames to `path`, sample `i` being
+/// `sample(i)`.
+pub fn write_wav_at(path: &Path, rate: u32, frames: u32, sample: impl Fn(u32) -> f32) {
     let spec = hound::WavSpec {
         channels: 1,
-        sample_rate: 48_000,
+        sample_rate: rate,
         bits_per_sample: 32,
         sample_format: hound::SampleFormat::Float,
     };
-    let mut w = hound::WavWriter::create(dir.audio().join(name), spec).expect("wav");
+    let mut w = hound::WavWriter::create(path, spec).expect("wav");
     for i in 0..frames {
         w.write_sample(sample(i)).expect("sample");
     }
