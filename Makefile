@@ -15,7 +15,7 @@ WIN_DIR := target/$(WIN_TARGET)/debug
 VENDOR ?= $(abspath ..)/shared/vendor
 
 deps:
-	@command -v jackd wireplumber x86_64-w64-mingw32-gcc /usr/lib/wine/wine64 >/dev/null && pkg-config --exists alsa jack libpipewire-0.3 || \
+	@command -v jackd wireplumber /usr/libexec/rtkit-daemon x86_64-w64-mingw32-gcc /usr/lib/wine/wine64 >/dev/null && pkg-config --exists alsa jack libpipewire-0.3 dbus-1 || \
 	  ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y $$(cat .ci/packages.txt))
 
 run: deps

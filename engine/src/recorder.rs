@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::disk::{MAX_PART_BYTES, TakeFormat};
+use crate::disk::{DiskLoad, MAX_PART_BYTES, TakeFormat};
 use crate::engine::STALL_GRACE;
 use crate::error::{Error, Result};
 use crate::io::{StreamInfo, StreamRequest};
@@ -204,6 +204,8 @@ pub struct RunReport {
     pub recovered: Option<Recovered>,
     /// Set when the run ended early (device lost, disk full, stalled); takes so far are kept.
     pub interrupted: Option<String>,
+    /// What the disk threads did while the transport rolled, and over how long.
+    pub disk: Option<(DiskLoad, Duration)>,
 }
 
 /// A loop given in seconds, as frames: start before end.
@@ -432,6 +434,7 @@ fn run(
     let from = live.position();
     let began = Instant::now();
     let mut rolled: Option<(Instant, Option<StreamInfo>)> = None;
+    let mut disk_from: Option<(Instant, DiskLoad)> = None;
     let mut stalled = None;
     loop {
         live.poll();
@@ -449,6 +452,9 @@ fn run(
                 });
             }
             rolled = Some((Instant::now(), stream));
+            disk_from = live
+                .engine()
+                .map(|e| (Instant::now(), e.disk().stats().snapshot()));
         }
         if transport == Transport::Stopped {
             break;
@@ -488,6 +494,10 @@ fn run(
     let interrupted = stalled.or_else(|| live.take_interruption());
     let mut report = report_of(live, stream, from)?;
     report.interrupted = interrupted;
+    report.disk = disk_from.and_then(|(at, start)| {
+        let now = live.engine()?.disk().stats().snapshot();
+        Some((now.since(start), at.elapsed()))
+    });
     Ok(report)
 }
 
@@ -529,6 +539,7 @@ fn report_of(live: &Live, stream: Option<StreamInfo>, from: u64) -> Result<RunRe
         seconds_left: None,
         recovered: None,
         interrupted: None,
+        disk: None,
     })
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds target/overdub_VERSION_ARCH.deb: the release binary, a desktop file and the icon.
 # dpkg-deb only; no packaging tool to install. Depends on libasound2 (cpal's ALSA), libpipewire
-# (cpal's PipeWire host), the GL and
+# (cpal's PipeWire host), libdbus (asking rtkit for realtime priority), the GL and
 # X/Wayland libraries the window loads at run time; suggests jackd2 (JACK is loaded at run time
 # when present).
 set -euo pipefail
@@ -23,7 +23,7 @@ Section: sound
 Priority: optional
 Architecture: $arch
 Maintainer: Overdub developers <overdub@example.invalid>
-Depends: libasound2, libpipewire-0.3-0, libgl1, libegl1, libxkbcommon-x11-0, libxcursor1, libxrandr2, libxi6
+Depends: libasound2, libpipewire-0.3-0, libdbus-1-3, libgl1, libegl1, libxkbcommon-x11-0, libxcursor1, libxrandr2, libxi6
 Recommends: libgl1-mesa-dri
 Suggests: jackd2
 Description: multitrack recorder for musicians who record and monitor live

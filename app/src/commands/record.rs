@@ -1,9 +1,10 @@
 //! `overdub record DIR --seconds S`: record the armed tracks while the others play.
 
-use overdub_engine::disk::{MAX_PART_BYTES, TakeFormat};
+use overdub_engine::disk::{DiskLoad, MAX_PART_BYTES, TakeFormat};
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use overdub_engine::recorder::{
     self, PunchOptions, RecordHooks, RecordOptions, RecordStart, Roll, RunReport,
@@ -228,6 +229,9 @@ pub fn print_health(report: &RunReport) {
             report.capture_overruns
         );
     }
+    if let Some((load, wall)) = report.disk {
+        println!("{}", disk_load(load, wall));
+    }
     let s = &report.stream;
     if s.bridged {
         println!(
@@ -236,4 +240,24 @@ pub fn print_health(report: &RunReport) {
             s.latency.bridge, report.bridge_slips, report.driver_shifts, report.priority
         );
     }
+}
+
+/// The disk threads' share of the run, and how many times the tracks each could serve: "disk
+/// threads: writing 1.2% busy (room for about 80x these tracks), reading 0.3% busy (...)".
+fn disk_load(load: DiskLoad, wall: Duration) -> String {
+    let side = |what: &str, frames: u64, busy: u64| {
+        let pct = busy as f64 / wall.as_micros().max(1) as f64 * 100.0;
+        match DiskLoad::room(busy, wall) {
+            Some(room) if frames > 0 => format!(
+                "{what} {frames} frames, {pct:.1}% busy (room for about {room:.0}x these tracks)"
+            ),
+            _ => format!("{what} nothing"),
+        }
+    };
+    format!(
+        "disk threads over {:.1} s: {}; {}",
+        wall.as_secs_f64(),
+        side("writing", load.frames_written, load.write_micros),
+        side("reading", load.frames_read, load.read_micros)
+    )
 }

@@ -10,5 +10,5 @@ mod wav_repair;
 pub use clip_reader::{ClipSource, TrackReader};
 pub use take::{MAX_PART_BYTES, Take, part_path, salvage_parts};
 pub use take_writer::{HEADER_INTERVAL, SYNC_INTERVAL, TakeFormat, TakeWriter, f32_to_i24};
-pub use thread::{DiskCommand, DiskEvent, DiskStats, DiskThread};
+pub use thread::{DiskCommand, DiskEvent, DiskLoad, DiskStats, DiskThread};
 pub use wav_repair::{HeaderState, check as check_wav_header, repair_in_place};

@@ -97,8 +97,56 @@ pub struct DiskStats {
     pub frames_written: AtomicU64,
     /// Frames read from clips into playback rings.
     pub frames_read: AtomicU64,
-    /// Time spent writing and reading, microseconds.
-    pub busy_micros: AtomicU64,
+    /// Time the writing thread spent draining capture rings into take files (fsyncs included),
+    /// microseconds.
+    pub write_micros: AtomicU64,
+    /// Time the reading thread spent filling playback rings, microseconds.
+    pub read_micros: AtomicU64,
+}
+
+impl DiskStats {
+    /// The figures now, to subtract from a later reading.
+    pub fn snapshot(&self) -> DiskLoad {
+        DiskLoad {
+            frames_written: self.frames_written.load(Ordering::Relaxed),
+            frames_read: self.frames_read.load(Ordering::Relaxed),
+            write_micros: self.write_micros.load(Ordering::Relaxed),
+            read_micros: self.read_micros.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// The disk threads' work over a stretch of time: [`DiskStats::snapshot`] at its end minus the
+/// one at its start.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DiskLoad {
+    /// Frames written to take files (all tracks).
+    pub frames_written: u64,
+    /// Frames read from clips (all tracks).
+    pub frames_read: u64,
+    /// Microseconds the writing thread was busy.
+    pub write_micros: u64,
+    /// Microseconds the reading thread was busy.
+    pub read_micros: u64,
+}
+
+impl DiskLoad {
+    /// The work done since `earlier`.
+    pub fn since(self, earlier: DiskLoad) -> DiskLoad {
+        DiskLoad {
+            frames_written: self.frames_written.saturating_sub(earlier.frames_written),
+            frames_read: self.frames_read.saturating_sub(earlier.frames_read),
+            write_micros: self.write_micros.saturating_sub(earlier.write_micros),
+            read_micros: self.read_micros.saturating_sub(earlier.read_micros),
+        }
+    }
+
+    /// How many times the tracks it served the thread could serve: its wall time over its busy
+    /// time (None when it did no work). A thread busy a tenth of the time could take about ten
+    /// times the tracks, as long as the disk keeps its speed.
+    pub fn room(busy_micros: u64, wall: std::time::Duration) -> Option<f64> {
+        (busy_micros > 0).then(|| wall.as_micros() as f64 / busy_micros as f64)
+    }
 }
 
 /// Handle to the running disk threads (one writes takes, one reads clips). Dropping it
@@ -117,9 +165,10 @@ impl DiskThread {
         let (ev_tx, events) = mpsc::channel();
         let stats = Arc::new(DiskStats::default());
         let mut handles = Vec::new();
-        let mut spawn = |name: &str| -> Result<Sender<DiskCommand>> {
+        let mut spawn = |name: &str, role: Role| -> Result<Sender<DiskCommand>> {
             let (tx, rx) = mpsc::channel();
             let worker = Worker {
+                role,
                 rx,
                 events: ev_tx.clone(),
                 stats: stats.clone(),
@@ -134,8 +183,8 @@ impl DiskThread {
             handles.push(h);
             Ok(tx)
         };
-        let writes = spawn("overdub-disk-write")?;
-        let reads = spawn("overdub-disk-read")?;
+        let writes = spawn("overdub-disk-write", Role::Write)?;
+        let reads = spawn("overdub-disk-read", Role::Read)?;
         Ok(Self {
             writes: Some(writes),
             reads: Some(reads),
@@ -208,7 +257,15 @@ struct Stream {
     failed: bool,
 }
 
+/// Which of the two threads a worker is: what its busy time counts as.
+#[derive(Clone, Copy)]
+enum Role {
+    Write,
+    Read,
+}
+
 struct Worker {
+    role: Role,
     rx: Receiver<DiskCommand>,
     events: Sender<DiskEvent>,
     stats: Arc<DiskStats>,
@@ -231,9 +288,11 @@ impl Worker {
             let t0 = Instant::now();
             self.service_takes(false);
             self.service_streams();
-            self.stats
-                .busy_micros
-                .fetch_add(t0.elapsed().as_micros() as u64, Ordering::Relaxed);
+            let busy = match self.role {
+                Role::Write => &self.stats.write_micros,
+                Role::Read => &self.stats.read_micros,
+            };
+            busy.fetch_add(t0.elapsed().as_micros() as u64, Ordering::Relaxed);
         }
         // The engine is going away: whatever the rings still hold goes to the files.
         self.service_takes(true);
@@ -359,5 +418,36 @@ fn fill(s: &mut Stream, buf: &mut [f32], events: &Sender<DiskEvent>, stats: &Dis
         }
         let _ = s.ring.push_partial_slice(&buf[..n]);
         stats.frames_read.fetch_add(n as u64, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_s_disk_load_is_the_work_between_two_snapshots() {
+        let stats = DiskStats::default();
+        stats.frames_written.store(1_000, Ordering::Relaxed);
+        stats.write_micros.store(50, Ordering::Relaxed);
+        let start = stats.snapshot();
+        stats.frames_written.fetch_add(96_000, Ordering::Relaxed);
+        stats.write_micros.fetch_add(20_000, Ordering::Relaxed);
+        stats.frames_read.fetch_add(480, Ordering::Relaxed);
+        stats.read_micros.fetch_add(5, Ordering::Relaxed);
+        let load = stats.snapshot().since(start);
+        assert_eq!(
+            load,
+            DiskLoad {
+                frames_written: 96_000,
+                frames_read: 480,
+                write_micros: 20_000,
+                read_micros: 5,
+            }
+        );
+        // Busy 20 ms of a second: it could serve fifty times the tracks.
+        let room = DiskLoad::room(load.write_micros, Duration::from_secs(1));
+        assert_eq!(room, Some(50.0));
+        assert_eq!(DiskLoad::room(0, Duration::from_secs(1)), None);
     }
 }
