@@ -7,10 +7,11 @@
 #      with the page cache dropped first where that is allowed (root): late playback frames.
 # Needs jackd2 and sox; writes about 22 GB per 10 minutes of (1) under $WORK (default: a
 # temporary folder in /var/tmp), removed at the end. Prints figures; asserts nothing.
-#   bench/scale.sh [MINUTES]
+#   bench/scale.sh [MINUTES] [record|play|both]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 minutes=${1:-10}
+part=${2:-both}
 cargo build --release -q -p overdub
 bin=$PWD/target/release/overdub
 work=$(mktemp -d "${WORK:-/var/tmp}/overdub-scale.XXXXXX")
@@ -31,7 +32,7 @@ start_jack() {
   jackd -n "$server" "${rt[@]}" -d dummy -r "$1" -p 128 -C "$2" -P "$3" >"$work/jackd-$1.log" 2>&1 &
   jack_pid=$!
   for _ in $(seq 50); do
-    "$bin" devices --host jack >/dev/null 2>&1 && return
+    JACK_NO_START_SERVER=1 jack_lsp 2>/dev/null | grep -q system:capture_1 && return
     sleep 0.2
   done
   echo "jackd did not start: $(cat "$work/jackd-$1.log")" >&2
@@ -47,12 +48,16 @@ watch_rss() {
   done
 }
 
+# The server's own late cycles: its dummy driver logs each one.
+server_xruns() { echo "the JACK server's own late cycles (its log): $(grep -c 'XRun' "$work/jackd-$1.log" || true)"; }
+
+if [ "$part" != play ]; then
 echo "== 1. 128 tracks recording at 96 kHz, 24-bit, 128 frames, $minutes min"
 start_jack 96000 128 2
 s="$work/rec128"
 "$bin" new "$s" --rate 96000 --tracks 128 >/dev/null
 arm=$(seq -s, 1 128)
-"$bin" record "$s" --seconds $((minutes * 60)) --tracks "$arm" --format 24 --host jack \
+"$bin" record "$s" --seconds $((minutes * 60)) --arm "$arm" --format 24 --host jack \
   >"$work/rec.out" 2>&1 &
 rec=$!
 watch_rss "$rec" "$work/rss" &
@@ -60,14 +65,15 @@ watcher=$!
 status=0
 wait "$rec" || status=$?
 wait "$watcher" || true
-grep -v '^take: ' "$work/rec.out" || true
+grep -v -e '^take: ' -e '^recording ' "$work/rec.out" || true
 echo "takes: $(grep -c '^take: ' "$work/rec.out") written; exit $status"
 echo "disk used by the takes: $(du -sh "$s/audio" | cut -f1)"
 awk 'NR == 2 { first = $1 } { last = $1; if ($1 > max) max = $1; n++ }
      END { printf "resident memory (KiB, every 10 s, %d samples): after 10 s %d, at the end %d, peak %d\n", n, first, last, max }' "$work/rss"
-jack_xruns=$(grep -c 'XRun' "$work/jackd-96000.log" || true)
-echo "the JACK server's own late cycles (its log): $jack_xruns"
+server_xruns 96000
 rm -rf "$s"
+fi
+[ "$part" = record ] && exit 0
 
 echo "== 2. 256 tracks playing from disk at 48 kHz, 128 frames, 60 s"
 start_jack 48000 2 2
@@ -93,3 +99,4 @@ else
   echo "page cache not dropped (needs root): the clips may come from memory"
 fi
 "$bin" play "$s" --host jack --seconds 60 2>&1 | grep -v '^take: '
+server_xruns 48000
