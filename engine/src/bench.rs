@@ -62,8 +62,9 @@ pub struct BenchReport {
     /// process function's, what costs those blocks is the machine (interrupts, the hypervisor,
     /// the other core's work), not the mixer.
     pub reference: Spread,
-    /// Minor page faults of the process while the blocks ran (the process function should
-    /// cause none once its buffers are touched); None where the OS does not say (not Linux).
+    /// Minor page faults during the calls of the process function, counted around each call
+    /// (it should cause none once its buffers are touched); None where the OS does not say (not
+    /// Linux).
     pub page_faults: Option<u64>,
     /// The disk thread's take writing: megabytes per second.
     pub disk_write_mb_s: f64,
@@ -185,16 +186,26 @@ pub fn run(o: &BenchOptions) -> Result<BenchReport> {
     let blocks = ((o.seconds * f64::from(o.rate)) / o.buffer as f64)
         .ceil()
         .max(1.0) as usize;
-    // Touched before the count starts: its pages' first faults are the bench's, not the mixer's.
-    let mut times = vec![Duration::ZERO; blocks];
-    let faults_before = minor_faults();
+    // Written before the count starts (a zero-filled vector's pages are first touched when
+    // written): their first faults are the bench's, not the mixer's.
+    let mut times = vec![Duration::from_nanos(1); blocks];
+    // Counted around each call alone: the feeding and draining between calls (the disk
+    // thread's side, here on this thread) are not the audio thread's.
+    let mut page_faults = Some(0u64);
+    // The count and the clock fault once of their own the first time (a stack page, the vDSO's
+    // data page): let them before counting.
+    let _ = (minor_faults(), Instant::now());
     for time in &mut times {
         for p in &mut players {
             let _ = p.push_entire_slice(&feed);
         }
+        let faults_before = minor_faults();
         let t0 = Instant::now();
         process.process(&input, in_ch, &mut output, 2, o.buffer);
         *time = t0.elapsed();
+        page_faults = page_faults
+            .zip(minor_faults().zip(faults_before))
+            .map(|(n, (after, before))| n + after.saturating_sub(before));
         for c in &mut captures {
             let n = c.slots();
             if let Ok(chunk) = c.read_chunk(n) {
@@ -202,9 +213,6 @@ pub fn run(o: &BenchOptions) -> Result<BenchReport> {
             }
         }
     }
-    let page_faults = minor_faults()
-        .zip(faults_before)
-        .map(|(after, before)| after.saturating_sub(before));
     let Spread {
         mean_us: mean,
         p99_us: p99,
@@ -237,9 +245,17 @@ pub fn run(o: &BenchOptions) -> Result<BenchReport> {
     })
 }
 
-/// The process's minor page faults so far (Linux: field 10 of `/proc/self/stat`).
+/// This thread's minor page faults so far (Linux: field 10 of `/proc/thread-self/stat`). Read
+/// into a buffer on the stack, so the count does not count its own allocation; other threads'
+/// faults are not in it. None where the OS does not say.
 fn minor_faults() -> Option<u64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    use std::io::Read;
+    let mut buf = [0u8; 1024];
+    let n = std::fs::File::open("/proc/thread-self/stat")
+        .ok()?
+        .read(&mut buf)
+        .ok()?;
+    let stat = std::str::from_utf8(&buf[..n]).ok()?;
     // The command name (field 2) is in parentheses and may hold spaces: count after it.
     let rest = &stat[stat.rfind(')')? + 1..];
     rest.split_whitespace().nth(7)?.parse().ok()
