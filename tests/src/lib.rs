@@ -705,6 +705,8 @@ impl std::fmt::Display for InStep {
 /// counted: such a pair is done again, up to three times, and one must come back whole.
 /// `silent`: the device is known to lose audio below the driver interface without any error
 /// reaching it (the ALSA `jack` plugin on a late dummy server), so a loss need not be counted.
+/// `within`: how many frames off the clicks a whole take may lie (1 wherever the bridge's timing
+/// allows it).
 pub fn measure_then_record_aligned(
     w: &World,
     dev: &[&str],
@@ -712,13 +714,14 @@ pub fn measure_then_record_aligned(
     block: u32,
     seconds: u32,
     silent: bool,
+    within: i64,
 ) -> InStep {
     for attempt in 1..=3 {
         let report = measure_then_record(w, dev, rate, block, seconds, attempt);
         let whole = report.in_step() && report.losses == 0;
         if whole {
             assert!(
-                report.offset.abs() <= 1,
+                report.offset.abs() <= within,
                 "the take lies {} frames off the clicks it was recorded against: {report}\n{}",
                 report.offset,
                 report.stdout

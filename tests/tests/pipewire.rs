@@ -81,7 +81,7 @@ fn pipewire_is_listed_measured_and_takes_line_up_at_two_buffer_sizes() {
         let w = pw.world();
         let dev = pipewire(buffer);
         let dev: Vec<&str> = dev.iter().map(String::as_str).collect();
-        let report = measure_then_record_aligned(&w, &dev, 48_000, buffer, 3, false);
+        let report = measure_then_record_aligned(&w, &dev, 48_000, buffer, 3, false, 1);
         eprintln!("PipeWire at 48000 Hz, buffer {buffer}: {report}");
     }
 }
