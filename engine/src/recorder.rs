@@ -434,7 +434,8 @@ fn run(
     let from = live.position();
     let began = Instant::now();
     let mut rolled: Option<(Instant, Option<StreamInfo>)> = None;
-    let mut disk_from: Option<(Instant, DiskLoad)> = None;
+    // The disk threads' figures when the transport rolled.
+    let mut disk_from: Option<DiskLoad> = None;
     let mut stalled = None;
     loop {
         live.poll();
@@ -452,9 +453,7 @@ fn run(
                 });
             }
             rolled = Some((Instant::now(), stream));
-            disk_from = live
-                .engine()
-                .map(|e| (Instant::now(), e.disk().stats().snapshot()));
+            disk_from = live.engine().map(|e| e.disk().stats().snapshot());
         }
         if transport == Transport::Stopped {
             break;
@@ -483,7 +482,7 @@ fn run(
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-    let Some((_, stream)) = rolled else {
+    let Some((rolled_at, stream)) = rolled else {
         let why = live.take_messages().join("; ");
         return Err(Error::Device(if why.is_empty() {
             "the transport did not start".into()
@@ -494,9 +493,9 @@ fn run(
     let interrupted = stalled.or_else(|| live.take_interruption());
     let mut report = report_of(live, stream, from)?;
     report.interrupted = interrupted;
-    report.disk = disk_from.and_then(|(at, start)| {
+    report.disk = disk_from.and_then(|start| {
         let now = live.engine()?.disk().stats().snapshot();
-        Some((now.since(start), at.elapsed()))
+        Some((now.since(start), rolled_at.elapsed()))
     });
     Ok(report)
 }
