@@ -11,9 +11,10 @@ use std::time::Duration;
 use egui_kittest::kittest::Queryable;
 use overdub_engine::io::Fault;
 use overdub_engine::session::{Session, SessionDir};
+use overdub_ui::OverdubApp;
 
 #[test]
-fn xruns_and_a_lost_device_stay_as_notices_until_read() {
+fn a_burst_of_xruns_stays_as_one_notice_until_read() {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = SessionDir::new(tmp.path().join("s"));
     dir.create(&Session::new(48_000, 1)).expect("create");
@@ -21,23 +22,71 @@ fn xruns_and_a_lost_device_stay_as_notices_until_read() {
     // Two dropped blocks close together: one burst.
     req.faults = vec![Fault::Xrun(20), Fault::Xrun(30)];
     let mut h = open_app(dir.root(), req, &tmp.path().join("settings.json"));
+    // The virtual device also counts its timer's own late wake-ups as xruns, as a real device
+    // would drop out there; a busy machine can add some. So the count the notices must show is
+    // the engine's, read beside them, and never less than the two injected.
     assert!(
         run_until(&mut h, Duration::from_secs(5), |a| {
-            let n = a.unread_notices();
-            n.iter().any(|t| t.starts_with("2 xrun"))
+            let counted = engine_xruns(a);
+            counted >= 2 && noticed_xruns(&a.unread_notices()) == counted
         }),
-        "the xruns and the lost device are noticed: {:?}",
-        h.state().unread_notices()
+        "the xruns are noticed: {:?}, {} counted",
+        h.state().unread_notices(),
+        engine_xruns(h.state())
     );
     let unread = h.state().unread_notices();
-    assert_eq!(unread.len(), 1, "one notice per burst: {unread:?}");
-    // Later, long after a status-bar message would have gone, it is still there.
-    std::thread::sleep(Duration::from_secs(1));
-    h.run_steps(2);
-    assert_eq!(h.state().unread_notices(), unread);
+    assert!(
+        unread.iter().all(|t| t.contains("xrun(s)")),
+        "only the xruns: {unread:?}"
+    );
+    // Later, long after a status-bar message would have gone, they are all still there, word for
+    // word, unless the device counted a late wake-up meanwhile; then look again.
+    let mut stayed = false;
+    for _ in 0..5 {
+        let (before, counted) = (h.state().unread_notices(), engine_xruns(h.state()));
+        std::thread::sleep(Duration::from_secs(1));
+        h.run_steps(2);
+        if engine_xruns(h.state()) == counted {
+            assert_eq!(
+                h.state().unread_notices(),
+                before,
+                "the notices stay until read"
+            );
+            stayed = true;
+            break;
+        }
+    }
+    assert!(stayed, "the device kept counting late wake-ups");
+    // The two injected drops, 10 blocks apart, are one burst: the first notice counts both.
+    let unread = h.state().unread_notices();
+    assert!(
+        unread.first().map_or(0, |t| count(t)) >= 2,
+        "one notice per burst: {unread:?}"
+    );
     h.get_by_label("Notices").click();
     h.run_steps(2);
     h.get_by_label("Mark read").click();
     h.run_steps(2);
     assert!(h.state().unread_notices().is_empty(), "read");
+}
+
+/// What the engine has counted.
+fn engine_xruns(a: &OverdubApp) -> u64 {
+    a.live()
+        .status()
+        .map_or(0, |s| s.xruns.load(std::sync::atomic::Ordering::Relaxed))
+}
+
+/// The xruns the notices add up to: each burst's notice starts with its count.
+fn noticed_xruns(notices: &[String]) -> u64 {
+    notices.iter().map(|t| count(t)).sum()
+}
+
+/// The count a notice starts with ("3 xrun(s) ..."), 0 if none.
+fn count(notice: &str) -> u64 {
+    notice
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }
