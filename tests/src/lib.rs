@@ -168,6 +168,12 @@ impl World {
 
     /// Run `overdub ARGS` in this world.
     pub fn overdub(&self, args: &[&str]) -> Run {
+        self.overdub_stalled(args, None)
+    }
+
+    /// Run `overdub ARGS` in this world; with `stall` = (after, for), stop the whole process
+    /// (`kill -STOP`) that long after it starts, for that long, as a machine that stalls does.
+    pub fn overdub_stalled(&self, args: &[&str], stall: Option<(Duration, Duration)>) -> Run {
         let mut cmd = match &self.wine {
             Some(wine) => {
                 let mut c = Command::new(WINE64);
@@ -193,7 +199,30 @@ impl World {
             // Make sure no other JACK server on the machine is reached by accident.
             None => cmd.env("JACK_DEFAULT_SERVER", "overdub-test-no-server"),
         };
-        let mut run = Run::from(cmd.output().expect("run overdub"));
+        let output = match stall {
+            None => cmd.output().expect("run overdub"),
+            Some((after, length)) => {
+                let child = cmd
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("run overdub");
+                let pid = child.id().to_string();
+                std::thread::sleep(after);
+                let signal = |sig: &str| {
+                    let ok = Command::new("kill")
+                        .args([sig, &pid])
+                        .status()
+                        .is_ok_and(|s| s.success());
+                    assert!(ok, "kill {sig} {pid}");
+                };
+                signal("-STOP");
+                std::thread::sleep(length);
+                signal("-CONT");
+                child.wait_with_output().expect("overdub ran")
+            }
+        };
+        let mut run = Run::from(output);
         // Known, and not hidden: under Wine, overdub.exe with WineASIO loaded now and then dies
         // with an access violation (0xC0000005, exit status 5) while the process exits, after it
         // has done and printed everything. The checks on what it printed and wrote still apply;
@@ -660,6 +689,8 @@ pub struct InStep {
     pub missing: usize,
     /// Pairs of clicks not one interval apart.
     pub out_of_step: usize,
+    /// Pairs of clicks not a whole number of intervals apart: a click moved, not just lost.
+    pub moved: usize,
     /// Xruns and bridge slips counted during the take.
     pub losses: u64,
     /// What `record` printed.
@@ -749,6 +780,20 @@ pub fn measure_then_record(
     seconds: u32,
     attempt: usize,
 ) -> InStep {
+    measure_then_record_stalled(w, dev, rate, block, seconds, attempt, None)
+}
+
+/// [`measure_then_record`], with the recording process stopped for a while as `stall` says (see
+/// [`World::overdub_stalled`]).
+pub fn measure_then_record_stalled(
+    w: &World,
+    dev: &[&str],
+    rate: u32,
+    block: u32,
+    seconds: u32,
+    attempt: usize,
+    stall: Option<(Duration, Duration)>,
+) -> InStep {
     let round_trip = measure(w, dev);
     assert!(round_trip > 0, "a round trip");
     let spacing = u64::from(rate) / 4 + 37;
@@ -772,7 +817,7 @@ pub fn measure_then_record(
         "1",
     ];
     rec.extend_from_slice(dev);
-    let run = w.overdub(&rec).ok();
+    let run = w.overdub_stalled(&rec, stall).ok();
     let info = w.info(&dir);
     let clip = &clips(&info, 1)[0];
     let (pos, off) = (
@@ -812,6 +857,10 @@ pub fn measure_then_record(
         offset: first_on_timeline - clicks[0] as i64,
         missing: expected.saturating_sub(found.len()),
         out_of_step: broken.len(),
+        moved: broken
+            .iter()
+            .filter(|(a, b)| !((b - a) as u64).is_multiple_of(spacing))
+            .count(),
         losses: counted,
         stdout: run.stdout,
     }

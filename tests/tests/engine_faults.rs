@@ -128,3 +128,94 @@ fn a_device_that_goes_away_mid_take_leaves_the_take_so_far_saved() {
     }
     assert!(!dir.journal().exists());
 }
+
+/// A driver that runs a cycle without calling the input callback, or the output callback, and
+/// says nothing (a PipeWire client that missed its wake-up), costs the take that one cycle, in
+/// place, and is counted: with split callbacks stamped with the driver's cycle times (the virtual
+/// double on two threads), the lost input is one block of silence with everything after it where
+/// it belongs, and the lost output drops the one block of input that had no output to meet, as a
+/// whole-device xrun does. (Before, a skipped input cycle left the bridge a block off its input
+/// for the rest of the stream, and it dropped input pull after pull until it started over.)
+#[test]
+fn a_cycle_the_driver_skips_on_one_side_costs_that_cycle_and_is_counted() {
+    // Blocks 300 and 420 of the stream: 1.6 s and 2.2 s after it opens, inside the take (the
+    // transport rolls about a second after the stream opens).
+    let mut req = request(vec![Fault::MissInput(300), Fault::MissOutput(420)]);
+    req.callbacks = CallbackOrder::Threads { input_late: 0 };
+    // Two threads woken by the wall clock: a machine that stalls one beyond the bridge's block of
+    // cushion loses more, and says so (slips beyond the two blocks); such a take is done again.
+    for attempt in 1..=3 {
+        let (_tmp, dir) = session(2);
+        let report = record(&dir, &req, 3.0, vec![1, 2]);
+        assert!(report.interrupted.is_none(), "{:?}", report.interrupted);
+        assert!(
+            report.xrun_positions.iter().all(|&p| p > 0),
+            "both inside the take: {:?}",
+            report.xrun_positions
+        );
+        assert!(
+            report.xruns >= 2,
+            "both skipped cycles counted: {}",
+            report.xruns
+        );
+        assert!(
+            report.bridge_slips >= 2 * BUFFER,
+            "the two blocks lost: {}",
+            report.bridge_slips
+        );
+        if report.bridge_slips > 2 * BUFFER {
+            eprintln!(
+                "attempt {attempt}: {} frames slipped, the machine stalled a thread; again",
+                report.bridge_slips
+            );
+            continue;
+        }
+        let takes: Vec<Vec<f32>> = report.takes.iter().map(|t| read_wav(&t.file).1).collect();
+        let (silent, skipped) = walk_split(&takes);
+        assert_eq!(
+            silent,
+            vec![BUFFER],
+            "one block of silence where the input was skipped"
+        );
+        assert_eq!(
+            skipped, BUFFER,
+            "one block of input dropped where the output was skipped"
+        );
+        return;
+    }
+    panic!("the machine stalled a callback thread in each of three takes");
+}
+
+/// Walk takes of the test signal (track c records input c): each frame is the signal at one
+/// device frame, every track alike, except for runs of silence (whose lengths are returned) and
+/// whole blocks skipped (whose total is returned).
+fn walk_split(takes: &[Vec<f32>]) -> (Vec<u64>, u64) {
+    let t0 = &takes[0];
+    let start = (0..480_000u64)
+        .find(|&k| (0..32).all(|i| t0[i] == test_signal(0, k + i as u64, 48_000)))
+        .expect("the take starts with the test signal");
+    let (mut skip, mut silent, mut run) = (0, Vec::new(), 0);
+    for i in 0..t0.len() {
+        let mut dev = start + i as u64 + skip;
+        if takes.iter().all(|t| t[i] == 0.0) {
+            run += 1;
+            continue;
+        }
+        if run > 0 {
+            silent.push(run);
+            run = 0;
+        }
+        if t0[i] != test_signal(0, dev, 48_000) {
+            skip += BUFFER;
+            dev += BUFFER;
+        }
+        for (c, t) in takes.iter().enumerate() {
+            assert_eq!(
+                t[i],
+                test_signal(c, dev, 48_000),
+                "track {c} frame {i}: only silence in place or whole blocks skipped"
+            );
+        }
+    }
+    (silent, skip)
+}

@@ -278,6 +278,7 @@ pub(super) fn open(
                 req.rate,
                 (in_ch, out_ch),
                 MAX_BLOCK,
+                clock.driver_time(),
             );
             let ifmt = format_for(&idev, Direction::Input, in_ch, req.rate)?;
             let run = move |inp: &[f32], _frames: usize, called| din.run(inp, called);
@@ -341,6 +342,11 @@ impl Clock {
             status,
             wall: (!driver_time).then(Instant::now),
         }
+    }
+
+    /// Whether the callbacks' stamps are the driver's cycle times (not when they ran).
+    fn driver_time(&self) -> bool {
+        self.wall.is_none()
     }
 
     /// When a callback that the driver stamped `callback` was called at `now`, on the clock both

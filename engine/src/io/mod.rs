@@ -389,6 +389,11 @@ pub enum Fault {
     Xrun(u64),
     /// The device goes away before this block and never calls back again.
     Disconnect(u64),
+    /// With split callbacks: the driver runs this block's cycle without calling the input
+    /// callback (a client that missed its wake-up), and says nothing. Its input is never given.
+    MissInput(u64),
+    /// With split callbacks: as [`Fault::MissInput`], for the output callback.
+    MissOutput(u64),
 }
 
 /// Latency figures of a running stream, frames.

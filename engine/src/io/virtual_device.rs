@@ -165,9 +165,10 @@ pub(super) fn open(
         CallbackOrder::InputFirst | CallbackOrder::OutputFirst => {
             info.bridged = true;
             let input_first = req.callbacks == CallbackOrder::InputFirst;
-            let (din, dout) = duplex(process, status, rate, (ch, ch), buffer);
+            let (din, dout) = duplex(process, status, rate, (ch, ch), buffer, true);
+            let faults = req.faults.clone();
             threads.push(spawn("overdub-virtual-audio", move || {
-                run_one_thread(&pacing, cable, din, dout, input_first);
+                run_one_thread(&pacing, cable, din, dout, input_first, &faults);
             })?);
         }
         CallbackOrder::Threads { input_late } => {
@@ -179,7 +180,7 @@ pub(super) fn open(
                      (it is {delay})"
                 )));
             }
-            let (din, dout) = duplex(process, status, rate, (ch, ch), buffer);
+            let (din, dout) = duplex(process, status, rate, (ch, ch), buffer, true);
             let (send, receive) = match kind {
                 VirtualKind::Loopback => {
                     // Input frame n is taken when output frame n + late plays: it hears the
@@ -190,11 +191,15 @@ pub(super) fn open(
                 VirtualKind::TestSignal => (None, None),
             };
             let p = pacing.clone();
+            let faults = req.faults.clone();
+            let missed = move |b| faults.contains(&Fault::MissInput(b));
             threads.push(spawn("overdub-virtual-in", move || {
-                run_input_thread(&p, receive, din, late);
+                run_input_thread(&p, receive, din, late, missed);
             })?);
+            let faults = req.faults.clone();
+            let missed = move |b| faults.contains(&Fault::MissOutput(b));
             threads.push(spawn("overdub-virtual-out", move || {
-                run_output_thread(&pacing, send, dout);
+                run_output_thread(&pacing, send, dout, missed);
             })?);
         }
     }
@@ -293,6 +298,7 @@ fn run_one_thread(
     mut din: DuplexInput,
     mut dout: DuplexOutput,
     input_first: bool,
+    faults: &[Fault],
 ) {
     let (buffer, ch, rate) = (pacing.buffer, VIRTUAL_CHANNELS, pacing.rate);
     let mut input = vec![0.0f32; buffer * ch];
@@ -304,18 +310,30 @@ fn run_one_thread(
         // clock, as a driver that timestamps its cycles says.
         let called = Some(pacing.at(block));
         assert_no_alloc::assert_no_alloc(|| {
+            let miss_in = faults.contains(&Fault::MissInput(block));
+            let miss_out = faults.contains(&Fault::MissOutput(block));
             let mut capture = |input: &mut [f32], din: &mut DuplexInput| {
                 match cable.as_mut() {
                     Some(c) => c.receive(input),
                     None => fill_test_signal(input, ch, block * buffer as u64, rate),
                 }
-                din.run(input, called);
+                if !miss_in {
+                    din.run(input, called);
+                }
+            };
+            let play = |output: &mut [f32], dout: &mut DuplexOutput| {
+                if miss_out {
+                    // The device plays silence for a cycle nobody filled.
+                    output.fill(0.0);
+                } else {
+                    dout.run(output, buffer, called);
+                }
             };
             if input_first {
                 capture(&mut input, &mut din);
-                dout.run(&mut output, buffer, called);
+                play(&mut output, &mut dout);
             } else {
-                dout.run(&mut output, buffer, called);
+                play(&mut output, &mut dout);
                 capture(&mut input, &mut din);
             }
             if let Some(c) = cable.as_mut() {
@@ -341,6 +359,7 @@ fn run_input_thread(
     mut cable: Option<CableReceive>,
     mut din: DuplexInput,
     late: usize,
+    missed: impl Fn(u64) -> bool,
 ) {
     let (buffer, ch, rate) = (pacing.buffer, VIRTUAL_CHANNELS, pacing.rate);
     let mut input = vec![0.0f32; buffer * ch];
@@ -361,14 +380,21 @@ fn run_input_thread(
                 Some(c) => c.receive(&mut input),
                 None => fill_test_signal(&mut input, ch, block * buffer as u64, rate),
             }
-            din.run(&input, called);
+            if !missed(block) {
+                din.run(&input, called);
+            }
         });
         block += 1;
     }
 }
 
 /// The output callback on its own thread, woken with its own jitter.
-fn run_output_thread(pacing: &Pacing, mut cable: Option<CableSend>, mut dout: DuplexOutput) {
+fn run_output_thread(
+    pacing: &Pacing,
+    mut cable: Option<CableSend>,
+    mut dout: DuplexOutput,
+    missed: impl Fn(u64) -> bool,
+) {
     let ch = VIRTUAL_CHANNELS;
     let mut output = vec![0.0f32; pacing.buffer * ch];
     let mut seed = 0x0005_eed2;
@@ -379,7 +405,12 @@ fn run_output_thread(pacing: &Pacing, mut cable: Option<CableSend>, mut dout: Du
         // however late the thread that runs it wakes.
         let called = Some(pacing.at(block));
         assert_no_alloc::assert_no_alloc(|| {
-            dout.run(&mut output, pacing.buffer, called);
+            if missed(block) {
+                // The device plays silence for a cycle nobody filled.
+                output.fill(0.0);
+            } else {
+                dout.run(&mut output, pacing.buffer, called);
+            }
             if let Some(c) = cable.as_mut() {
                 c.send(&output);
             }

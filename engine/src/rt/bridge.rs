@@ -130,11 +130,22 @@ impl BridgeInput {
         self.channels
     }
 
+    /// The driver ran `frames` frames of input without calling (a skipped cycle): they never
+    /// come, so silence takes their place and the frames after them keep theirs. Returns the
+    /// frames that did not fit, as [`BridgeInput::push`] does.
+    pub fn lose(&mut self, frames: u64) -> usize {
+        self.put(usize::try_from(frames).unwrap_or(usize::MAX), None)
+    }
+
     /// Push one input block (interleaved). Returns the frames that did not fit (dropped; their
     /// place is kept, so nothing after them moves).
     pub fn push(&mut self, input: &[f32]) -> usize {
+        self.put(input.len() / self.channels, Some(input))
+    }
+
+    /// Put `block` frames into the FIFO, as many as fit: from `input`, or silence.
+    fn put(&mut self, block: usize, input: Option<&[f32]>) -> usize {
         let ch = self.channels;
-        let block = input.len() / ch;
         let start = self.frames;
         self.frames += block as u64;
         if block == 0 {
@@ -144,8 +155,20 @@ impl BridgeInput {
         if fit == 0 || self.segments.is_full() {
             return block;
         }
-        let (_, rest) = self.tx.push_partial_slice(&input[..fit * ch]);
-        debug_assert!(rest.is_empty());
+        if let Ok(mut chunk) = self.tx.write_chunk(fit * ch) {
+            let (a, b) = chunk.as_mut_slices();
+            match input {
+                Some(src) => {
+                    a.copy_from_slice(&src[..a.len()]);
+                    b.copy_from_slice(&src[a.len()..a.len() + b.len()]);
+                }
+                None => {
+                    a.fill(0.0);
+                    b.fill(0.0);
+                }
+            }
+            chunk.commit_all();
+        }
         let _ = self.segments.push(Segment { start, frames: fit });
         block - fit
     }
@@ -285,6 +308,16 @@ impl BridgeOutput {
         }
         self.pulled += frames as u64;
         (&self.scratch[..frames * ch], report)
+    }
+
+    /// The driver ran `frames` frames of output without calling (a skipped cycle): the device's
+    /// output count moved on without a pull, so the input meant for those frames goes unheard
+    /// (dropped when it comes, counted as slips) and what follows keeps its place.
+    pub fn skip(&mut self, frames: u64) {
+        self.pulled += frames;
+        if let Some(n) = self.next.as_mut() {
+            *n += frames;
+        }
     }
 
     /// Drop `frames` frames of the front segment.

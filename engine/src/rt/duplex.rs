@@ -13,7 +13,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::callback_clock::{InputClock, OutputClock, callback_clocks};
-use super::{BridgeInput, BridgeOutput, EngineStatus, Process, bridge};
+use super::{BridgeInput, BridgeOutput, CycleWatch, EngineStatus, Process, bridge};
 
 thread_local! {
     /// Set on the thread that runs the input callback: the output callback finds out from it
@@ -30,6 +30,8 @@ pub struct DuplexInput {
     bridge: BridgeInput,
     status: Arc<EngineStatus>,
     clock: InputClock,
+    /// Cycles the driver ran without calling, where its stamps are its own cycle times.
+    cycles: Option<CycleWatch>,
     marked: bool,
 }
 
@@ -42,6 +44,8 @@ pub struct DuplexOutput {
     out_channels: usize,
     threads_known: bool,
     clock: OutputClock,
+    /// As for the input.
+    cycles: Option<CycleWatch>,
     /// How far the input count is ahead of the output count, frames (None until known).
     phase: Option<f64>,
     /// The phase the current take started with (None while no take holds the latency).
@@ -53,22 +57,27 @@ pub struct DuplexOutput {
 /// of the estimate.
 const SHIFT_FRAMES: f64 = 24.0;
 
-/// Split a process at `rate` Hz for a driver with separate callbacks. Allocates; not on the
-/// audio thread.
+/// Split a process at `rate` Hz for a driver with separate callbacks. `driver_time`: the driver
+/// stamps each callback with its cycle's time on a clock free of wake-up jitter (PipeWire), so a
+/// cycle it ran without calling a side shows, and that side's count follows its time (see
+/// `rt/cycle_watch.rs`). Allocates; not on the audio thread.
 pub fn duplex(
     process: Process,
     status: Arc<EngineStatus>,
     rate: u32,
     (in_channels, out_channels): (usize, usize),
     max_block: usize,
+    driver_time: bool,
 ) -> (DuplexInput, DuplexOutput) {
     let (tx, rx) = bridge(in_channels, max_block);
     let (input_clock, output_clock) = callback_clocks(rate);
+    let watch = || driver_time.then(|| CycleWatch::new(rate));
     (
         DuplexInput {
             bridge: tx,
             status: status.clone(),
             clock: input_clock,
+            cycles: watch(),
             marked: false,
         },
         DuplexOutput {
@@ -79,6 +88,7 @@ pub fn duplex(
             out_channels,
             threads_known: false,
             clock: output_clock,
+            cycles: watch(),
             phase: None,
             held_phase: None,
         },
@@ -100,8 +110,18 @@ impl DuplexInput {
             self.marked = true;
         }
         INPUT_THIS_CYCLE.with(|c| c.set(true));
+        let frames = input.len() / self.bridge.channels();
+        let lost = self.cycles.as_mut().map_or(0, |w| w.called(called, frames));
+        if lost > 0 {
+            // A dropout the driver did not report: count it, and keep what follows in place
+            // (silence where the input never came, counted as slipped).
+            self.status.note_xrun();
+            self.status
+                .bridge_underruns
+                .fetch_add(lost, Ordering::Relaxed);
+            let _ = self.bridge.lose(lost);
+        }
         if let Some(at) = called {
-            let frames = input.len() / self.bridge.channels();
             self.clock.called(self.bridge.frames(), frames, at);
         }
         // Frames that do not fit keep their place; the output side counts them where they would
@@ -126,6 +146,13 @@ impl DuplexOutput {
         }
         let may_grow = !self.process.holds_latency();
         let fresh = INPUT_THIS_CYCLE.with(|c| c.replace(false));
+        let lost = self.cycles.as_mut().map_or(0, |w| w.called(called, frames));
+        if lost > 0 {
+            // The device played those frames without us (a dropout it did not report): count
+            // it, and hand on the input that belongs where output resumes.
+            self.status.note_xrun();
+            self.bridge.skip(lost);
+        }
         if let Some(at) = called {
             self.phase = self.clock.called(self.bridge.pulled(), frames, at);
         }
