@@ -141,7 +141,10 @@ fn a_cycle_the_driver_skips_on_one_side_costs_that_cycle_and_is_counted() {
     // Blocks 300 and 420 of the stream: 1.6 s and 2.2 s after it opens, inside the take (the
     // transport rolls about a second after the stream opens).
     let mut req = request(vec![Fault::MissInput(300), Fault::MissOutput(420)]);
-    req.callbacks = CallbackOrder::Threads { input_late: 0 };
+    req.callbacks = CallbackOrder::Threads {
+        input_late: 0,
+        woken: false,
+    };
     // Two threads woken by the wall clock: a machine that stalls one beyond the bridge's block of
     // cushion loses more, and says so (slips beyond the two blocks); such a take is done again.
     for attempt in 1..=3 {
@@ -218,4 +221,93 @@ fn walk_split(takes: &[Vec<f32>]) -> (Vec<u64>, u64) {
         }
     }
     (silent, skip)
+}
+
+/// Where the driver's callbacks carry only when their threads woke (ALSA without hardware stamps,
+/// WASAPI), a period lost below the driver's interface shows only in their timing, over about
+/// half a second. Until then the bridge cannot tell: its block of cushion hands on the next input
+/// as if nothing was lost (a period early), or, holding the take's latency, it takes the input for
+/// late and hands on silence. Once the timing shows the loss, it is counted ("frames shifted by
+/// the driver") and the bridge meets the input where it belongs again: the rest of the take is in
+/// place to the frame. (Before, the bridge either stayed a period off to the end of the take or
+/// started again from whatever input it had, and lay off by what that happened to be.)
+#[test]
+fn a_period_lost_silently_costs_a_stretch_in_place_until_the_timing_shows_it() {
+    let mut req = request(vec![Fault::MissInput(300)]);
+    req.callbacks = CallbackOrder::Threads {
+        input_late: 0,
+        woken: true,
+    };
+    let (_tmp, dir) = session(1);
+    let report = record(&dir, &req, 4.0, vec![1]);
+    assert!(report.interrupted.is_none(), "{:?}", report.interrupted);
+    assert_eq!(report.xruns, 0, "the driver said nothing");
+    assert_eq!(
+        report.driver_shifts, BUFFER,
+        "the shift is seen, a whole period"
+    );
+    let take = read_wav(&report.takes[0].file).1;
+    // Each frame is the signal where it belongs; between the loss and the moment the timing
+    // showed it, a frame may instead be silence or the signal a period on (the bridge's block of
+    // cushion hid the loss at first).
+    let base = alignments(&take).first().map_or(0, |s| s.1);
+    let signal = |i: usize, d: i64| test_signal(0, (base + d + i as i64) as u64, 48_000);
+    let off: Vec<usize> = (0..take.len())
+        .filter(|&i| take[i] != signal(i, 0))
+        .collect();
+    for &i in &off {
+        assert!(
+            take[i] == 0.0 || take[i] == signal(i, BUFFER as i64),
+            "frame {i} is neither in place, silent, nor a period on"
+        );
+    }
+    let (first, last) = (off.first().copied(), off.last().copied());
+    let span = last.unwrap_or(0) - first.unwrap_or(0);
+    assert!(
+        first.is_some() && span < 48_000,
+        "out of place or lost: frames {first:?} to {last:?}"
+    );
+    let silent = take.iter().filter(|&&s| s == 0.0).count() as u64;
+    assert_eq!(
+        silent, report.bridge_slips,
+        "the silence is what was counted"
+    );
+    assert!(silent >= BUFFER, "at least the period lost: {silent}");
+    eprintln!(
+        "lost silently: frames {first:?} to {last:?} out of place or silent, {silent} of them \
+         silent"
+    );
+}
+
+/// Walk a take of the test signal's channel 0: the stretches in which each frame is the signal at
+/// one device frame, as (first take frame, device frame minus take frame). Silence between
+/// stretches is passed over.
+fn alignments(take: &[f32]) -> Vec<(u64, i64)> {
+    let at = |i: usize| -> Option<i64> {
+        let window = take.get(i..i + 32)?;
+        (0..480_000i64).find(|&d| {
+            window
+                .iter()
+                .enumerate()
+                .all(|(k, &s)| s == test_signal(0, (d + (i + k) as i64) as u64, 48_000))
+        })
+    };
+    let mut out: Vec<(u64, i64)> = Vec::new();
+    let mut i = 0;
+    while i + 32 <= take.len() {
+        let d = match out.last() {
+            Some(&(_, d)) if take[i] == test_signal(0, (d + i as i64) as u64, 48_000) => {
+                i += 1;
+                continue;
+            }
+            _ if take[i] == 0.0 => {
+                i += 1;
+                continue;
+            }
+            _ => at(i).expect("every frame is the test signal or silence"),
+        };
+        out.push((i as u64, d));
+        i += 1;
+    }
+    out
 }

@@ -345,6 +345,10 @@ pub enum CallbackOrder {
     Threads {
         /// Frames the input side started late.
         input_late: u32,
+        /// The callbacks are stamped with when their thread woke (ALSA without hardware stamps,
+        /// WASAPI), not with the driver's cycle times (PipeWire), so a cycle the driver skips
+        /// shows only in their timing over a while.
+        woken: bool,
     },
 }
 
@@ -367,10 +371,14 @@ impl CallbackOrder {
             "duplex" => Ok(Self::Duplex),
             "asio" | "input-first" => Ok(Self::InputFirst),
             "reverse" | "output-first" => Ok(Self::OutputFirst),
-            "threads" => Ok(Self::Threads { input_late: 0 }),
+            "threads" => Ok(Self::Threads {
+                input_late: 0,
+                woken: false,
+            }),
             other => match other.strip_prefix("threads:") {
                 Some(n) => Ok(Self::Threads {
                     input_late: late(n)?,
+                    woken: false,
                 }),
                 None => Err(Error::InvalidSetting(format!(
                     "unknown callback order '{other}': use duplex, asio, reverse, threads or \

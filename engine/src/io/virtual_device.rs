@@ -171,7 +171,7 @@ pub(super) fn open(
                 run_one_thread(&pacing, cable, din, dout, input_first, &faults);
             })?);
         }
-        CallbackOrder::Threads { input_late } => {
+        CallbackOrder::Threads { input_late, woken } => {
             info.bridged = true;
             let late = input_late as usize;
             if kind == VirtualKind::Loopback && late >= delay {
@@ -180,7 +180,7 @@ pub(super) fn open(
                      (it is {delay})"
                 )));
             }
-            let (din, dout) = duplex(process, status, rate, (ch, ch), buffer, true);
+            let (din, dout) = duplex(process, status, rate, (ch, ch), buffer, !woken);
             let (send, receive) = match kind {
                 VirtualKind::Loopback => {
                     // Input frame n is taken when output frame n + late plays: it hears the
@@ -194,12 +194,12 @@ pub(super) fn open(
             let faults = req.faults.clone();
             let missed = move |b| faults.contains(&Fault::MissInput(b));
             threads.push(spawn("overdub-virtual-in", move || {
-                run_input_thread(&p, receive, din, late, missed);
+                run_input_thread(&p, receive, din, (late, woken), missed);
             })?);
             let faults = req.faults.clone();
             let missed = move |b| faults.contains(&Fault::MissOutput(b));
             threads.push(spawn("overdub-virtual-out", move || {
-                run_output_thread(&pacing, send, dout, missed);
+                run_output_thread(&pacing, send, dout, woken, missed);
             })?);
         }
     }
@@ -358,7 +358,7 @@ fn run_input_thread(
     pacing: &Pacing,
     mut cable: Option<CableReceive>,
     mut din: DuplexInput,
-    late: usize,
+    (late, woken): (usize, bool),
     missed: impl Fn(u64) -> bool,
 ) {
     let (buffer, ch, rate) = (pacing.buffer, VIRTUAL_CHANNELS, pacing.rate);
@@ -373,8 +373,11 @@ fn run_input_thread(
         .is_some()
     {
         // When the block is due on the device's clock, as a driver that timestamps its cycles says,
-        // however late the thread that runs it wakes.
-        let called = Some(pacing.at(block) + late_time);
+        // however late the thread that runs it wakes; or when the thread woke.
+        let called = Some(match woken {
+            true => pacing.start.elapsed(),
+            false => pacing.at(block) + late_time,
+        });
         assert_no_alloc::assert_no_alloc(|| {
             match cable.as_mut() {
                 Some(c) => c.receive(&mut input),
@@ -393,6 +396,7 @@ fn run_output_thread(
     pacing: &Pacing,
     mut cable: Option<CableSend>,
     mut dout: DuplexOutput,
+    woken: bool,
     missed: impl Fn(u64) -> bool,
 ) {
     let ch = VIRTUAL_CHANNELS;
@@ -401,9 +405,11 @@ fn run_output_thread(
     let mut block: u64 = 0;
     promote_current_thread(&dout.status().priority);
     while pacing.wait(block, jitter(&mut seed)).is_some() {
-        // When the block is due on the device's clock, as a driver that timestamps its cycles says,
-        // however late the thread that runs it wakes.
-        let called = Some(pacing.at(block));
+        // As for the input.
+        let called = Some(match woken {
+            true => pacing.start.elapsed(),
+            false => pacing.at(block),
+        });
         assert_no_alloc::assert_no_alloc(|| {
             if missed(block) {
                 // The device plays silence for a cycle nobody filled.
