@@ -156,26 +156,34 @@ fn tune_finds_a_buffer_size_on_pipewire_and_says_what_limited_it() {
     assert!(run.stdout.contains("limited by: "), "{}", run.stdout);
 }
 
-/// A minute of overdub at 256 frames: every click back, in step and within a frame of where it
-/// belongs, or the loss counted (an xrun, a bridge slip, or the driver shifting input against
-/// output, which the private PipeWire on a busy two-core machine does now and then). What it
-/// cost is printed.
+/// A minute of overdub at 256 frames with nothing lost: 0 xruns, 0 bridge slips, 0 shifts, every
+/// click back, in step and within a frame of where it belongs. A machine that stalls the recorder
+/// makes PipeWire skip its cycles, which is counted (see the stall test above) and not the
+/// engine's doing; such a minute is recorded again, and one of three must be clean. A minute that
+/// changed with nothing counted fails at once. What each cost is printed.
 #[test]
-fn pipewire_records_a_minute_and_counts_any_loss() {
+fn pipewire_records_a_clean_minute() {
     let pw = PipeWire::start();
     let w = pw.world();
     let dev = pipewire(256);
     let dev: Vec<&str> = dev.iter().map(String::as_str).collect();
-    let report = measure_then_record(&w, &dev, 48_000, 256, 60, 1);
-    eprintln!(
-        "PipeWire, a minute at 256 frames: {report}\n{}",
-        report.costs()
-    );
-    assert!(report.stdout.contains("(60.000 s)"), "{}", report.stdout);
-    let whole = report.in_step() && report.offset.abs() <= 1;
-    assert!(
-        whole || report.losses > 0,
-        "the take changed and no loss was counted: {report}\n{}",
-        report.stdout
-    );
+    for attempt in 1..=3 {
+        let report = measure_then_record(&w, &dev, 48_000, 256, 60, attempt);
+        eprintln!(
+            "PipeWire, a minute at 256 frames: {report}\n{}",
+            report.costs()
+        );
+        assert!(report.stdout.contains("(60.000 s)"), "{}", report.stdout);
+        let whole = report.in_step() && report.offset.abs() <= 1;
+        assert!(
+            whole || report.losses > 0,
+            "the take changed and no loss was counted: {report}\n{}",
+            report.stdout
+        );
+        if whole && report.losses == 0 {
+            return;
+        }
+        eprintln!("attempt {attempt}: not clean; again");
+    }
+    panic!("no clean minute in three");
 }
