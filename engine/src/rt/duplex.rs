@@ -195,10 +195,10 @@ impl DuplexOutput {
             .store(self.latency().to_bits(), Ordering::Relaxed);
     }
 
-    /// While a take holds the latency, follow any lasting change of phase: the driver moved
-    /// what is recorded against what plays (a period lost below its interface, a side restarted
-    /// after an xrun) without saying so. It is counted, and from then on the bridge hands on
-    /// the input that belongs with each output frame again, so only the stretch before the
+    /// While a take holds the latency, follow any lasting change of phase of half a period or
+    /// more: the driver moved what is recorded against what plays (a period lost below its
+    /// interface, a side restarted after an xrun) without saying so. It is counted, and from then
+    /// on the bridge hands on the input that belongs with each output frame again, so only the stretch before the
     /// change was seen (about half a [`CALLBACK_WINDOW`](super::CALLBACK_WINDOW_SECONDS)) is
     /// out of place.
     fn watch_phase(&mut self, holding: bool) {
@@ -217,15 +217,26 @@ impl DuplexOutput {
         if (p - held.phase).abs() < SHIFT_FRAMES {
             return;
         }
+        let period = self.bridge.largest();
         self.status.driver_shifts.fetch_add(
-            whole_periods(p - held.phase, self.bridge.largest()).unsigned_abs(),
+            whole_periods(p - held.phase, period).unsigned_abs(),
             Ordering::Relaxed,
         );
+        if (p - held.phase).abs() < period as f64 / 2.0 {
+            // Less than half a period: no period was lost, and where the callbacks' timing is as
+            // rough as under Wine (tens of frames), moving the take by it would move it wrongly.
+            // Counted, and held from here.
+            self.held = Some(Held {
+                phase: p,
+                latency: now,
+            });
+            return;
+        }
         // What the bridge did meanwhile (starting again from recent input after losing it pull
         // after pull) has already moved where input meets output; the rest of the change is
         // the driver's, and the bridge moves by it: input that much further on for output that
         // fell behind, silence in front for input that fell behind.
-        let shift = whole_periods(now - held.latency, self.bridge.largest());
+        let shift = whole_periods(now - held.latency, period);
         self.bridge.shift(shift);
         self.held = Some(Held {
             phase: p,
