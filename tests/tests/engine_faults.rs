@@ -224,15 +224,13 @@ fn walk_split(takes: &[Vec<f32>]) -> (Vec<u64>, u64) {
 }
 
 /// Where the driver's callbacks carry only when their threads woke (ALSA without hardware stamps,
-/// WASAPI), a period lost below the driver's interface shows only in their timing, over about
-/// half a second. Until then the bridge cannot tell: its block of cushion hands on the next input
-/// as if nothing was lost (a period early), or, holding the take's latency, it takes the input for
-/// late and hands on silence. Once the timing shows the loss, it is counted ("frames shifted by
-/// the driver") and the bridge meets the input where it belongs again: the rest of the take is in
-/// place to the frame. (Before, the bridge either stayed a period off to the end of the take or
-/// started again from whatever input it had, and lay off by what that happened to be.)
+/// WASAPI), a period lost below the driver's interface shows only in their timing, about half a
+/// second later. It is counted then ("frames shifted by the driver"): a whole period, and no
+/// xrun, since the driver said nothing. The take is not mended (following such timing moved
+/// takes wrongly under Wine, whose timing is rough by hundreds of frames), but nothing in it is
+/// other than the signal in place, the signal a period on, or silence.
 #[test]
-fn a_period_lost_silently_costs_a_stretch_in_place_until_the_timing_shows_it() {
+fn a_period_lost_silently_is_counted_when_the_timing_shows_it() {
     let mut req = request(vec![Fault::MissInput(300)]);
     req.callbacks = CallbackOrder::Threads {
         input_late: 0,
@@ -242,41 +240,24 @@ fn a_period_lost_silently_costs_a_stretch_in_place_until_the_timing_shows_it() {
     let report = record(&dir, &req, 4.0, vec![1]);
     assert!(report.interrupted.is_none(), "{:?}", report.interrupted);
     assert_eq!(report.xruns, 0, "the driver said nothing");
-    assert_eq!(
-        report.driver_shifts, BUFFER,
-        "the shift is seen, a whole period"
+    assert!(
+        (BUFFER - 4..=BUFFER + 4).contains(&report.driver_shifts),
+        "the shift is seen, a period: {}",
+        report.driver_shifts
     );
     let take = read_wav(&report.takes[0].file).1;
-    // Each frame is the signal where it belongs; between the loss and the moment the timing
-    // showed it, a frame may instead be silence or the signal a period on (the bridge's block of
-    // cushion hid the loss at first).
     let base = alignments(&take).first().map_or(0, |s| s.1);
     let signal = |i: usize, d: i64| test_signal(0, (base + d + i as i64) as u64, 48_000);
     let off: Vec<usize> = (0..take.len())
         .filter(|&i| take[i] != signal(i, 0))
         .collect();
+    assert!(!off.is_empty(), "the loss shows in the take");
     for &i in &off {
         assert!(
             take[i] == 0.0 || take[i] == signal(i, BUFFER as i64),
             "frame {i} is neither in place, silent, nor a period on"
         );
     }
-    let (first, last) = (off.first().copied(), off.last().copied());
-    let span = last.unwrap_or(0) - first.unwrap_or(0);
-    assert!(
-        first.is_some() && span < 48_000,
-        "out of place or lost: frames {first:?} to {last:?}"
-    );
-    let silent = take.iter().filter(|&&s| s == 0.0).count() as u64;
-    assert_eq!(
-        silent, report.bridge_slips,
-        "the silence is what was counted"
-    );
-    assert!(silent >= BUFFER, "at least the period lost: {silent}");
-    eprintln!(
-        "lost silently: frames {first:?} to {last:?} out of place or silent, {silent} of them \
-         silent"
-    );
 }
 
 /// Walk a take of the test signal's channel 0: the stretches in which each frame is the signal at

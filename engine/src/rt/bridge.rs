@@ -320,20 +320,6 @@ impl BridgeOutput {
         }
     }
 
-    /// Move where input meets output by `frames` (the driver moved one side against the other
-    /// without saying, and the callbacks' timing showed by how much): later input from now on
-    /// for a positive figure (the frames passed over are dropped when they come), silence in
-    /// front of the input for a negative one. Both are counted as slips as they are met.
-    pub fn shift(&mut self, frames: i64) {
-        if let Some(n) = self.next.as_mut() {
-            *n = n.saturating_add_signed(frames);
-        }
-        if frames < 0 {
-            // Frames handed on as silence for input that was never late, only counted short.
-            self.owed = self.owed.saturating_sub(frames.unsigned_abs());
-        }
-    }
-
     /// Drop `frames` frames of the front segment.
     fn consume(&mut self, frames: usize) {
         if let Ok(chunk) = self.rx.read_chunk(frames * self.channels) {
@@ -358,11 +344,6 @@ impl BridgeOutput {
     /// cushion from the start.
     pub fn set_two_threads(&mut self, two: bool) {
         self.two_threads = two;
-    }
-
-    /// The largest block the output has asked for, frames (the driver's period).
-    pub fn largest(&self) -> usize {
-        self.largest
     }
 
     /// Whether any input has arrived yet.

@@ -49,37 +49,13 @@ pub struct DuplexOutput {
     /// How far the input count is ahead of the output count, frames (None until known).
     phase: Option<f64>,
     /// The phase the current take started with (None while no take holds the latency).
-    held: Option<Held>,
-}
-
-/// What a take holds: the phase and the bridge's latency when it started or last followed a
-/// change of phase.
-#[derive(Clone, Copy, Debug)]
-struct Held {
-    phase: f64,
-    latency: f64,
+    held_phase: Option<f64>,
 }
 
 /// A change of phase during a take at least this large, frames, is the driver moving input
 /// against output (a period lost below the driver interface, a graph reordered), not the jitter
 /// of the estimate.
 const SHIFT_FRAMES: f64 = 24.0;
-
-/// A shift read from the callbacks' timing, to the frame: a whole number of periods when it is
-/// within [`PERIOD_SNAP`] of one (drivers lose whole periods; the reading carries a few frames of
-/// the threads' wake-up jitter), else as read.
-fn whole_periods(shift: f64, period: usize) -> i64 {
-    let period = period.max(1) as f64;
-    let whole = (shift / period).round() * period;
-    if (shift - whole).abs() <= PERIOD_SNAP {
-        whole as i64
-    } else {
-        shift.round() as i64
-    }
-}
-
-/// How near a whole number of periods a shift must be read to be taken as one, frames.
-const PERIOD_SNAP: f64 = 4.0;
 
 /// Split a process at `rate` Hz for a driver with separate callbacks. `driver_time`: the driver
 /// stamps each callback with its cycle's time on a clock free of wake-up jitter (PipeWire), so a
@@ -114,7 +90,7 @@ pub fn duplex(
             clock: output_clock,
             cycles: watch(),
             phase: None,
-            held: None,
+            held_phase: None,
         },
     )
 }
@@ -195,53 +171,24 @@ impl DuplexOutput {
             .store(self.latency().to_bits(), Ordering::Relaxed);
     }
 
-    /// While a take holds the latency, follow any lasting change of phase of half a period or
-    /// more: the driver moved what is recorded against what plays (a period lost below its
-    /// interface, a side restarted after an xrun) without saying so. It is counted, and from then
-    /// on the bridge hands on the input that belongs with each output frame again, so only the stretch before the
-    /// change was seen (about half a [`CALLBACK_WINDOW`](super::CALLBACK_WINDOW_SECONDS)) is
-    /// out of place.
+    /// While a take holds the latency, count any lasting change of phase: the driver moved what
+    /// is recorded against what plays by that much, though it said nothing. The take cannot be
+    /// mended, but it is not changed silently.
     fn watch_phase(&mut self, holding: bool) {
         let (true, Some(p)) = (holding, self.phase) else {
-            self.held = None;
+            self.held_phase = None;
             return;
         };
-        let now = self.latency();
-        let Some(held) = self.held else {
-            self.held = Some(Held {
-                phase: p,
-                latency: now,
-            });
-            return;
-        };
-        if (p - held.phase).abs() < SHIFT_FRAMES {
-            return;
+        match self.held_phase {
+            Some(h) if (p - h).abs() >= SHIFT_FRAMES => {
+                self.status
+                    .driver_shifts
+                    .fetch_add((p - h).abs().round() as u64, Ordering::Relaxed);
+                self.held_phase = Some(p);
+            }
+            Some(_) => {}
+            None => self.held_phase = Some(p),
         }
-        let period = self.bridge.largest();
-        self.status.driver_shifts.fetch_add(
-            whole_periods(p - held.phase, period).unsigned_abs(),
-            Ordering::Relaxed,
-        );
-        if (p - held.phase).abs() < period as f64 / 2.0 {
-            // Less than half a period: no period was lost, and where the callbacks' timing is as
-            // rough as under Wine (tens of frames), moving the take by it would move it wrongly.
-            // Counted, and held from here.
-            self.held = Some(Held {
-                phase: p,
-                latency: now,
-            });
-            return;
-        }
-        // What the bridge did meanwhile (starting again from recent input after losing it pull
-        // after pull) has already moved where input meets output; the rest of the change is
-        // the driver's, and the bridge moves by it: input that much further on for output that
-        // fell behind, silence in front for input that fell behind.
-        let shift = whole_periods(now - held.latency, period);
-        self.bridge.shift(shift);
-        self.held = Some(Held {
-            phase: p,
-            latency: held.latency,
-        });
     }
 
     /// What the bridge adds now, frames: the time it holds a frame where the callbacks' clocks
