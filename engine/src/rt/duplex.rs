@@ -114,12 +114,13 @@ impl DuplexInput {
         let lost = self.cycles.as_mut().map_or(0, |w| w.called(called, frames));
         if lost > 0 {
             // A dropout the driver did not report: count it, and keep what follows in place
-            // (silence where the input never came, counted as slipped).
+            // (silence where the input never came, counted as slipped; what does not fit in
+            // the FIFO keeps its place and the output side counts it where it would have played).
             self.status.note_xrun();
+            let rest = self.bridge.lose(lost) as u64;
             self.status
                 .bridge_underruns
-                .fetch_add(lost, Ordering::Relaxed);
-            let _ = self.bridge.lose(lost);
+                .fetch_add(lost.saturating_sub(rest), Ordering::Relaxed);
         }
         if let Some(at) = called {
             self.clock.called(self.bridge.frames(), frames, at);
