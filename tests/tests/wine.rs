@@ -6,7 +6,18 @@
 //! processes (probing both in one process hangs under Wine). `make wine` prepares the exe and
 //! the prefix; `make test` runs it first.
 
+use std::sync::{Mutex, MutexGuard};
+
 use overdub_tests::{Wine, World, measure_then_record};
+
+/// The tests share one Wine prefix (one wineserver) and each runs a realtime JACK server: one at a
+/// time. Three at once on two cores once made Wine so slow that WineASIO could not open its JACK
+/// client in time ("Unable to open a JACK client as: overdub", a cold CI run of `ec98c41`).
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn one_at_a_time() -> MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// A world that runs `overdub.exe` under Wine against a realtime JACK server at `period`.
 fn asio_world(period: u32) -> World {
@@ -24,6 +35,7 @@ fn asio_world(period: u32) -> World {
 
 #[test]
 fn asio_under_wine_adds_nothing_to_the_loopback_and_takes_line_up() {
+    let _one = one_at_a_time();
     for period in [128, 256] {
         let w = asio_world(period);
         let devices = w.overdub(&["devices", "--host", "asio"]).ok();
@@ -71,6 +83,7 @@ fn asio_under_wine_adds_nothing_to_the_loopback_and_takes_line_up() {
 /// so the bridge cannot read it; the offset is printed.
 #[test]
 fn wasapi_under_wine_measures_and_records_in_step_at_two_periods() {
+    let _one = one_at_a_time();
     for period in [256, 512] {
         let mut w = World::with_alsa_default_on_jack(48_000, period);
         w.wine = Some(Wine::prepared());
@@ -88,6 +101,7 @@ fn wasapi_under_wine_measures_and_records_in_step_at_two_periods() {
 
 #[test]
 fn the_asio_driver_opens_its_control_panel_from_overdub() {
+    let _one = one_at_a_time();
     let mut w = asio_world(256);
     // WineASIO's control panel runs `wineasio-settings` from PATH: a stand-in that leaves a mark.
     let bin = w.path("bin");
@@ -116,6 +130,7 @@ fn the_asio_driver_opens_its_control_panel_from_overdub() {
 #[test]
 #[ignore = "a minute long; prints figures, run by hand"]
 fn wasapi_under_wine_records_a_minute() {
+    let _one = one_at_a_time();
     let mut w = World::with_alsa_default_on_jack(48_000, 256);
     w.wine = Some(Wine::prepared());
     let report = measure_then_record(&w, &["--host", "wasapi"], 48_000, 2048, 60, 1);
