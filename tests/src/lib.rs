@@ -6,6 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// The `overdub` binary: `$OVERDUB_BIN` (to test an installed package), else the one cargo built
@@ -20,6 +21,17 @@ pub fn overdub_bin() -> PathBuf {
         .and_then(Path::parent)
         .expect("target/<profile>/deps");
     dir.join(format!("overdub{}", std::env::consts::EXE_SUFFIX))
+}
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Hold this for the whole of a test that must not run beside the other tests of its file (each
+/// test file is its own binary, so this orders only that file's tests). For tests that run
+/// realtime servers and recorders paced by the wall clock: several at once on two cores make each
+/// other late, and then they test the machine, not the recorder. A test that panicked while
+/// holding it does not stop the rest.
+pub fn one_at_a_time() -> MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// A scratch world for one test: its own config folder and, optionally, its own JACK server.

@@ -4,13 +4,12 @@
 //! back the way cpal's drivers do: input then output on one thread (ASIO's buffer switch), output
 //! then input, and two jittery threads (ALSA, WASAPI).
 
-use std::sync::Mutex;
+use overdub_tests::{
+    World, bridge_slips, click_session, measure, one_at_a_time, record_against_clicks,
+};
 
-use overdub_tests::{World, bridge_slips, click_session, measure, record_against_clicks};
-
-/// The doubles run realtime threads paced by the wall clock; one at a time, so that three of
-/// them on two cores do not make each other late.
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+// The doubles run realtime threads paced by the wall clock, so the tests run one at a time: three
+// of them on two cores would make each other late.
 
 /// The device flags of the double: the virtual loopback cable of `delay` frames at `rate` and
 /// `buffer`, calling back in `order`.
@@ -36,7 +35,7 @@ fn double(order: &str, rate: u32, buffer: u32, delay: u32) -> Vec<String> {
 
 /// Measure the round trip through the double, then record against a click and check the take.
 fn round_trip_then_overdub(order: &str, rate: u32, buffer: u32, delay: u32) -> u64 {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = one_at_a_time();
     let w = World::new();
     let args = double(order, rate, buffer, delay);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -96,7 +95,7 @@ fn two_jittery_threads_add_at_most_one_block() {
 /// click lands within a frame.
 #[test]
 fn a_measurement_holds_when_the_next_opening_starts_its_input_later() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = one_at_a_time();
     let w = World::new();
     let args = double("threads", 48_000, 256, 600);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();

@@ -12,15 +12,19 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
 use std::time::Duration;
 
 use overdub_tests::{
     World, bridge_slips, measure_then_record, measure_then_record_aligned,
-    measure_then_record_stalled,
+    measure_then_record_stalled, one_at_a_time,
 };
 
 const SINK: &str = "cpal-test-sink";
+
+// Each test starts its own PipeWire and WirePlumber and runs a recorder against it, so they run
+// one at a time: four daemons and four recorders at once on two cores made PipeWire skip the
+// recorder's cycles (counted, and in place, but then no test of a clean minute or of what one
+// stall costs: cold CI runs of `fd49b4e`).
 
 /// A private PipeWire, stopped on drop.
 struct PipeWire {
@@ -79,6 +83,7 @@ fn pipewire(buffer: u32) -> Vec<String> {
 
 #[test]
 fn pipewire_is_listed_measured_and_takes_line_up_at_two_buffer_sizes() {
+    let _one = one_at_a_time();
     let pw = PipeWire::start();
     let devices = pw.world().overdub(&["devices"]).ok();
     assert!(devices.stdout.contains(SINK), "{}", devices.stdout);
@@ -99,6 +104,7 @@ fn pipewire_is_listed_measured_and_takes_line_up_at_two_buffer_sizes() {
 /// more, and every click after them is still where it belongs on the timeline.
 #[test]
 fn a_stall_costs_the_stalled_cycles_in_place_and_is_counted() {
+    let _one = one_at_a_time();
     let pw = PipeWire::start();
     let w = pw.world();
     let dev = pipewire(256);
@@ -121,21 +127,23 @@ fn a_stall_costs_the_stalled_cycles_in_place_and_is_counted() {
         "at most the click inside the stall: {report}"
     );
     assert!(report.offset.abs() <= 1, "the take lines up: {report}");
-    // 40 ms is 1920 frames, on each side; a few quanta more for the wake-up after it. (A bridge
-    // that lost its place kept dropping input for at least 64 pulls: 16 384 frames.)
+    // 40 ms is 1920 frames, on each side, and a few quanta more while the woken process catches
+    // up (each counted: 13 quanta a side in the worst run seen, a cold CI run). A bridge that
+    // lost its place kept dropping input for at least 64 pulls, 16 384 frames, counting none.
     let slipped = bridge_slips(&overdub_tests::Run {
         code: Some(0),
         stdout: report.stdout.clone(),
         stderr: String::new(),
     });
     assert!(
-        slipped <= 2 * (1_920 + 4 * 256),
+        slipped <= 2 * (1_920 + 8 * 256),
         "{slipped} frames slipped: {report}"
     );
 }
 
 #[test]
 fn tune_finds_a_buffer_size_on_pipewire_and_says_what_limited_it() {
+    let _one = one_at_a_time();
     let pw = PipeWire::start();
     let w = pw.world();
     let run = w
@@ -163,6 +171,7 @@ fn tune_finds_a_buffer_size_on_pipewire_and_says_what_limited_it() {
 /// changed with nothing counted fails at once. What each cost is printed.
 #[test]
 fn pipewire_records_a_clean_minute() {
+    let _one = one_at_a_time();
     let pw = PipeWire::start();
     let w = pw.world();
     let dev = pipewire(256);

@@ -6,18 +6,12 @@
 //! processes (probing both in one process hangs under Wine). `make wine` prepares the exe and
 //! the prefix; `make test` runs it first.
 
-use std::sync::{Mutex, MutexGuard};
+use overdub_tests::{Wine, World, measure_then_record, one_at_a_time};
 
-use overdub_tests::{Wine, World, measure_then_record};
-
-/// The tests share one Wine prefix (one wineserver) and each runs a realtime JACK server: one at a
-/// time. Three at once on two cores once made Wine so slow that WineASIO could not open its JACK
-/// client in time ("Unable to open a JACK client as: overdub", a cold CI run of `ec98c41`).
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-fn one_at_a_time() -> MutexGuard<'static, ()> {
-    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
-}
+// The tests share one Wine prefix (one wineserver) and each runs a realtime JACK server, so they
+// run one at a time. Three at once on two cores once made Wine so slow that WineASIO could not
+// open its JACK client in time ("Unable to open a JACK client as: overdub", a cold CI run of
+// `ec98c41`).
 
 /// A world that runs `overdub.exe` under Wine against a realtime JACK server at `period`.
 fn asio_world(period: u32) -> World {
