@@ -192,14 +192,12 @@ pub(super) fn open(
             };
             let p = pacing.clone();
             let faults = req.faults.clone();
-            let missed = move |b| faults.contains(&Fault::MissInput(b));
             threads.push(spawn("overdub-virtual-in", move || {
-                run_input_thread(&p, receive, din, (late, woken), missed);
+                run_input_thread(&p, receive, din, (late, woken), &faults);
             })?);
             let faults = req.faults.clone();
-            let missed = move |b| faults.contains(&Fault::MissOutput(b));
             threads.push(spawn("overdub-virtual-out", move || {
-                run_output_thread(&pacing, send, dout, woken, missed);
+                run_output_thread(&pacing, send, dout, woken, &faults);
             })?);
         }
     }
@@ -359,7 +357,7 @@ fn run_input_thread(
     mut cable: Option<CableReceive>,
     mut din: DuplexInput,
     (late, woken): (usize, bool),
-    missed: impl Fn(u64) -> bool,
+    faults: &[Fault],
 ) {
     let (buffer, ch, rate) = (pacing.buffer, VIRTUAL_CHANNELS, pacing.rate);
     let mut input = vec![0.0f32; buffer * ch];
@@ -383,7 +381,7 @@ fn run_input_thread(
                 Some(c) => c.receive(&mut input),
                 None => fill_test_signal(&mut input, ch, block * buffer as u64, rate),
             }
-            if !missed(block) {
+            if !faults.contains(&Fault::MissInput(block)) {
                 din.run(&input, called);
             }
         });
@@ -397,7 +395,7 @@ fn run_output_thread(
     mut cable: Option<CableSend>,
     mut dout: DuplexOutput,
     woken: bool,
-    missed: impl Fn(u64) -> bool,
+    faults: &[Fault],
 ) {
     let ch = VIRTUAL_CHANNELS;
     let mut output = vec![0.0f32; pacing.buffer * ch];
@@ -411,7 +409,7 @@ fn run_output_thread(
             false => pacing.at(block),
         });
         assert_no_alloc::assert_no_alloc(|| {
-            if missed(block) {
+            if faults.contains(&Fault::MissOutput(block)) {
                 // The device plays silence for a cycle nobody filled.
                 output.fill(0.0);
             } else {
