@@ -15,9 +15,12 @@
 //! scheduling (its log says `JackTimedDriver::Process XRun`), and the plugin then drops a period
 //! on its capture or its playback side without any error reaching ALSA's API: a click goes
 //! missing and what follows moves by that period. A take in which that happened is recorded
-//! again (up to three times); see `measure_then_record_aligned`.
+//! again (up to three times); see `measure_then_record_aligned`. A minute at 256 frames must come
+//! back clean (nothing lost, nothing counted) once in three tries.
 
-use overdub_tests::{ALSA_TEST_DEVICE, World, measure_then_record, measure_then_record_aligned};
+use overdub_tests::{
+    ALSA_TEST_DEVICE, World, measure_then_record_aligned, one_at_a_time, one_clean_minute_in_three,
+};
 
 /// How far off the clicks a whole take may lie on this device: 2 frames, not the 1 the issue asks
 /// for (issue 11 stays open for it). Here the bridge reads the input and output phase from when
@@ -67,31 +70,28 @@ fn measure_and_record(rate: u32, period: u32, buffer: u32, seconds: u32) -> Stri
     report.stdout
 }
 
-/// One after the other, not in parallel: two JACK servers and two recorders at once on two cores
-/// make the servers run late, and then the plugin loses input.
+/// One after the other, and [`one_at_a_time`] with the minute below: two JACK servers and two
+/// recorders at once on two cores make the servers run late, and then the plugin loses input.
 #[test]
 fn alsa_at_44k1_512_and_48k_256_takes_line_up_across_openings() {
+    let _one = one_at_a_time();
     measure_and_record(44_100, 512, 512, 3);
     measure_and_record(48_000, 256, 256, 3);
 }
 
-/// A minute of overdub at 256 frames, with what it cost printed: clicks missing or out of step,
-/// and the losses counted. Not run by default: on this kind of machine the JACK dummy server
-/// itself runs late now and then (its log says `JackTimedDriver::Process XRun`, realtime or not)
-/// and the plugin then loses a period below ALSA's API. Where that shifts input against output
-/// for longer than half a second the bridge sees its callbacks' phase move and counts it ("frames
-/// shifted by the driver"); a shorter shift, or a period lost on both sides, shows nowhere the
-/// engine can see. Run it with `--ignored` to see the figures on your machine.
+/// A minute of overdub at 256 frames with nothing lost: 0 xruns, 0 bridge slips, 0 shifts, every
+/// click back and in step, and the take within [`PLUGIN_WITHIN`] of the clicks. What each minute
+/// cost is printed. On this kind of machine the JACK dummy server behind the device runs late now
+/// and then (its log says `JackTimedDriver::Process XRun`) and the plugin then loses a period below
+/// ALSA's API: counted as a shift when it moves input against output for long enough, and
+/// otherwise not seen by the engine at all (measured here: 3 of 4 minutes clean on a quiet
+/// machine, one with a shift counted). Such a minute is recorded again; one of three must be
+/// clean.
 #[test]
-#[ignore = "the JACK dummy server's own xruns make the plugin lose audio silently here; run by hand"]
-fn alsa_records_a_minute() {
+fn alsa_records_a_clean_minute() {
+    let _one = one_at_a_time();
     let w = World::with_alsa_on_jack(48_000, 256);
     let dev = alsa(256);
     let dev: Vec<&str> = dev.iter().map(String::as_str).collect();
-    let report = measure_then_record(&w, &dev, 48_000, 256, 60, 1);
-    eprintln!(
-        "ALSA on JACK, a minute at 256 frames: {report}\n{}",
-        report.costs()
-    );
-    assert!(report.stdout.contains("(60.000 s)"), "{}", report.stdout);
+    one_clean_minute_in_three(&w, &dev, "ALSA on JACK", true, PLUGIN_WITHIN);
 }

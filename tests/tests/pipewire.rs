@@ -15,8 +15,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use overdub_tests::{
-    World, bridge_slips, measure_then_record, measure_then_record_aligned,
-    measure_then_record_stalled, one_at_a_time,
+    World, bridge_slips, measure_then_record_aligned, measure_then_record_stalled, one_at_a_time,
+    one_clean_minute_in_three,
 };
 
 const SINK: &str = "cpal-test-sink";
@@ -176,23 +176,5 @@ fn pipewire_records_a_clean_minute() {
     let w = pw.world();
     let dev = pipewire(256);
     let dev: Vec<&str> = dev.iter().map(String::as_str).collect();
-    for attempt in 1..=3 {
-        let report = measure_then_record(&w, &dev, 48_000, 256, 60, attempt);
-        eprintln!(
-            "PipeWire, a minute at 256 frames: {report}\n{}",
-            report.costs()
-        );
-        assert!(report.stdout.contains("(60.000 s)"), "{}", report.stdout);
-        let whole = report.in_step() && report.offset.abs() <= 1;
-        assert!(
-            whole || report.losses > 0,
-            "the take changed and no loss was counted: {report}\n{}",
-            report.stdout
-        );
-        if whole && report.losses == 0 {
-            return;
-        }
-        eprintln!("attempt {attempt}: not clean; again");
-    }
-    panic!("no clean minute in three");
+    one_clean_minute_in_three(&w, &dev, "PipeWire", false, 1);
 }
