@@ -176,5 +176,5 @@ fn pipewire_records_a_clean_minute() {
     let w = pw.world();
     let dev = pipewire(256);
     let dev: Vec<&str> = dev.iter().map(String::as_str).collect();
-    one_clean_minute_in_three(&w, &dev, "PipeWire", false, 1);
+    one_clean_minute_in_three(&w, &dev, 256, "PipeWire", false, 1);
 }
