@@ -240,8 +240,12 @@ fn a_period_lost_silently_is_counted_when_the_timing_shows_it() {
     let report = record(&dir, &req, 4.0, vec![1]);
     assert!(report.interrupted.is_none(), "{:?}", report.interrupted);
     assert_eq!(report.xruns, 0, "the driver said nothing");
+    // A period, read from when the threads woke: a busy machine wakes them late by up to a few
+    // hundred microseconds, which moves the reading by some frames (250 in a cold CI run), never
+    // by anything near a period.
+    let near = BUFFER / 8;
     assert!(
-        (BUFFER - 4..=BUFFER + 4).contains(&report.driver_shifts),
+        (BUFFER - near..=BUFFER + near).contains(&report.driver_shifts),
         "the shift is seen, a period: {}",
         report.driver_shifts
     );
