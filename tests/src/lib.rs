@@ -321,16 +321,13 @@ impl JackServer {
 
     /// Start one at `rate` Hz, with realtime scheduling (`-R`) or without (`--no-realtime`).
     pub fn start_with(rate: u32, period: u32, realtime: bool) -> Self {
-        Self::start_named(&Self::unique_name(), rate, period, realtime)
-    }
-
-    fn unique_name() -> String {
         static N: AtomicU32 = AtomicU32::new(0);
-        format!(
+        let name = format!(
             "overdub-test-{}-{}",
             std::process::id(),
             N.fetch_add(1, Ordering::Relaxed)
-        )
+        );
+        Self::start_named(&name, rate, period, realtime)
     }
 
     fn start_named(name: &str, rate: u32, period: u32, realtime: bool) -> Self {
@@ -796,9 +793,9 @@ pub fn measure_then_record_aligned(
     panic!("the device lost audio in each of three takes");
 }
 
-/// A minute of overdub at 48 kHz and `buffer` frames on `dev` (whose flags set that buffer) with nothing lost: 0 xruns, 0 bridge
-/// slips, 0 shifts, every click back, in step and within `within` frames of the clicks. A minute
-/// that was not clean is recorded again; one of three must be. `silent`: the device is known to
+/// A minute of overdub at 48 kHz and `buffer` frames on `dev` (whose flags set that buffer) with
+/// nothing lost: 0 xruns, 0 bridge slips, 0 shifts, every click back, in step and within `within`
+/// frames of the clicks. A minute that was not clean is recorded again; one of three must be. `silent`: the device is known to
 /// lose audio below the driver interface without a word (see [`measure_then_record_aligned`]);
 /// otherwise a take that changed with nothing counted fails at once. What each minute cost is
 /// printed, named `what`.
