@@ -28,6 +28,8 @@ pub const WINDOW_SECONDS: f64 = 1.0;
 /// side's offset, so each call costs the same and a lasting shift is followed within half a
 /// window.
 const SPANS: usize = 8;
+/// The fewest calls a span holds, whatever the block size.
+const SPAN_CALLS: usize = 8;
 
 /// One side's recent clock offsets, the highest of each span kept.
 #[derive(Clone, Debug)]
@@ -55,7 +57,11 @@ impl Side {
     /// A call at `at` with frames from `first_frame` on, `frames` of them: the side's offset now.
     fn called(&mut self, first_frame: u64, frames: usize, at: Duration) -> f64 {
         let o = first_frame as f64 - at.as_secs_f64() * self.rate;
-        if self.span_frames >= self.span {
+        // At a large block an eighth of a second holds only a call or two, and the least late of
+        // so few is still late by much of the wake-up jitter: a span holds at least
+        // [`SPAN_CALLS`] calls.
+        let span = self.span.max((SPAN_CALLS * frames) as f64);
+        if self.span_frames >= span {
             self.current = (self.current + 1) % SPANS;
             self.spans[self.current] = f64::NEG_INFINITY;
             self.span_frames = 0.0;

@@ -54,8 +54,12 @@ pub struct DuplexOutput {
 
 /// A change of phase during a take at least this large, frames, is the driver moving input
 /// against output (a period lost below the driver interface, a graph reordered), not the jitter
-/// of the estimate.
+/// of the estimate; or a sixteenth of the block, if that is more: the estimate is read from when
+/// the callbacks woke, which wanders with the period (a thread wakes late by a share of it, and a
+/// span of the estimate holds fewer calls at a large block).
 const SHIFT_FRAMES: f64 = 24.0;
+/// See [`SHIFT_FRAMES`].
+const SHIFT_SHARE_OF_BLOCK: f64 = 1.0 / 16.0;
 
 /// Split a process at `rate` Hz for a driver with separate callbacks. `driver_time`: the driver
 /// stamps each callback with its cycle's time on a clock free of wake-up jitter (PipeWire), so a
@@ -157,7 +161,7 @@ impl DuplexOutput {
         if let Some(at) = called {
             self.phase = self.clock.called(self.bridge.pulled(), frames, at);
         }
-        self.watch_phase(!may_grow);
+        self.watch_phase(!may_grow, frames);
         let (input, report) = self.bridge.pull(frames, may_grow, fresh);
         if report.slipped > 0 {
             self.status
@@ -175,13 +179,14 @@ impl DuplexOutput {
     /// While a take holds the latency, count any lasting change of phase: the driver moved what
     /// is recorded against what plays by that much, though it said nothing. The take cannot be
     /// mended, but it is not changed silently.
-    fn watch_phase(&mut self, holding: bool) {
+    fn watch_phase(&mut self, holding: bool, frames: usize) {
         let (true, Some(p)) = (holding, self.phase) else {
             self.held_phase = None;
             return;
         };
+        let shift = SHIFT_FRAMES.max(frames as f64 * SHIFT_SHARE_OF_BLOCK);
         match self.held_phase {
-            Some(h) if (p - h).abs() >= SHIFT_FRAMES => {
+            Some(h) if (p - h).abs() >= shift => {
                 self.status
                     .driver_shifts
                     .fetch_add((p - h).abs().round() as u64, Ordering::Relaxed);
