@@ -347,8 +347,20 @@ impl JackServer {
     /// How many times the server has run a cycle late so far (`JackTimedDriver::Process XRun`
     /// in its log): on a two-core machine the dummy driver's timer now and then wakes late.
     pub fn late_cycles(&self) -> usize {
+        self.log_count("Process XRun")
+    }
+
+    /// How many times a client of the server had not run when its cycle ended (`JackEngine::XRun:
+    /// client = NAME was not finished` in its log). The ALSA plugin's two clients live in the
+    /// recorder's process but the plugin never tells ALSA when one misses a cycle: its period of
+    /// audio is then replaced by the next one, with no error anywhere but here.
+    pub fn missed_client_cycles(&self) -> usize {
+        self.log_count("was not finished")
+    }
+
+    fn log_count(&self, what: &str) -> usize {
         std::fs::read_to_string(&self.log)
-            .map(|l| l.matches("Process XRun").count())
+            .map(|l| l.matches(what).count())
             .unwrap_or(0)
     }
 
@@ -832,8 +844,9 @@ pub fn one_clean_minute_in_three(
 fn server_late(w: &World) -> String {
     w.jack.as_ref().map_or(String::new(), |j| {
         format!(
-            " (the JACK server ran {} cycles late so far)",
-            j.late_cycles()
+            " (so far the JACK server ran {} cycles late and its clients missed {})",
+            j.late_cycles(),
+            j.missed_client_cycles()
         )
     })
 }
