@@ -290,6 +290,10 @@ fn running(app: &OverdubApp, ui: &mut egui::Ui, rate: u32) {
                 "Audio thread priority: {}",
                 s.priority.get().describe()
             ));
+            ui.label(format!(
+                "Memory: {}",
+                overdub_engine::io::memory_lock::status().describe()
+            ));
         }
     }
 }

@@ -38,10 +38,12 @@ pub fn run(json: bool, only: Option<&str>) -> Result<()> {
         ),
     };
     let priority = overdub_engine::rt::probe_priority().describe();
+    let memory = overdub_engine::io::memory_lock::status().describe();
     if json {
         let doc = serde_json::json!({
             "default_host": default,
             "callback_priority": priority,
+            "memory": memory,
             "hosts": hosts,
         });
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
@@ -88,5 +90,6 @@ pub fn run(json: bool, only: Option<&str>) -> Result<()> {
         }
     }
     println!("callback threads of ALSA, WASAPI and PipeWire streams: {priority}");
+    println!("memory while a driver runs: {memory}");
     Ok(())
 }

@@ -221,6 +221,9 @@ pub fn print_health(report: &RunReport) {
         report.capture_overruns,
         report.playback_underruns
     );
+    if let Some(lock) = overdub_engine::io::memory_lock::outcome() {
+        println!("memory: {}", lock.describe());
+    }
     if let Some(at) = report.capture_lost_at {
         println!(
             "capture: the disk fell behind at {:.3} s; {} frames became silence there and every \

@@ -11,6 +11,7 @@ pub mod control_panel;
 mod cpal_host;
 #[cfg(target_os = "linux")]
 mod jack_host;
+pub mod memory_lock;
 mod offline;
 mod virtual_device;
 
@@ -482,6 +483,10 @@ pub fn open(
         return Err(Error::InvalidSetting(format!(
             "a buffer of {b} frames is out of range (1..{MAX_BLOCK})"
         )));
+    }
+    if req.host != HostId::Virtual {
+        // A driver paced by hardware: keep the process in RAM from now on (see memory_lock.rs).
+        memory_lock::lock();
     }
     match req.host {
         HostId::Virtual => virtual_device::open(req, process, status),

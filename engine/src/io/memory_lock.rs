@@ -1,0 +1,144 @@
+//! Keeping the process in RAM while a driver runs it (`mlockall`), as JACK and Ardour do.
+//!
+//! A realtime callback thread that touches a page the kernel has dropped waits for the disk: code
+//! it has not run for a while (the paths that count a lost period), or a page of its own buffers
+//! written out under memory pressure. While the machine writes a lot (a build, a backup, the page
+//! cache being flushed) such a read takes tens of milliseconds, the callback misses its period
+//! and the driver loses audio. Locking every page of the process, now and as it maps more, takes
+//! that wait away. It is done once per process, on the control thread, before the first stream of
+//! a real driver starts (not for the virtual device or the offline driver, which are not paced by
+//! hardware), and kept for the life of the process.
+//!
+//! Locking needs `RLIMIT_MEMLOCK` unlimited (the `audio` group's limits) or the privilege to
+//! ignore it. Under a small limit it is not tried: with future mappings locked, the process would
+//! fail to allocate once it grew past the limit. Linux only; elsewhere the driver's own threads
+//! and the system manage paging.
+
+use std::sync::OnceLock;
+
+/// Whether the process's memory is locked in RAM.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MemoryLock {
+    /// Every page locked, and every page mapped from now on.
+    Locked,
+    /// Not locked, and why: what the system said, or the limit that kept it from being tried.
+    NotLocked(String),
+    /// Not a system where Overdub locks memory.
+    Unsupported,
+}
+
+static OUTCOME: OnceLock<MemoryLock> = OnceLock::new();
+
+/// Lock the process's memory, once per process: the outcome, kept for later calls. Not on the
+/// audio thread (it makes every mapped page resident, which can take a moment).
+pub fn lock() -> MemoryLock {
+    OUTCOME.get_or_init(imp::lock).clone()
+}
+
+/// What [`lock`] did, if it ran in this process (a real driver was opened).
+pub fn outcome() -> Option<MemoryLock> {
+    OUTCOME.get().cloned()
+}
+
+/// What [`lock`] did, or would do if it has not run yet (without locking anything): for
+/// `overdub devices` and the settings page.
+pub fn status() -> MemoryLock {
+    OUTCOME.get().cloned().unwrap_or_else(imp::probe)
+}
+
+impl MemoryLock {
+    /// One line for the settings page and `overdub devices`: whether it worked and, if not, what
+    /// to do.
+    pub fn describe(&self) -> String {
+        match self {
+            MemoryLock::Locked => "locked in RAM".into(),
+            MemoryLock::NotLocked(why) => format!(
+                "not locked ({why}); a realtime thread may then wait for the disk and drop out \
+                 while the machine writes a lot: give the `audio` group an unlimited memlock \
+                 limit (/etc/security/limits.d/audio.conf: `@audio - memlock unlimited`) and log \
+                 in again"
+            ),
+            MemoryLock::Unsupported => "managed by the system".into(),
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod imp {
+    use super::MemoryLock;
+    use rustix::mm::{MlockAllFlags, mlockall};
+    use rustix::process::{Resource, geteuid, getrlimit};
+
+    /// Whether locking is worth trying, or why not.
+    pub(super) fn allowed() -> Result<(), String> {
+        if geteuid().is_root() {
+            return Ok(());
+        }
+        match getrlimit(Resource::Memlock).current {
+            None => Ok(()),
+            Some(bytes) => Err(format!("the memlock limit is {} KiB", bytes.div_ceil(1024))),
+        }
+    }
+
+    pub(super) fn probe() -> MemoryLock {
+        match allowed() {
+            Ok(()) => MemoryLock::Locked,
+            Err(why) => MemoryLock::NotLocked(why),
+        }
+    }
+
+    pub(super) fn lock() -> MemoryLock {
+        if let Err(why) = allowed() {
+            return MemoryLock::NotLocked(why);
+        }
+        match mlockall(MlockAllFlags::CURRENT | MlockAllFlags::FUTURE) {
+            Ok(()) => MemoryLock::Locked,
+            Err(e) => MemoryLock::NotLocked(format!("mlockall refused: {e}")),
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod imp {
+    use super::MemoryLock;
+
+    pub(super) fn probe() -> MemoryLock {
+        MemoryLock::Unsupported
+    }
+
+    pub(super) fn lock() -> MemoryLock {
+        MemoryLock::Unsupported
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_says_what_to_do() {
+        let line = MemoryLock::NotLocked("the memlock limit is 8192 KiB".into()).describe();
+        assert!(line.contains("8192 KiB"), "{line}");
+        assert!(line.contains("memlock unlimited"), "{line}");
+    }
+
+    /// On Linux the probe and the lock agree, and a locked process shows it in `/proc`.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn locking_does_what_the_probe_said() {
+        let said = status();
+        let did = lock();
+        assert_eq!(said, did);
+        let proc_status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let locked_kib: u64 = proc_status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmLck:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0);
+        match did {
+            MemoryLock::Locked => assert!(locked_kib > 0, "{proc_status}"),
+            _ => assert_eq!(locked_kib, 0, "{proc_status}"),
+        }
+        assert_eq!(status(), did, "the outcome is kept");
+    }
+}
