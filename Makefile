@@ -37,12 +37,16 @@ test: deps fmt clippy wine
 
 # ASIO builds use Steinberg's SDK under its GPLv3 option: an ASIO-enabled overdub.exe is GPLv3.
 # asio-sys is patched for mingw (vendor README); the patch rewrites Cargo.lock, which is put back.
+# asio-sys's build script reruns when the SDK folder's time changes (another checkout's build
+# touched it) and then reuses the library it built before without linking libstdc++: the link
+# fails. Once, the script's old output is removed so it builds the library again.
+WIN_BUILD = CPAL_ASIO_DIR=$(VENDOR)/asio-sdk-2.3.4 cargo build --target $(WIN_TARGET) -p overdub \
+  --features asio --config 'patch.crates-io.asio-sys.path="$(VENDOR)/asio-sys-0.4.0-mingw"' \
+  --config 'target.$(WIN_TARGET).linker="x86_64-w64-mingw32-gcc"'
 wine: deps
 	rustup target add $(WIN_TARGET) >/dev/null
 	mkdir -p target && cp Cargo.lock target/Cargo.lock.native
-	CPAL_ASIO_DIR=$(VENDOR)/asio-sdk-2.3.4 cargo build --target $(WIN_TARGET) -p overdub \
-	  --features asio --config 'patch.crates-io.asio-sys.path="$(VENDOR)/asio-sys-0.4.0-mingw"' \
-	  --config 'target.$(WIN_TARGET).linker="x86_64-w64-mingw32-gcc"'; \
+	$(WIN_BUILD) || { rm -rf target/$(WIN_TARGET)/debug/build/asio-sys-*; $(WIN_BUILD); }; \
 	  status=$$?; cp target/Cargo.lock.native Cargo.lock; exit $$status
 	cp $$(x86_64-w64-mingw32-gcc -print-file-name=libstdc++-6.dll) \
 	  $$(x86_64-w64-mingw32-gcc -print-file-name=libgcc_s_seh-1.dll) $(WIN_DIR)/
