@@ -1,8 +1,8 @@
 //! Locked memory, end to end: a recording on a real driver (ALSA's `null` device, which needs no
 //! hardware) locks the process in RAM, as the kernel shows in `/proc`, and says so; a user whose
 //! memlock limit is small (64 KiB here, set with `prlimit`) gets nothing tried, and `overdub
-//! devices` and `overdub record` say why and what to do. Runs as root (CI does), becoming `nobody`
-//! for the second part.
+//! devices` and `overdub record` say why and what to do; `OVERDUB_NO_MLOCK` turns it off. Runs as
+//! root (CI does), becoming `nobody` for the second part.
 
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
@@ -55,7 +55,7 @@ fn locked_kib(pid: u32) -> Option<u64> {
 
 /// Record on ALSA's null device (as `nobody` or not) and, while it runs, read how much of it the
 /// kernel holds locked: (what it printed, the most VmLck seen).
-fn record_on_null(nobody: bool) -> (String, u64) {
+fn record_on_null(nobody: bool, off: bool) -> (String, u64) {
     let tmp = tempfile::tempdir().expect("tmp");
     let home = tmp.path().join("home");
     std::fs::create_dir_all(&home).expect("home");
@@ -86,6 +86,7 @@ fn record_on_null(nobody: bool) -> (String, u64) {
             "256",
         ],
     )
+    .envs(off.then_some((overdub_engine::io::memory_lock::OFF, "1")))
     .stdout(Stdio::piped())
     .stderr(Stdio::piped())
     .spawn()
@@ -117,7 +118,7 @@ fn a_real_driver_locks_memory_where_the_limit_allows_and_says_why_not_where_not(
         "this test locks memory as root and runs overdub as nobody: run it as root (CI does)"
     );
 
-    let (said, locked) = record_on_null(false);
+    let (said, locked) = record_on_null(false, false);
     eprintln!("as root: {said}VmLck up to {locked} kB");
     assert!(said.contains("devices: locked in RAM"), "{said}");
     assert!(said.contains("\nmemory: locked in RAM"), "{said}");
@@ -126,7 +127,7 @@ fn a_real_driver_locks_memory_where_the_limit_allows_and_says_why_not_where_not(
         "the kernel shows memory locked while it records"
     );
 
-    let (said, locked) = record_on_null(true);
+    let (said, locked) = record_on_null(true, false);
     eprintln!("as nobody with 64 KiB: {said}VmLck up to {locked} kB");
     for line in ["devices: not locked", "\nmemory: not locked"] {
         assert!(said.contains(line), "{line}: {said}");
@@ -134,4 +135,12 @@ fn a_real_driver_locks_memory_where_the_limit_allows_and_says_why_not_where_not(
     assert!(said.contains("the memlock limit is 64 KiB"), "{said}");
     assert!(said.contains("@audio - memlock unlimited"), "{said}");
     assert_eq!(locked, 0, "nothing locked under the limit");
+
+    let (said, locked) = record_on_null(false, true);
+    eprintln!("as root, turned off: {said}VmLck up to {locked} kB");
+    assert!(
+        said.contains("\nmemory: not locked (OVERDUB_NO_MLOCK is set)\n"),
+        "{said}"
+    );
+    assert_eq!(locked, 0, "nothing locked when turned off");
 }

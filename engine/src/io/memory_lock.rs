@@ -11,8 +11,8 @@
 //!
 //! Locking needs `RLIMIT_MEMLOCK` unlimited (the `audio` group's limits) or the privilege to
 //! ignore it. Under a small limit it is not tried: with future mappings locked, the process would
-//! fail to allocate once it grew past the limit. Linux only; elsewhere the driver's own threads
-//! and the system manage paging.
+//! fail to allocate once it grew past the limit. `OVERDUB_NO_MLOCK` in the environment turns it
+//! off. Linux only; elsewhere the driver's own threads and the system manage paging.
 
 use std::sync::OnceLock;
 
@@ -23,9 +23,15 @@ pub enum MemoryLock {
     Locked,
     /// Not locked, and why: what the system said, or the limit that kept it from being tried.
     NotLocked(String),
+    /// Turned off by the user ([`OFF`] set in the environment).
+    Off,
     /// Not a system where Overdub locks memory.
     Unsupported,
 }
+
+/// Set in the environment (to anything), memory is not locked: for a machine short of RAM, where
+/// the resident memory it costs matters more.
+pub const OFF: &str = "OVERDUB_NO_MLOCK";
 
 static OUTCOME: OnceLock<MemoryLock> = OnceLock::new();
 
@@ -58,6 +64,7 @@ impl MemoryLock {
                  limit (/etc/security/limits.d/audio.conf: `@audio - memlock unlimited`) and log \
                  in again"
             ),
+            MemoryLock::Off => format!("not locked ({OFF} is set)"),
             MemoryLock::Unsupported => "managed by the system".into(),
         }
     }
@@ -65,31 +72,34 @@ impl MemoryLock {
 
 #[cfg(target_os = "linux")]
 mod imp {
-    use super::MemoryLock;
+    use super::{MemoryLock, OFF};
     use rustix::mm::{MlockAllFlags, mlockall};
     use rustix::process::{Resource, geteuid, getrlimit};
 
-    /// Whether locking is worth trying, or why not.
-    pub(super) fn allowed() -> Result<(), String> {
+    /// Whether locking is worth trying, or what to report instead.
+    fn allowed() -> Result<(), MemoryLock> {
+        if std::env::var_os(OFF).is_some() {
+            return Err(MemoryLock::Off);
+        }
         if geteuid().is_root() {
             return Ok(());
         }
         match getrlimit(Resource::Memlock).current {
             None => Ok(()),
-            Some(bytes) => Err(format!("the memlock limit is {} KiB", bytes.div_ceil(1024))),
+            Some(bytes) => Err(MemoryLock::NotLocked(format!(
+                "the memlock limit is {} KiB",
+                bytes.div_ceil(1024)
+            ))),
         }
     }
 
     pub(super) fn probe() -> MemoryLock {
-        match allowed() {
-            Ok(()) => MemoryLock::Locked,
-            Err(why) => MemoryLock::NotLocked(why),
-        }
+        allowed().err().unwrap_or(MemoryLock::Locked)
     }
 
     pub(super) fn lock() -> MemoryLock {
-        if let Err(why) = allowed() {
-            return MemoryLock::NotLocked(why);
+        if let Err(not) = allowed() {
+            return not;
         }
         match mlockall(MlockAllFlags::CURRENT | MlockAllFlags::FUTURE) {
             Ok(()) => MemoryLock::Locked,
