@@ -807,7 +807,8 @@ pub fn measure_then_record_aligned(
 
 /// A minute of overdub at 48 kHz and `buffer` frames on `dev` (whose flags set that buffer) with
 /// nothing lost: 0 xruns, 0 bridge slips, 0 shifts, every click back, in step and within `within`
-/// frames of the clicks. A minute that was not clean is recorded again; one of three must be. `silent`: the device is known to
+/// frames of the clicks. A minute that was not clean is recorded again; one of three must be.
+/// `silent`: the device is known to
 /// lose audio below the driver interface without a word (see [`measure_then_record_aligned`]);
 /// otherwise a take that changed with nothing counted fails at once. What each minute cost is
 /// printed, named `what`.

@@ -223,6 +223,26 @@ fn walk_split(takes: &[Vec<f32>]) -> (Vec<u64>, u64) {
     (silent, skip)
 }
 
+/// Record `seconds` on track 1 from the virtual double with split callbacks stamped with when
+/// their threads woke (as ALSA's and WASAPI's are), at `buffer` frames, with `faults`; the take ran
+/// to its end. Keep the folder while reading the take.
+fn record_woken(
+    faults: Vec<Fault>,
+    buffer: u32,
+    seconds: f64,
+) -> (tempfile::TempDir, recorder::RunReport) {
+    let mut req = request(faults);
+    req.buffer = Some(buffer);
+    req.callbacks = CallbackOrder::Threads {
+        input_late: 0,
+        woken: true,
+    };
+    let (tmp, dir) = session(1);
+    let report = record(&dir, &req, seconds, vec![1]);
+    assert!(report.interrupted.is_none(), "{:?}", report.interrupted);
+    (tmp, report)
+}
+
 /// Where the driver's callbacks carry only when their threads woke (ALSA without hardware stamps,
 /// WASAPI), a period lost below the driver's interface shows only in their timing, about half a
 /// second later. It is counted then ("frames shifted by the driver"): a whole period, and no
@@ -231,14 +251,7 @@ fn walk_split(takes: &[Vec<f32>]) -> (Vec<u64>, u64) {
 /// other than the signal in place, the signal a period on, or silence.
 #[test]
 fn a_period_lost_silently_is_counted_when_the_timing_shows_it() {
-    let mut req = request(vec![Fault::MissInput(300)]);
-    req.callbacks = CallbackOrder::Threads {
-        input_late: 0,
-        woken: true,
-    };
-    let (_tmp, dir) = session(1);
-    let report = record(&dir, &req, 4.0, vec![1]);
-    assert!(report.interrupted.is_none(), "{:?}", report.interrupted);
+    let (_tmp, report) = record_woken(vec![Fault::MissInput(300)], BUFFER as u32, 4.0);
     assert_eq!(report.xruns, 0, "the driver said nothing");
     // A period, read from when the threads woke: a busy machine wakes them late by up to a few
     // hundred microseconds, which moves the reading by some frames (250 in a cold CI run), never
@@ -306,15 +319,7 @@ fn alignments(take: &[f32]) -> Vec<(u64, i64)> {
 #[test]
 fn wake_up_jitter_alone_is_not_counted_as_a_shift_at_any_block() {
     for buffer in [256, 2048] {
-        let mut req = request(Vec::new());
-        req.buffer = Some(buffer);
-        req.callbacks = CallbackOrder::Threads {
-            input_late: 0,
-            woken: true,
-        };
-        let (_tmp, dir) = session(1);
-        let report = record(&dir, &req, 6.0, vec![1]);
-        assert!(report.interrupted.is_none(), "{:?}", report.interrupted);
+        let (_tmp, report) = record_woken(Vec::new(), buffer, 6.0);
         assert_eq!(
             (report.xruns, report.driver_shifts),
             (0, 0),
