@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde::Serialize;
 
@@ -176,6 +176,9 @@ pub struct RunReport {
     pub xruns: u64,
     /// Timeline frames where the first xruns happened.
     pub xrun_positions: Vec<u64>,
+    /// When each of those happened by the system clock (estimated from when the transport
+    /// rolled, to within a block), to line an xrun up with what else the machine did then.
+    pub xrun_clock: Vec<SystemTime>,
     /// Peak DSP load, 1.0 = 100 % of the block period.
     pub dsp_peak: f32,
     /// Mean DSP load.
@@ -434,6 +437,8 @@ fn run(
     let from = live.position();
     let began = Instant::now();
     let mut rolled: Option<(Instant, Option<StreamInfo>)> = None;
+    // The system clock's time when the timeline's frame 0 would have played.
+    let mut clock_at_zero = None;
     // The disk threads' figures when the transport rolled.
     let mut disk_from: Option<DiskLoad> = None;
     let mut stalled = None;
@@ -453,6 +458,10 @@ fn run(
                 });
             }
             rolled = Some((Instant::now(), stream));
+            clock_at_zero = live.status().and_then(|s| {
+                let ran = s.ran.load(Ordering::Relaxed) as f64 / rate;
+                SystemTime::now().checked_sub(Duration::from_secs_f64(ran))
+            });
             disk_from = live.engine().map(|e| e.disk().stats().snapshot());
         }
         if transport == Transport::Stopped {
@@ -493,6 +502,13 @@ fn run(
     let interrupted = stalled.or_else(|| live.take_interruption());
     let mut report = report_of(live, stream, from)?;
     report.interrupted = interrupted;
+    if let Some(zero) = clock_at_zero {
+        report.xrun_clock = report
+            .xrun_positions
+            .iter()
+            .map(|&p| zero + Duration::from_secs_f64(p as f64 / rate))
+            .collect();
+    }
     report.disk = disk_from.and_then(|start| {
         let now = live.engine()?.disk().stats().snapshot();
         Some((now.since(start), rolled_at.elapsed()))
@@ -524,6 +540,7 @@ fn report_of(live: &Live, stream: Option<StreamInfo>, from: u64) -> Result<RunRe
         latency_source,
         xruns: get(|s| s.xruns.load(Ordering::Relaxed)),
         xrun_positions: status.map(|s| s.xrun_log()).unwrap_or_default(),
+        xrun_clock: Vec::new(),
         dsp_peak: status.map_or(0.0, |s| s.dsp_peak.load()),
         dsp_mean: status.map_or(0.0, |s| s.dsp_mean()),
         capture_overruns: get(|s| s.capture_overruns.load(Ordering::Relaxed)),

@@ -1,6 +1,8 @@
 //! The engine under injected device faults (the virtual device's test double): xruns never stop
 //! a take and every track stays in sync; a device that goes away leaves the takes so far saved.
 
+use std::time::SystemTime;
+
 use overdub_engine::io::{CallbackOrder, Fault, HostId, StreamRequest};
 use overdub_engine::recorder::{self, RecordHooks, RecordOptions};
 use overdub_engine::rt::test_signal;
@@ -48,13 +50,22 @@ fn record(
 #[test]
 fn xruns_are_counted_where_they_happen_and_every_track_stays_in_sync() {
     let (_tmp, dir) = session(3);
+    let began = SystemTime::now();
     let report = record(
         &dir,
         &request(vec![Fault::Xrun(40), Fault::Xrun(120)]),
         2.0,
         vec![1, 2, 3],
     );
+    let ended = SystemTime::now();
     assert!(report.interrupted.is_none(), "{:?}", report.interrupted);
+    // Each xrun has its time by the system clock, during the run, in order.
+    let clock = &report.xrun_clock;
+    assert_eq!(clock.len(), 2, "{clock:?}");
+    assert!(
+        began <= clock[0] && clock[0] < clock[1] && clock[1] <= ended,
+        "{began:?} {clock:?} {ended:?}"
+    );
     assert_eq!(report.xruns, 2);
     // The device blocks count from when the stream opened, a little before the transport
     // started; between the two xruns the playhead rolled 79 blocks (block 40 was lost).

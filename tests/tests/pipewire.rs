@@ -15,8 +15,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use overdub_tests::{
-    World, bridge_slips, measure_then_record_aligned, measure_then_record_stalled, one_at_a_time,
-    one_clean_minute_in_three,
+    World, a_clean_minute_unless_the_machine_stalls, bridge_slips, measure_then_record_aligned,
+    measure_then_record_stalled, one_at_a_time,
 };
 
 const SINK: &str = "cpal-test-sink";
@@ -167,8 +167,10 @@ fn tune_finds_a_buffer_size_on_pipewire_and_says_what_limited_it() {
 /// A minute of overdub at 256 frames with nothing lost: 0 xruns, 0 bridge slips, 0 shifts, every
 /// click back, in step and within a frame of where it belongs. A machine that stalls the recorder
 /// makes PipeWire skip its cycles, which is counted (see the stall test above) and not the
-/// engine's doing; such a minute is recorded again, and one of three must be clean. A minute that
-/// changed with nothing counted fails at once. What each cost is printed.
+/// engine's doing: a witness thread on each processor watches the machine, and a minute that was
+/// not clean is recorded again (up to three) only if every xrun in it fell in a stall the witness
+/// saw; any other loss, or a minute that changed with nothing counted, fails at once. What each
+/// cost is printed.
 #[test]
 fn pipewire_records_a_clean_minute() {
     let _one = one_at_a_time();
@@ -176,5 +178,5 @@ fn pipewire_records_a_clean_minute() {
     let w = pw.world();
     let dev = pipewire(256);
     let dev: Vec<&str> = dev.iter().map(String::as_str).collect();
-    one_clean_minute_in_three(&w, &dev, 256, "PipeWire", false, 1);
+    a_clean_minute_unless_the_machine_stalls(&w, &dev, 256, "PipeWire", false, 1);
 }

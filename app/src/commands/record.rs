@@ -4,7 +4,7 @@ use overdub_engine::disk::{DiskLoad, MAX_PART_BYTES, TakeFormat};
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use overdub_engine::recorder::{
     self, PunchOptions, RecordHooks, RecordOptions, RecordStart, Roll, RunReport,
@@ -202,13 +202,29 @@ fn duration(s: f64) -> String {
     }
 }
 
+/// The UTC time of day of `t` to the millisecond ("19:45:12.345 UTC"), to find an xrun in
+/// another program's log.
+fn time_of_day(t: SystemTime) -> String {
+    let ms = t.duration_since(UNIX_EPOCH).unwrap_or_default().as_millis() % 86_400_000;
+    let (h, m) = (ms / 3_600_000, ms / 60_000 % 60);
+    format!("{h:02}:{m:02}:{:02}.{:03} UTC", ms / 1000 % 60, ms % 1000)
+}
+
 /// Xruns, load and disk health: the last lines of every audio command.
 pub fn print_health(report: &RunReport) {
     if !report.xrun_positions.is_empty() {
+        let clock = |i: usize| report.xrun_clock.get(i).map(|&t| time_of_day(t));
         let at: Vec<String> = report
             .xrun_positions
             .iter()
-            .map(|p| format!("{:.3} s", *p as f64 / f64::from(report.stream.rate.max(1))))
+            .enumerate()
+            .map(|(i, p)| {
+                let s = *p as f64 / f64::from(report.stream.rate.max(1));
+                match clock(i) {
+                    Some(c) => format!("{s:.3} s ({c})"),
+                    None => format!("{s:.3} s"),
+                }
+            })
             .collect();
         println!("xruns at: {}", at.join(", "));
     }
