@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use overdub_tests::witness::Witness;
 use overdub_tests::{
     World, a_clean_minute_unless_the_machine_stalls, bridge_slips, measure_then_record_aligned,
     measure_then_record_stalled, one_at_a_time,
@@ -101,7 +102,10 @@ fn pipewire_is_listed_measured_and_takes_line_up_at_two_buffer_sizes() {
 /// report to cpal ("client missed N wakeups" in its own log). Each stream's callbacks are stamped
 /// with the graph's cycle time, so the engine sees the cycles it missed: it counts them as xruns
 /// and keeps everything after them in place. The take loses the stalled cycles and at most a few
-/// more, and every click after them is still where it belongs on the timeline.
+/// more, and every click after them is still where it belongs on the timeline. If a take cost more
+/// while the machine itself stopped the recorder too (seen by a witness thread on each
+/// processor), it says nothing about the stall alone and is recorded again, up to three times;
+/// a take that cost more with no such stop fails.
 #[test]
 fn a_stall_costs_the_stalled_cycles_in_place_and_is_counted() {
     let _one = one_at_a_time();
@@ -110,35 +114,54 @@ fn a_stall_costs_the_stalled_cycles_in_place_and_is_counted() {
     let dev = pipewire(256);
     let dev: Vec<&str> = dev.iter().map(String::as_str).collect();
     let stall = (Duration::from_millis(2_500), Duration::from_millis(40));
-    let report = measure_then_record_stalled(&w, &dev, 48_000, 256, 5, 1, Some(stall));
-    eprintln!(
-        "PipeWire, 256 frames, stalled 40 ms: {report}\n{}",
-        report.costs()
-    );
-    assert!(report.stdout.contains("(5.000 s)"), "{}", report.stdout);
-    assert!(
-        report.stdout.contains("xruns: ") && !report.stdout.contains("xruns: 0 "),
-        "the cycles missed are counted as xruns:\n{}",
-        report.stdout
-    );
-    assert_eq!(report.moved, 0, "no click moved: {report}");
-    assert!(
-        report.missing <= 1,
-        "at most the click inside the stall: {report}"
-    );
-    assert!(report.offset.abs() <= 1, "the take lines up: {report}");
-    // 40 ms is 1920 frames, on each side, and a few quanta more while the woken process catches
-    // up (each counted: 13 quanta a side in the worst run seen, a cold CI run). A bridge that
-    // lost its place kept dropping input for at least 64 pulls, 16 384 frames, counting none.
-    let slipped = bridge_slips(&overdub_tests::Run {
-        code: Some(0),
-        stdout: report.stdout.clone(),
-        stderr: String::new(),
-    });
-    assert!(
-        slipped <= 2 * (1_920 + 8 * 256),
-        "{slipped} frames slipped: {report}"
-    );
+    let block = Duration::from_secs_f64(256.0 / 48_000.0);
+    for attempt in 1..=3 {
+        let witness = Witness::start();
+        let report = measure_then_record_stalled(&w, &dev, 48_000, 256, 5, attempt, Some(stall));
+        let seen = witness.stop();
+        eprintln!(
+            "PipeWire, 256 frames, stalled 40 ms: {report}\n{}",
+            report.costs()
+        );
+        assert!(report.stdout.contains("(5.000 s)"), "{}", report.stdout);
+        assert!(
+            report.stdout.contains("xruns: ") && !report.stdout.contains("xruns: 0 "),
+            "the cycles missed are counted as xruns:\n{}",
+            report.stdout
+        );
+        // 40 ms is 1920 frames, on each side, and a few quanta more while the woken process
+        // catches up (each counted: 13 quanta a side in the worst run seen, a cold CI run). A
+        // bridge that lost its place kept dropping input for at least 64 pulls, 16 384 frames,
+        // counting none.
+        let slipped = bridge_slips(&overdub_tests::Run {
+            code: Some(0),
+            stdout: report.stdout.clone(),
+            stderr: String::new(),
+        });
+        let in_place = report.moved == 0 && report.missing <= 1 && report.offset.abs() <= 1;
+        if in_place && slipped <= 2 * (1_920 + 8 * 256) {
+            return;
+        }
+        // The stall cost more than itself. Where the machine stopped the recorder too (the
+        // witness, at the recorder's priority, was kept from running for half a block or more),
+        // the take says nothing about what the stall alone costs: again.
+        let stopped = seen.longer_than(block / 2);
+        assert!(
+            stopped > 0,
+            "the stall alone: no click moved, at most the one inside it missing, the take lined \
+             up, at most {} frames slipped; {slipped} slipped, and the machine did not stop the \
+             recorder (longest stall {:.1} ms): {report}\n{}",
+            2 * (1_920 + 8 * 256),
+            seen.longest().as_secs_f64() * 1e3,
+            report.stdout
+        );
+        eprintln!(
+            "attempt {attempt}: the machine stopped the recorder too ({stopped} stalls of half a \
+             block or more, longest {:.1} ms); again",
+            seen.longest().as_secs_f64() * 1e3
+        );
+    }
+    panic!("the machine stopped the recorder during each of three stalled takes");
 }
 
 #[test]
