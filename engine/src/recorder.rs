@@ -176,8 +176,9 @@ pub struct RunReport {
     pub xruns: u64,
     /// Timeline frames where the first xruns happened.
     pub xrun_positions: Vec<u64>,
-    /// When each of those happened by the system clock (estimated from when the transport
-    /// rolled, to within a block), to line an xrun up with what else the machine did then.
+    /// When each of those happened by the system clock (from the frames the stream had run, to
+    /// within a block and the cycles lost before it; also for one before the transport rolled),
+    /// to line an xrun up with what else the machine did then.
     pub xrun_clock: Vec<SystemTime>,
     /// Peak DSP load, 1.0 = 100 % of the block period.
     pub dsp_peak: f32,
@@ -437,8 +438,8 @@ fn run(
     let from = live.position();
     let began = Instant::now();
     let mut rolled: Option<(Instant, Option<StreamInfo>)> = None;
-    // The system clock's time when the timeline's frame 0 would have played.
-    let mut clock_at_zero = None;
+    // The system clock's time when the stream's first frame ran.
+    let mut clock_at_start = None;
     // The disk threads' figures when the transport rolled.
     let mut disk_from: Option<DiskLoad> = None;
     let mut stalled = None;
@@ -458,9 +459,9 @@ fn run(
                 });
             }
             rolled = Some((Instant::now(), stream));
-            clock_at_zero = live.status().and_then(|s| {
-                let ran = s.ran.load(Ordering::Relaxed) as f64 / rate;
-                SystemTime::now().checked_sub(Duration::from_secs_f64(ran))
+            clock_at_start = live.status().and_then(|s| {
+                let run = s.frames_run.load(Ordering::Relaxed) as f64 / rate;
+                SystemTime::now().checked_sub(Duration::from_secs_f64(run))
             });
             disk_from = live.engine().map(|e| e.disk().stats().snapshot());
         }
@@ -502,11 +503,11 @@ fn run(
     let interrupted = stalled.or_else(|| live.take_interruption());
     let mut report = report_of(live, stream, from)?;
     report.interrupted = interrupted;
-    if let Some(zero) = clock_at_zero {
-        report.xrun_clock = report
-            .xrun_positions
+    if let (Some(start), Some(status)) = (clock_at_start, live.last_status()) {
+        report.xrun_clock = status
+            .xrun_times()
             .iter()
-            .map(|&p| zero + Duration::from_secs_f64(p as f64 / rate))
+            .map(|&f| start + Duration::from_secs_f64(f as f64 / rate))
             .collect();
     }
     report.disk = disk_from.and_then(|start| {

@@ -26,6 +26,39 @@ pub fn overdub_bin() -> PathBuf {
     dir.join(format!("overdub{}", std::env::consts::EXE_SUFFIX))
 }
 
+/// `setpriv` and its arguments that run the command after them as `nobody` (no group, no
+/// capabilities, no rtprio or memlock limits beyond the defaults).
+pub const AS_NOBODY: [&str; 5] = [
+    "setpriv",
+    "--reuid=nobody",
+    "--regid=nogroup",
+    "--clear-groups",
+    "--",
+];
+
+/// `overdub` started through `wrapper` (commands that exec what follows them, such as
+/// [`AS_NOBODY`]; empty: none) with its home and config folders in `home`, made open to all
+/// (created if missing), and no JACK server to find. Exec'd in place, the child's pid is
+/// overdub's.
+pub fn overdub_as(wrapper: &[&str], home: &Path) -> Command {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(home).expect("home");
+    std::fs::set_permissions(home, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let mut cmd = match wrapper.split_first() {
+        Some((first, rest)) => {
+            let mut c = Command::new(first);
+            c.args(rest).arg(overdub_bin());
+            c
+        }
+        None => Command::new(overdub_bin()),
+    };
+    cmd.env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("JACK_DEFAULT_SERVER", "overdub-test-no-server");
+    cmd
+}
+
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// Hold this for the whole of a test that must not run beside the other tests of its file (each

@@ -8,24 +8,19 @@ use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use overdub_tests::overdub_bin;
+use overdub_engine::io::memory_lock::locked_kib;
+use overdub_tests::{AS_NOBODY, overdub_as};
 
 /// `overdub ARGS`, as root or as `nobody` with a 64 KiB memlock limit, its home in `home`.
 fn overdub(home: &std::path::Path, nobody: bool, args: &[&str]) -> Command {
-    let mut cmd = if nobody {
-        let mut c = Command::new("prlimit");
-        c.args(["--memlock=65536:65536", "--", "setpriv"])
-            .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
-            .arg(overdub_bin());
-        c
+    let small = ["prlimit", "--memlock=65536:65536", "--"];
+    let wrapper: Vec<&str> = if nobody {
+        small.iter().chain(&AS_NOBODY).copied().collect()
     } else {
-        Command::new(overdub_bin())
+        Vec::new()
     };
-    cmd.args(args)
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("JACK_DEFAULT_SERVER", "overdub-test-no-server");
+    let mut cmd = overdub_as(&wrapper, home);
+    cmd.args(args);
     cmd
 }
 
@@ -40,27 +35,12 @@ fn devices_memory(home: &std::path::Path, nobody: bool) -> String {
     doc["memory"].as_str().expect("memory").to_string()
 }
 
-/// The kernel's count of locked memory of `pid`, KiB (`VmLck` in `/proc/PID/status`).
-fn locked_kib(pid: u32) -> Option<u64> {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()?
-        .lines()
-        .find_map(|l| l.strip_prefix("VmLck:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()
-}
-
 /// Record on ALSA's null device (as `nobody` or not) and, while it runs, read how much of it the
 /// kernel holds locked: (what it printed, the most VmLck seen).
 fn record_on_null(nobody: bool, off: bool) -> (String, u64) {
     let tmp = tempfile::tempdir().expect("tmp");
     let home = tmp.path().join("home");
-    std::fs::create_dir_all(&home).expect("home");
     std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o777)).expect("chmod");
-    std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o777)).expect("chmod");
     let session = home.join("s");
     let s = session.to_string_lossy().into_owned();
     let made = overdub(&home, nobody, &["new", &s, "--tracks", "1"])

@@ -16,7 +16,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use overdub_tests::overdub_bin;
+use overdub_tests::{AS_NOBODY, overdub_as};
 
 /// The rule this test adds while it runs, and takes away after: rtkit's actions for `nobody`.
 const RULE: &str = "/etc/polkit-1/rules.d/49-overdub-test-rtkit.rules";
@@ -129,18 +129,8 @@ impl Bus {
     /// `overdub ARGS` as `nobody` (no rtprio limit, no capabilities), with this bus as the
     /// system bus and its own config folders.
     fn overdub_as_nobody(&self, args: &[&str]) -> Command {
-        let home = self.dir.path().join("home");
-        std::fs::create_dir_all(&home).expect("home");
-        open_to_all(&home);
-        let mut cmd = Command::new("setpriv");
-        cmd.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
-            .arg(overdub_bin())
-            .args(args)
-            .env("DBUS_SYSTEM_BUS_ADDRESS", &self.address)
-            .env("HOME", &home)
-            .env("XDG_CONFIG_HOME", home.join("config"))
-            .env("XDG_DATA_HOME", home.join("data"))
-            .env("JACK_DEFAULT_SERVER", "overdub-test-no-server");
+        let mut cmd = overdub_as(&AS_NOBODY, &self.dir.path().join("home"));
+        cmd.args(args).env("DBUS_SYSTEM_BUS_ADDRESS", &self.address);
         cmd
     }
 }

@@ -49,7 +49,26 @@ pub fn outcome() -> Option<MemoryLock> {
 /// What [`lock`] did, or would do if it has not run yet (without locking anything): for
 /// `overdub devices` and the settings page.
 pub fn status() -> MemoryLock {
-    OUTCOME.get().cloned().unwrap_or_else(imp::probe)
+    // The settings page asks every frame; the limits it reads do not change while it runs.
+    static PROBED: OnceLock<MemoryLock> = OnceLock::new();
+    OUTCOME
+        .get()
+        .unwrap_or_else(|| PROBED.get_or_init(imp::probe))
+        .clone()
+}
+
+/// How much of process `pid` the kernel holds locked in RAM, KiB (`VmLck` in `/proc/PID/status`;
+/// None where that cannot be read).
+pub fn locked_kib(pid: u32) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("VmLck:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
 }
 
 impl MemoryLock {
@@ -139,15 +158,10 @@ mod tests {
         let said = status();
         let did = lock();
         assert_eq!(said, did);
-        let proc_status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-        let locked_kib: u64 = proc_status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmLck:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(0);
+        let locked = locked_kib(std::process::id());
         match did {
-            MemoryLock::Locked => assert!(locked_kib > 0, "{proc_status}"),
-            _ => assert_eq!(locked_kib, 0, "{proc_status}"),
+            MemoryLock::Locked => assert!(locked.is_some_and(|k| k > 0), "{locked:?}"),
+            _ => assert_eq!(locked, Some(0)),
         }
         assert_eq!(status(), did, "the outcome is kept");
     }

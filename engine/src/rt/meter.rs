@@ -129,6 +129,12 @@ pub struct EngineStatus {
     pub device_lost: AtomicBool,
     /// Playhead (timeline frames) at each of the first [`XRUN_LOG`] xruns.
     pub xrun_positions: [AtomicU64; XRUN_LOG],
+    /// Frames the stream has run since it started, rolling or not (the driver's clock, with
+    /// any cycles it lost left out).
+    pub frames_run: AtomicU64,
+    /// [`EngineStatus::frames_run`] at each of the first [`XRUN_LOG`] xruns: when each happened,
+    /// also before the transport rolled.
+    pub xrun_frames_run: [AtomicU64; XRUN_LOG],
 }
 
 /// How many xrun positions are kept.
@@ -142,6 +148,18 @@ impl EngineStatus {
         if let Some(slot) = self.xrun_positions.get(n) {
             slot.store(self.position.load(Ordering::Relaxed), Ordering::Relaxed);
         }
+        if let Some(slot) = self.xrun_frames_run.get(n) {
+            slot.store(self.frames_run.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
+    }
+
+    /// [`EngineStatus::frames_run`] at each xrun noted so far (the first [`XRUN_LOG`]).
+    pub fn xrun_times(&self) -> Vec<u64> {
+        let n = (self.xruns.load(Ordering::Relaxed) as usize).min(XRUN_LOG);
+        self.xrun_frames_run[..n]
+            .iter()
+            .map(|p| p.load(Ordering::Relaxed))
+            .collect()
     }
 
     /// Timeline positions of the xruns noted so far (the first [`XRUN_LOG`]).
@@ -169,5 +187,29 @@ impl EngineStatus {
             return 0.0;
         }
         self.dsp_sum_micro.load(Ordering::Relaxed) as f32 / 1e6 / blocks as f32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each xrun keeps where the playhead stood and how far the stream had run, the latter also
+    /// before the transport rolls; past the log only the count grows.
+    #[test]
+    fn an_xrun_is_logged_by_playhead_and_by_the_frames_the_stream_ran() {
+        let s = EngineStatus::default();
+        s.frames_run.store(4_800, Ordering::Relaxed);
+        assert_no_alloc::assert_no_alloc(|| s.note_xrun());
+        s.position.store(256, Ordering::Relaxed);
+        s.frames_run.store(9_856, Ordering::Relaxed);
+        s.note_xrun();
+        assert_eq!(s.xrun_log(), vec![0, 256]);
+        assert_eq!(s.xrun_times(), vec![4_800, 9_856]);
+        for _ in 0..XRUN_LOG {
+            s.note_xrun();
+        }
+        assert_eq!(s.xruns.load(Ordering::Relaxed), XRUN_LOG as u64 + 2);
+        assert_eq!(s.xrun_times().len(), XRUN_LOG);
     }
 }

@@ -219,6 +219,7 @@ impl Process {
                 .fetch_add((load * 1e6) as u64, Ordering::Relaxed);
         }
         s.blocks.fetch_add(1, Ordering::Relaxed);
+        s.frames_run.fetch_add(frames as u64, Ordering::Relaxed);
     }
 
     /// One stretch of frames in which the transport state does not change.
