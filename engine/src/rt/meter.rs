@@ -155,20 +155,18 @@ impl EngineStatus {
 
     /// [`EngineStatus::frames_run`] at each xrun noted so far (the first [`XRUN_LOG`]).
     pub fn xrun_times(&self) -> Vec<u64> {
-        let n = (self.xruns.load(Ordering::Relaxed) as usize).min(XRUN_LOG);
-        self.xrun_frames_run[..n]
-            .iter()
-            .map(|p| p.load(Ordering::Relaxed))
-            .collect()
+        self.logged(&self.xrun_frames_run)
     }
 
     /// Timeline positions of the xruns noted so far (the first [`XRUN_LOG`]).
     pub fn xrun_log(&self) -> Vec<u64> {
+        self.logged(&self.xrun_positions)
+    }
+
+    /// The slots of `log` filled by the xruns so far.
+    fn logged(&self, log: &[AtomicU64; XRUN_LOG]) -> Vec<u64> {
         let n = (self.xruns.load(Ordering::Relaxed) as usize).min(XRUN_LOG);
-        self.xrun_positions[..n]
-            .iter()
-            .map(|p| p.load(Ordering::Relaxed))
-            .collect()
+        log[..n].iter().map(|p| p.load(Ordering::Relaxed)).collect()
     }
 
     /// Where the first capture overrun happened, timeline frames, if one did.
