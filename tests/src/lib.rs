@@ -10,7 +10,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
 pub mod witness;
-use witness::{Seen, Witness, xrun_clock};
+use witness::{Seen, Stall, Witness, xrun_clock};
 
 /// The `overdub` binary: `$OVERDUB_BIN` (to test an installed package), else the one cargo built
 /// beside this test.
@@ -41,9 +41,8 @@ pub const AS_NOBODY: [&str; 5] = [
 /// (created if missing), and no JACK server to find. Exec'd in place, the child's pid is
 /// overdub's.
 pub fn overdub_as(wrapper: &[&str], home: &Path) -> Command {
-    use std::os::unix::fs::PermissionsExt;
     std::fs::create_dir_all(home).expect("home");
-    std::fs::set_permissions(home, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    open_to_all(home);
     let mut cmd = match wrapper.split_first() {
         Some((first, rest)) => {
             let mut c = Command::new(first);
@@ -57,6 +56,12 @@ pub fn overdub_as(wrapper: &[&str], home: &Path) -> Command {
         .env("XDG_DATA_HOME", home.join("data"))
         .env("JACK_DEFAULT_SERVER", "overdub-test-no-server");
     cmd
+}
+
+/// Let any user read, write and enter `dir` (for a test that runs overdub as `nobody`).
+pub fn open_to_all(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).expect("chmod");
 }
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -901,19 +906,13 @@ fn the_machines_doing(report: &InStep, seen: &Seen, block: Duration) -> Result<S
             "losses, and the witness could not run at realtime priority to tell whose".into(),
         );
     }
-    let xruns = number_after(&report.stdout, "xruns: ");
-    if xruns == 0 {
+    let (near, at) = xruns_and_stalls(report, seen)?;
+    if at.is_empty() {
         return Err("frames lost with no xrun: the bridge's or the driver's, not a stall".into());
     }
-    let at = xrun_clock(&report.stdout, SystemTime::now())
-        .filter(|at| at.len() as u64 == xruns)
-        .ok_or_else(|| format!("{xruns} xruns, not each with its time"))?;
-    // Where an xrun is logged against when it happened: the block it was noticed in, the
-    // estimate of when the transport rolled, and any frames lost before it.
-    let near = Duration::from_millis(100) + Duration::from_secs_f64(report.losses as f64 / 48e3);
     let mut how = Vec::new();
-    for (i, t) in at.iter().enumerate() {
-        match seen.stall_near(*t, near) {
+    for (i, (t, stall)) in at.iter().enumerate() {
+        match stall {
             Some(s) if s.late >= block / 2 => how.push(format!(
                 "xrun {} in a {:.1} ms stall on cpu {} ({:+} ms)",
                 i + 1,
@@ -923,11 +922,10 @@ fn the_machines_doing(report: &InStep, seen: &Seen, block: Duration) -> Result<S
             )),
             s => {
                 return Err(format!(
-                    "xrun {} ({} of {xruns}) with no stall of half a block within {} ms (the \
-                     longest there: {:.1} ms): a loss of the recorder's own (stalls within a \
-                     second: {})",
+                    "xrun {} of {} with no stall of half a block within {} ms (the longest \
+                     there: {:.1} ms): a loss of the recorder's own (stalls within a second: {})",
                     i + 1,
-                    i + 1,
+                    at.len(),
                     near.as_millis(),
                     s.map_or(0.0, |s| s.late.as_secs_f64() * 1e3),
                     seen.around(*t, Duration::from_secs(1))
@@ -936,6 +934,28 @@ fn the_machines_doing(report: &InStep, seen: &Seen, block: Duration) -> Result<S
         }
     }
     Ok(how.join(", "))
+}
+
+/// An xrun's time of day and the longest stall a witness saw near it.
+pub type XrunStall = (SystemTime, Option<Stall>);
+
+/// Each xrun `record` logged in `report`, by the time of day it printed, with the longest stall
+/// `seen` near it; and how near counts: 100 ms (the block it was noticed in, the estimate of when
+/// the stream started) and the frames lost before it. Err unless every xrun has its time.
+pub fn xruns_and_stalls(
+    report: &InStep,
+    seen: &Seen,
+) -> Result<(Duration, Vec<XrunStall>), String> {
+    let xruns = number_after(&report.stdout, "xruns: ");
+    let at = xrun_clock(&report.stdout, SystemTime::now())
+        .filter(|at| at.len() as u64 == xruns)
+        .ok_or_else(|| format!("{xruns} xruns, not each with its time"))?;
+    let near = Duration::from_millis(100) + Duration::from_secs_f64(report.losses as f64 / 48e3);
+    let found = at
+        .into_iter()
+        .map(|t| (t, seen.stall_near(t, near)))
+        .collect();
+    Ok((near, found))
 }
 
 /// What the world's JACK server said of its own timing so far, for a test's report.

@@ -152,22 +152,18 @@ impl Seen {
             .copied()
     }
 
-    /// The stalls within `span` of `at`, for a report: "cpu 1 2.3 ms 40 ms before".
+    /// The stalls within `span` of `at`, for a report: "cpu 1 2.3 ms at -40 ms".
     pub fn around(&self, at: SystemTime, span: Duration) -> String {
         let lines: Vec<String> = self
             .stalls
             .iter()
             .filter(|s| apart(s.woke, at) <= span)
             .map(|s| {
-                let (ms, side) = match s.woke.duration_since(at) {
-                    Ok(d) => (d, "after"),
-                    Err(e) => (e.duration(), "before"),
-                };
                 format!(
-                    "cpu {} {:.1} ms, {} ms {side}",
+                    "cpu {} {:.1} ms at {:+} ms",
                     s.cpu,
                     s.late.as_secs_f64() * 1e3,
-                    ms.as_millis()
+                    signed_ms(s.woke, at)
                 )
             })
             .collect();

@@ -4,12 +4,11 @@
 //! devices` and `overdub record` say why and what to do; `OVERDUB_NO_MLOCK` turns it off. Runs as
 //! root (CI does), becoming `nobody` for the second part.
 
-use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use overdub_engine::io::memory_lock::locked_kib;
-use overdub_tests::{AS_NOBODY, overdub_as};
+use overdub_tests::{AS_NOBODY, open_to_all, overdub_as};
 
 /// `overdub ARGS`, as root or as `nobody` with a 64 KiB memlock limit, its home in `home`.
 fn overdub(home: &std::path::Path, nobody: bool, args: &[&str]) -> Command {
@@ -40,7 +39,7 @@ fn devices_memory(home: &std::path::Path, nobody: bool) -> String {
 fn record_on_null(nobody: bool, off: bool) -> (String, u64) {
     let tmp = tempfile::tempdir().expect("tmp");
     let home = tmp.path().join("home");
-    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    open_to_all(tmp.path());
     let session = home.join("s");
     let s = session.to_string_lossy().into_owned();
     let made = overdub(&home, nobody, &["new", &s, "--tracks", "1"])

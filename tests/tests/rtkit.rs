@@ -12,11 +12,10 @@
 //! Needs root (to start the daemons and become `nobody`), as CI runs; `.ci/run` installs `dbus`,
 //! `polkitd` and `rtkit`.
 
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use overdub_tests::{AS_NOBODY, overdub_as};
+use overdub_tests::{AS_NOBODY, open_to_all, overdub_as};
 
 /// The rule this test adds while it runs, and takes away after: rtkit's actions for `nobody`.
 const RULE: &str = "/etc/polkit-1/rules.d/49-overdub-test-rtkit.rules";
@@ -133,11 +132,6 @@ impl Bus {
         cmd.args(args).env("DBUS_SYSTEM_BUS_ADDRESS", &self.address);
         cmd
     }
-}
-
-fn open_to_all(dir: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).expect("chmod");
 }
 
 /// `overdub devices --host virtual --json` as nobody: what it says of the callback threads.
