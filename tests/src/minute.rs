@@ -52,7 +52,11 @@ pub fn a_clean_minute_unless_the_machine_stalls(
                 "attempt {attempt}: not clean, {why}; again{}",
                 server_late(w)
             ),
-            Err(why) => panic!("attempt {attempt}: {why}\n{}", report.stdout),
+            Err(why) => panic!(
+                "attempt {attempt}: {why}{}\n{}",
+                server_late(w),
+                report.stdout
+            ),
         }
     }
     eprintln!("no clean minute in three: the machine stalled the recorder in each");
