@@ -11,9 +11,11 @@
 //! - When the output finds too little input (the driver called output first, or the input thread
 //!   ran late), the gap is filled with silence. While nothing is being recorded that silence is
 //!   kept as a cushion: the bridge has grown by the smallest amount that stopped the underrun (at
-//!   most one block on one clock). While a take is being recorded the bridge holds its latency
-//!   instead: the silence is a debt, and the late frames are dropped when they arrive, so every
-//!   later frame stays exactly where it belongs; the frames lost are counted as slips.
+//!   most one block on one clock: the larger of what an input callback brings and what an output
+//!   callback asks, since an output can find up to one input callback's worth missing). While a
+//!   take is being recorded the bridge holds its latency instead: the silence is a debt, and the
+//!   late frames are dropped when they arrive, so every later frame stays exactly where it
+//!   belongs; the frames lost are counted as slips.
 //! - Where two clocks drift apart (two devices), a backlog beyond a few blocks that lasts, or input
 //!   that goes missing pull after pull, makes the bridge start again from recent input; what that
 //!   costs is counted as slips.
@@ -65,7 +67,8 @@ pub struct BridgeOutput {
     backlog_pulls: usize,
     /// Frames already counted as lost (handed on as silence) that may still arrive late.
     owed: u64,
-    /// Largest block the output has asked for, frames.
+    /// Largest block either side has brought or asked for, frames: on one clock an output can
+    /// find up to one such block missing, whichever side's it is.
     largest: usize,
     /// Input and output run on different threads: keep a block of cushion.
     two_threads: bool,
@@ -237,6 +240,9 @@ impl BridgeOutput {
             let Ok(&seg) = self.segments.peek() else {
                 break;
             };
+            // An input callback that brings more than the output asks for can leave the output
+            // that much short.
+            self.largest = self.largest.max(seg.frames);
             let start = seg.start + self.front_used as u64;
             let left = seg.frames - self.front_used;
             let next = match self.next {

@@ -11,6 +11,8 @@ mod track;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_bridge;
+#[cfg(test)]
 mod tests_take;
 
 pub use command::{Command, Event, Garbage, TrackId};

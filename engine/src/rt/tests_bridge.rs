@@ -1,0 +1,211 @@
+//! The duplex bridge driven as drivers drive it: input then output on one thread (ASIO), output
+//! first, two jittery threads, input blocks larger than output blocks, a late input thread while
+//! a take holds the latency, and another clock running faster. Every pull runs under
+//! `assert_no_alloc`.
+
+use assert_no_alloc::assert_no_alloc as rt;
+
+use super::tests::BLOCK;
+use super::*;
+
+/// A bridge driven like a driver would: `cycles` periods of BLOCK frames at 48 kHz, input block
+/// `n` carrying frame numbers `n * BLOCK ..`, pushed at `push_at(n)` ns and pulled at `pull_at(n)`
+/// ns (events in time order, as the driver's threads would run them). Returns, per pull, the first
+/// frame number heard (None: silence) and the reports.
+fn drive_bridge(
+    cycles: usize,
+    push_at: impl Fn(usize) -> u64,
+    pull_at: impl Fn(usize) -> u64,
+    may_grow: impl Fn(usize) -> bool,
+) -> (Vec<Option<usize>>, Vec<PullReport>, usize) {
+    let (mut tx, mut rx) = bridge(1, BLOCK);
+    let mut events: Vec<(u64, bool, usize)> = (0..cycles)
+        .flat_map(|n| [(push_at(n), true, n), (pull_at(n), false, n)])
+        .collect();
+    events.sort_by_key(|&(t, is_push, _)| (t, !is_push));
+    let mut heard = Vec::new();
+    let mut reports = Vec::new();
+    for (_, is_push, n) in events {
+        if is_push {
+            // Frame numbers start at 1 so that silence (0.0) is told apart.
+            let block: Vec<f32> = (0..BLOCK).map(|i| (n * BLOCK + i + 1) as f32).collect();
+            rt(|| tx.push(&block));
+        } else {
+            let grow = may_grow(n);
+            // On one thread: did this cycle's input come first?
+            let fresh = push_at(n) <= pull_at(n);
+            let (first, report) = rt(|| {
+                let (got, report) = rx.pull(BLOCK, grow, fresh);
+                // Every frame of the block follows the first: no gap inside a block.
+                let first = got[0];
+                let whole = got
+                    .iter()
+                    .enumerate()
+                    .all(|(i, &v)| v == 0.0 || v == first + i as f32);
+                (whole.then_some(first), report)
+            });
+            let first = first.expect("a block is contiguous input or silence");
+            heard.push((first != 0.0).then(|| first as usize - 1));
+            reports.push(report);
+        }
+    }
+    (heard, reports, rx.latency())
+}
+
+const PERIOD_NS: u64 = BLOCK as u64 * 1_000_000_000 / 48_000;
+
+#[test]
+fn bridge_adds_nothing_when_input_comes_first_in_the_cycle() {
+    // ASIO's buffer switch: input, then output, on one thread.
+    let (heard, reports, latency) = drive_bridge(
+        50,
+        |n| n as u64 * PERIOD_NS,
+        |n| n as u64 * PERIOD_NS + 2_000,
+        |_| true,
+    );
+    assert_eq!(latency, 0);
+    for (n, h) in heard.iter().enumerate() {
+        assert_eq!(*h, Some(n * BLOCK), "cycle {n} hears its own input");
+    }
+    assert!(reports.iter().all(|r| *r == PullReport::default()));
+}
+
+#[test]
+fn bridge_adds_one_block_when_output_comes_first_in_the_cycle() {
+    // Output first: the input of a cycle does not exist yet when its output is asked for, so the
+    // output can only hear the previous cycle: one block, and no more.
+    let (heard, reports, latency) = drive_bridge(
+        50,
+        |n| n as u64 * PERIOD_NS + 2_000,
+        |n| n as u64 * PERIOD_NS,
+        |_| true,
+    );
+    assert_eq!(latency, BLOCK);
+    assert_eq!(heard[0], None, "the first cycle has nothing to hear");
+    for (n, h) in heard.iter().enumerate().skip(1) {
+        assert_eq!(
+            *h,
+            Some((n - 1) * BLOCK),
+            "cycle {n} hears the previous one"
+        );
+    }
+    // No silence was put in front of the input: the block is the order's, found at the start.
+    assert!(reports.iter().all(|r| *r == PullReport::default()));
+}
+
+/// Jitter in [0, 0.3) of a period, deterministic per seed and cycle.
+fn jitter_ns(seed: u64, n: usize) -> u64 {
+    let x = (n as u64 ^ seed)
+        .wrapping_mul(6_364_136_223_846_793_005)
+        .wrapping_add(1_442_695_040_888_963_407);
+    (x >> 33) % (PERIOD_NS * 3 / 10)
+}
+
+#[test]
+fn bridge_on_two_jittery_threads_adds_at_most_a_block_and_holds_it() {
+    for seed in [1, 7, 42, 1234] {
+        let (heard, reports, latency) = drive_bridge(
+            400,
+            |n| n as u64 * PERIOD_NS + jitter_ns(seed, n),
+            |n| n as u64 * PERIOD_NS + jitter_ns(seed ^ 0xff, n),
+            // Free to grow for the first 40 cycles, then a take holds it.
+            |n| n < 40,
+        );
+        assert!(latency <= BLOCK, "seed {seed}: {latency}");
+        let lag = latency / BLOCK;
+        for (n, h) in heard.iter().enumerate().skip(40) {
+            assert_eq!(*h, Some((n - lag) * BLOCK), "seed {seed}, cycle {n}");
+        }
+        assert!(reports[40..].iter().all(|r| *r == PullReport::default()));
+    }
+}
+
+#[test]
+fn bridge_holding_replaces_late_input_and_keeps_every_later_frame_in_place() {
+    // Input first, but cycle 20's input thread wakes after its output: while a take holds the
+    // latency, cycle 20 hears silence and everything after is where it belongs.
+    let late = 20;
+    let (heard, reports, latency) = drive_bridge(
+        60,
+        |n| n as u64 * PERIOD_NS + if n == late { 3_000 } else { 0 },
+        |n| n as u64 * PERIOD_NS + 2_000,
+        |_| false,
+    );
+    assert_eq!(latency, 0);
+    for (n, h) in heard.iter().enumerate() {
+        if n == late {
+            assert_eq!(*h, None, "the late block is lost");
+        } else {
+            assert_eq!(*h, Some(n * BLOCK), "cycle {n} stays in place");
+        }
+    }
+    let slipped: usize = reports.iter().map(|r| r.slipped).sum();
+    assert_eq!(slipped, BLOCK, "the loss is counted");
+}
+
+#[test]
+fn bridge_catches_up_when_another_clock_runs_faster() {
+    // The input device runs 1% fast: the backlog stays bounded and the drops are counted.
+    let (heard, reports, _) = drive_bridge(
+        2_000,
+        |n| n as u64 * PERIOD_NS * 99 / 100,
+        |n| n as u64 * PERIOD_NS + 2_000,
+        |_| false,
+    );
+    let at = 1_500;
+    let pushed = (at as u64 * PERIOD_NS + 2_000) / (PERIOD_NS * 99 / 100) + 1;
+    let heard_at = heard[at].unwrap_or_else(|| panic!("input heard: {:?}", &heard[at - 5..at + 5]));
+    let behind = pushed as usize * BLOCK - heard_at;
+    assert!(behind <= 8 * BLOCK, "backlog bounded: {behind} frames");
+    assert!(reports.iter().map(|r| r.slipped).sum::<usize>() > 0);
+}
+
+#[test]
+fn bridge_on_two_threads_keeps_a_cushion_of_the_larger_input_block() {
+    // The input callback brings two output blocks at a time (Wine's WASAPI calls back with
+    // blocks of its own size over a driver with another): whatever the order of the two threads,
+    // an output that runs just before an input block can find up to that block missing. While
+    // free to grow the bridge takes that much cushion, and then a take holding it loses nothing.
+    const IN: usize = 2 * BLOCK;
+    for seed in [3, 11, 99] {
+        let (mut tx, mut rx) = bridge(1, IN);
+        rx.set_two_threads(true);
+        let cycles = 400;
+        let mut events: Vec<(u64, bool, usize)> = (0..cycles)
+            .flat_map(|n| {
+                let pull = (n as u64 * PERIOD_NS + jitter_ns(seed ^ 0xff, n), false, n);
+                let push =
+                    (n % 2 == 1).then(|| (n as u64 * PERIOD_NS + jitter_ns(seed, n), true, n / 2));
+                std::iter::once(pull).chain(push)
+            })
+            .collect();
+        events.sort_by_key(|&(t, is_push, _)| (t, !is_push));
+        let mut heard: Vec<Option<usize>> = Vec::new();
+        let mut slipped = 0;
+        for (_, is_push, n) in events {
+            if is_push {
+                let block: Vec<f32> = (0..IN).map(|i| (n * IN + i + 1) as f32).collect();
+                rt(|| tx.push(&block));
+                continue;
+            }
+            // Free to grow for the first 40 cycles, then a take holds it.
+            let (first, report) = rt(|| {
+                let (got, report) = rx.pull(BLOCK, n < 40, false);
+                (got[0], report)
+            });
+            if n >= 40 {
+                slipped += report.slipped;
+            }
+            heard.push((first != 0.0).then(|| first as usize - 1));
+        }
+        // What the bridge holds a frame for, as heard (its own count of the silence it put in
+        // front misses what it skipped to start from the newest input; where the callbacks are
+        // timed the published figure is read from that timing instead).
+        let lag = heard[40].map_or(usize::MAX, |f| 40 * BLOCK - f);
+        assert!(lag <= IN, "seed {seed}: {lag} frames, more than a block");
+        assert_eq!(slipped, 0, "seed {seed}: input lost while the take held");
+        for (n, h) in heard.iter().enumerate().skip(40) {
+            assert_eq!(*h, Some(n * BLOCK - lag), "seed {seed}, cycle {n}");
+        }
+    }
+}
