@@ -40,6 +40,8 @@ struct Segment {
     start: u64,
     /// Frames in the FIFO.
     frames: usize,
+    /// Frames the input callback brought (0: silence for a cycle the driver skipped).
+    block: usize,
 }
 
 /// Input end, owned by the input callback.
@@ -172,7 +174,12 @@ impl BridgeInput {
             }
             chunk.commit_all();
         }
-        let _ = self.segments.push(Segment { start, frames: fit });
+        let callback = if input.is_some() { block } else { 0 };
+        let _ = self.segments.push(Segment {
+            start,
+            frames: fit,
+            block: callback,
+        });
         block - fit
     }
 }
@@ -241,8 +248,8 @@ impl BridgeOutput {
                 break;
             };
             // An input callback that brings more than the output asks for can leave the output
-            // that much short.
-            self.largest = self.largest.max(seg.frames);
+            // that much short (a skipped cycle's silence is no callback's block).
+            self.largest = self.largest.max(seg.block);
             let start = seg.start + self.front_used as u64;
             let left = seg.frames - self.front_used;
             let next = match self.next {
@@ -350,6 +357,12 @@ impl BridgeOutput {
     /// cushion from the start.
     pub fn set_two_threads(&mut self, two: bool) {
         self.two_threads = two;
+    }
+
+    /// The most the bridge may grow to on one clock, frames (see the `largest` field).
+    #[cfg(test)]
+    pub(super) fn cushion_limit(&self) -> usize {
+        self.largest
     }
 
     /// Whether any input has arrived yet.

@@ -209,3 +209,25 @@ fn bridge_on_two_threads_keeps_a_cushion_of_the_larger_input_block() {
         }
     }
 }
+
+#[test]
+fn a_skipped_cycles_silence_does_not_widen_the_cushion() {
+    // PipeWire skipped four cycles on both sides (a stalled machine): the input side puts four
+    // blocks of silence in their place. That is no callback's block: the most the bridge may grow
+    // to stays one block.
+    let (mut tx, mut rx) = bridge(1, BLOCK);
+    rx.set_two_threads(true);
+    let block = vec![0.5f32; BLOCK];
+    for n in 0..40 {
+        rt(|| {
+            if n == 20 {
+                tx.lose(4 * BLOCK as u64);
+                rx.skip(4 * BLOCK as u64);
+            }
+            tx.push(&block);
+            let _ = rx.pull(BLOCK, true, true);
+        });
+    }
+    assert_eq!(rx.cushion_limit(), BLOCK);
+    assert!(rx.latency() <= BLOCK, "{}", rx.latency());
+}
