@@ -10,17 +10,35 @@ use super::*;
 
 /// A bridge driven like a driver would: `cycles` periods of BLOCK frames at 48 kHz, input block
 /// `n` carrying frame numbers `n * BLOCK ..`, pushed at `push_at(n)` ns and pulled at `pull_at(n)`
-/// ns (events in time order, as the driver's threads would run them). Returns, per pull, the first
-/// frame number heard (None: silence) and the reports.
+/// ns (events in time order, as the driver's threads would run them), input and output on one
+/// thread. Returns, per pull, the first frame number heard (None: silence), the reports and the
+/// bridge's own latency figure.
 fn drive_bridge(
     cycles: usize,
     push_at: impl Fn(usize) -> u64,
     pull_at: impl Fn(usize) -> u64,
     may_grow: impl Fn(usize) -> bool,
 ) -> (Vec<Option<usize>>, Vec<PullReport>, usize) {
-    let (mut tx, mut rx) = bridge(1, BLOCK);
-    let mut events: Vec<(u64, bool, usize)> = (0..cycles)
-        .flat_map(|n| [(push_at(n), true, n), (pull_at(n), false, n)])
+    drive_split_bridge(BLOCK, false, cycles, push_at, pull_at, may_grow)
+}
+
+/// [`drive_bridge`] with input blocks of `in_block` frames (a multiple of BLOCK; block `k`
+/// carries frame numbers `k * in_block ..` and is pushed at `push_at(k)`), input and output on
+/// two threads or one. Every block pulled must be contiguous input or silence.
+fn drive_split_bridge(
+    in_block: usize,
+    two_threads: bool,
+    cycles: usize,
+    push_at: impl Fn(usize) -> u64,
+    pull_at: impl Fn(usize) -> u64,
+    may_grow: impl Fn(usize) -> bool,
+) -> (Vec<Option<usize>>, Vec<PullReport>, usize) {
+    let (mut tx, mut rx) = bridge(1, in_block);
+    rx.set_two_threads(two_threads);
+    let pushes = cycles * BLOCK / in_block;
+    let mut events: Vec<(u64, bool, usize)> = (0..pushes)
+        .map(|k| (push_at(k), true, k))
+        .chain((0..cycles).map(|n| (pull_at(n), false, n)))
         .collect();
     events.sort_by_key(|&(t, is_push, _)| (t, !is_push));
     let mut heard = Vec::new();
@@ -28,12 +46,14 @@ fn drive_bridge(
     for (_, is_push, n) in events {
         if is_push {
             // Frame numbers start at 1 so that silence (0.0) is told apart.
-            let block: Vec<f32> = (0..BLOCK).map(|i| (n * BLOCK + i + 1) as f32).collect();
+            let block: Vec<f32> = (0..in_block)
+                .map(|i| (n * in_block + i + 1) as f32)
+                .collect();
             rt(|| tx.push(&block));
         } else {
             let grow = may_grow(n);
-            // On one thread: did this cycle's input come first?
-            let fresh = push_at(n) <= pull_at(n);
+            // On one thread with blocks of one size: did this cycle's input come first?
+            let fresh = in_block == BLOCK && push_at(n) <= pull_at(n);
             let (first, report) = rt(|| {
                 let (got, report) = rx.pull(BLOCK, grow, fresh);
                 // Every frame of the block follows the first: no gap inside a block.
@@ -168,36 +188,18 @@ fn bridge_on_two_threads_keeps_a_cushion_of_the_larger_input_block() {
     // free to grow the bridge takes that much cushion, and then a take holding it loses nothing.
     const IN: usize = 2 * BLOCK;
     for seed in [3, 11, 99] {
-        let (mut tx, mut rx) = bridge(1, IN);
-        rx.set_two_threads(true);
-        let cycles = 400;
-        let mut events: Vec<(u64, bool, usize)> = (0..cycles)
-            .flat_map(|n| {
-                let pull = (n as u64 * PERIOD_NS + jitter_ns(seed ^ 0xff, n), false, n);
-                let push =
-                    (n % 2 == 1).then(|| (n as u64 * PERIOD_NS + jitter_ns(seed, n), true, n / 2));
-                std::iter::once(pull).chain(push)
-            })
-            .collect();
-        events.sort_by_key(|&(t, is_push, _)| (t, !is_push));
-        let mut heard: Vec<Option<usize>> = Vec::new();
-        let mut slipped = 0;
-        for (_, is_push, n) in events {
-            if is_push {
-                let block: Vec<f32> = (0..IN).map(|i| (n * IN + i + 1) as f32).collect();
-                rt(|| tx.push(&block));
-                continue;
-            }
+        // Input block k comes with cycle 2k + 1, the second of the two it covers.
+        let in_cycle = |k: usize| 2 * k + 1;
+        let (heard, reports, _) = drive_split_bridge(
+            IN,
+            true,
+            400,
+            |k| in_cycle(k) as u64 * PERIOD_NS + jitter_ns(seed, in_cycle(k)),
+            |n| n as u64 * PERIOD_NS + jitter_ns(seed ^ 0xff, n),
             // Free to grow for the first 40 cycles, then a take holds it.
-            let (first, report) = rt(|| {
-                let (got, report) = rx.pull(BLOCK, n < 40, false);
-                (got[0], report)
-            });
-            if n >= 40 {
-                slipped += report.slipped;
-            }
-            heard.push((first != 0.0).then(|| first as usize - 1));
-        }
+            |n| n < 40,
+        );
+        let slipped: usize = reports[40..].iter().map(|r| r.slipped).sum();
         // What the bridge holds a frame for, as heard (its own count of the silence it put in
         // front misses what it skipped to start from the newest input; where the callbacks are
         // timed the published figure is read from that timing instead).
