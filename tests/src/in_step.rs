@@ -60,8 +60,6 @@ impl std::fmt::Display for InStep {
 /// A take in which the device lost audio (clicks missing or out of step, or xruns or bridge slips
 /// counted) says nothing about where the take lies, only that a loss that moved clicks was
 /// counted: such a pair is done again, up to three times, and one must come back whole.
-/// `silent`: the device is known to lose audio below the driver interface without any error
-/// reaching it (the ALSA `jack` plugin on a late dummy server), so a loss need not be counted.
 /// `within`: how many frames off the clicks a whole take may lie (1 wherever the bridge's timing
 /// allows it).
 pub fn measure_then_record_aligned(
@@ -70,7 +68,6 @@ pub fn measure_then_record_aligned(
     rate: u32,
     block: u32,
     seconds: u32,
-    silent: bool,
     within: i64,
 ) -> InStep {
     for attempt in 1..=3 {
@@ -86,7 +83,7 @@ pub fn measure_then_record_aligned(
             return report;
         }
         assert!(
-            silent || report.losses > 0,
+            report.losses > 0,
             "clicks missing or out of step in the take, and no loss was counted: {report}\n{}",
             report.stdout
         );

@@ -13,16 +13,13 @@ use crate::{InStep, World, measure_then_record, number_after};
 /// is the machine's: each xrun the recorder logged fell where the witness, at the recorder's
 /// priority, was kept from running for half a block or more, and nothing was lost without an
 /// xrun. Three such minutes pass, said so: no recorder keeps its deadlines through a machine that
-/// stops it, and this one was not given a clean minute to show it. `silent`: the device is known
-/// to lose audio below the driver interface without a word (see [`measure_then_record_aligned`]);
-/// otherwise a take that changed with nothing counted fails at once. What each minute cost is
-/// printed, named `what`.
+/// stops it, and this one was not given a clean minute to show it. A take that changed with
+/// nothing counted fails at once. What each minute cost is printed, named `what`.
 pub fn a_clean_minute_unless_the_machine_stalls(
     w: &World,
     dev: &[&str],
     buffer: u32,
     what: &str,
-    silent: bool,
     within: i64,
 ) {
     let block = Duration::from_secs_f64(f64::from(buffer) / 48_000.0);
@@ -40,7 +37,7 @@ pub fn a_clean_minute_unless_the_machine_stalls(
         assert!(report.stdout.contains("(60.000 s)"), "{}", report.stdout);
         let whole = report.in_step() && report.offset.abs() <= within;
         assert!(
-            whole || silent || report.losses > 0,
+            whole || report.losses > 0,
             "the take changed and no loss was counted: {report}\n{}",
             report.stdout
         );

@@ -114,10 +114,10 @@ impl World {
     }
 
     /// A world whose ALSA has a device named [`ALSA_TEST_DEVICE`], paced by this world's JACK
-    /// server through alsa-plugins' `jack` PCM: its two playback channels go to
-    /// `loopback:playback_1/2`, its two capture channels come from `loopback:capture_1/2`, so
-    /// output N returns on input N one JACK period later (plus the plugin's own buffering). The
-    /// asoundrc is this world's `~/.asoundrc` (HOME is set for every run).
+    /// server through alsa-plugins' `jack` PCM, its output N cabled straight to its input N inside
+    /// the server (see [`ASOUNDRC`] for why not through the loopback ports): what is played comes
+    /// back after the plugin's own buffering. The asoundrc is this world's `~/.asoundrc` (HOME is
+    /// set for every run).
     pub fn with_alsa_on_jack(rate: u32, period: u32) -> Self {
         Self::with_asoundrc(rate, period, ASOUNDRC)
     }
@@ -239,10 +239,33 @@ impl Default for World {
 /// The ALSA device [`World::with_alsa_on_jack`] defines.
 pub const ALSA_TEST_DEVICE: &str = "overdubtest";
 
+/// The test device: alsa-plugins' `jack` PCM, whose playback and capture are two JACK clients,
+/// named here so that the playback client can cable its outputs straight to the capture client's
+/// inputs when it starts (the capture side needs a port to start with: the dummy server's silent
+/// `system:capture_N`, which adds nothing).
+///
+/// Not through jackd's loopback ports, which lose audio without a word: in each cycle the server
+/// wakes its clients first and only then lets the loopback driver copy what was played in the
+/// last cycle (`JackAudioDriver::ProcessGraph*Master`: `ResumeRefNum`, then
+/// `ProcessReadSlaves`). A client that only feeds the loopback, as the plugin's playback client
+/// does, now and then has already written the next period when the copy is made: one period is
+/// lost, the next comes back twice, and neither ALSA nor JACK says anything. Measured with sox
+/// alone (no Overdub, no cpal) playing a sample counter into the device and recording it back for
+/// a minute at 48 kHz/256: 6 of 12 minutes through the loopback had such swaps (up to 158 in one
+/// minute), 0 of 13 cabled directly. Overdub's own JACK client and WineASIO do not meet it: they
+/// read the loopback's outputs, so the server runs them after the copy.
 const ASOUNDRC: &str = "pcm.overdubtest {
-  type jack
-  playback_ports { 0 loopback:playback_1 1 loopback:playback_2 }
-  capture_ports { 0 loopback:capture_1 1 loopback:capture_2 }
+  type asym
+  playback.pcm {
+    type jack
+    name \"overdubtestP\"
+    playback_ports { 0 \"overdubtestC:in_000\" 1 \"overdubtestC:in_001\" }
+  }
+  capture.pcm {
+    type jack
+    name \"overdubtestC\"
+    capture_ports { 0 system:capture_1 1 system:capture_2 }
+  }
   hint { show on description \"Overdub test device (JACK-paced)\" }
 }
 ";

@@ -92,7 +92,7 @@ fn pipewire_is_listed_measured_and_takes_line_up_at_two_buffer_sizes() {
         let w = pw.world();
         let dev = pipewire(buffer);
         let dev: Vec<&str> = dev.iter().map(String::as_str).collect();
-        let report = measure_then_record_aligned(&w, &dev, 48_000, buffer, 3, false, 1);
+        let report = measure_then_record_aligned(&w, &dev, 48_000, buffer, 3, 1);
         eprintln!("PipeWire at 48000 Hz, buffer {buffer}: {report}");
     }
 }
@@ -205,5 +205,5 @@ fn pipewire_records_a_clean_minute() {
     let w = pw.world();
     let dev = pipewire(256);
     let dev: Vec<&str> = dev.iter().map(String::as_str).collect();
-    a_clean_minute_unless_the_machine_stalls(&w, &dev, 256, "PipeWire", false, 1);
+    a_clean_minute_unless_the_machine_stalls(&w, &dev, 256, "PipeWire", 1);
 }
