@@ -39,15 +39,21 @@ test: deps fmt clippy wine
 # asio-sys is patched for mingw (vendor README); the patch rewrites Cargo.lock, which is put back.
 # asio-sys's build script reruns when the SDK folder's time changes (another checkout's build
 # touched it) and then reuses the library it built before without linking libstdc++: the link
-# fails. Once, the script's old output is removed so it builds the library again.
+# fails with undefined references. Then, and only then, the script's old output is removed and
+# the build runs once more; any other failure stops at once.
 WIN_BUILD = CPAL_ASIO_DIR=$(VENDOR)/asio-sdk-2.3.4 cargo build --target $(WIN_TARGET) -p overdub \
   --features asio --config 'patch.crates-io.asio-sys.path="$(VENDOR)/asio-sys-0.4.0-mingw"' \
   --config 'target.$(WIN_TARGET).linker="x86_64-w64-mingw32-gcc"'
 wine: deps
 	rustup target add $(WIN_TARGET) >/dev/null
 	mkdir -p target && cp Cargo.lock target/Cargo.lock.native
-	$(WIN_BUILD) || { rm -rf target/$(WIN_TARGET)/debug/build/asio-sys-*; $(WIN_BUILD); }; \
-	  status=$$?; cp target/Cargo.lock.native Cargo.lock; exit $$status
+	{ $(WIN_BUILD) 2>&1; echo $$? > target/wine-build.status; } | tee target/wine-build.log; \
+	  status=$$(cat target/wine-build.status); \
+	  if [ "$$status" != 0 ] && grep -q 'undefined reference' target/wine-build.log; then \
+	    echo "make wine: asio-sys's library was linked without libstdc++; building it again"; \
+	    rm -rf target/$(WIN_TARGET)/debug/build/asio-sys-*; $(WIN_BUILD); status=$$?; \
+	  fi; \
+	  cp target/Cargo.lock.native Cargo.lock; exit $$status
 	cp $$(x86_64-w64-mingw32-gcc -print-file-name=libstdc++-6.dll) \
 	  $$(x86_64-w64-mingw32-gcc -print-file-name=libgcc_s_seh-1.dll) $(WIN_DIR)/
 	tests/wine/setup.sh target/wine $(VENDOR)

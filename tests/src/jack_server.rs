@@ -82,8 +82,8 @@ impl JackServer {
 
     /// How many times a client of the server had not run when its cycle ended (`JackEngine::XRun:
     /// client = NAME was not finished` in its log). The ALSA plugin's two clients live in the
-    /// recorder's process but the plugin never tells ALSA when one misses a cycle: its period of
-    /// audio is then replaced by the next one, with no error anywhere but here.
+    /// recorder's process, and the plugin does not tell ALSA when one misses a cycle: this log is
+    /// the only place it shows.
     pub fn missed_client_cycles(&self) -> usize {
         self.log_count("was not finished")
     }

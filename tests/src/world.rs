@@ -134,7 +134,7 @@ impl World {
 
     fn with_asoundrc(rate: u32, period: u32, asoundrc: &str) -> Self {
         // The plugin's two clients each keep their own ring: a JACK xrun can cost one of them a
-        // period and shift the loopback. A realtime server (root or the audio group) has none.
+        // period and shift the cable. A realtime server (root or the audio group) has none.
         let mut w = Self::new();
         w.jack = Some(JackServer::start_with(rate, period, true));
         let home = w.path("home");
