@@ -3,7 +3,7 @@
 # No Overdub and no cpal: sox plays a sample counter (each frame carries its own index) into the
 # device and records it back for a minute, once cabled through jackd's loopback ports and once
 # with the plugin's playback cabled straight to its capture (as tests/src/world.rs does). Every
-# frame out of sequence in the recording is printed. Through the loopback, about half of the
+# jump in the recorded sequence is printed (a period swapped for the next is two: +256, -256). Through the loopback, about half of the
 # minutes here had periods swapped for the next one (see ASOUNDRC in tests/src/world.rs).
 #
 #   tests/alsa/loopback-race.sh [MINUTES_EACH] [PERIOD]     (needs jackd2, sox, python3)
@@ -49,7 +49,7 @@ idx = [(a[i + 1] << 15) | a[i] for i in range(0, len(a), 2)]
 s = next((i for i, v in enumerate(idx) if v), len(idx))
 bad = [(i - s, idx[i + 1] - idx[i] - 1) for i in range(s, len(idx) - 1)
        if idx[i + 1] and idx[i + 1] != idx[i] + 1]
-print(f"{len(bad)} frames out of sequence" + (f": (frame, jump) {bad[:8]}" if bad else ""))
+print(f"{len(bad)} jumps in the sequence" + (f": (frame, jump) {bad[:8]}" if bad else ""))
 EOF
 }
 
