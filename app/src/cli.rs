@@ -535,7 +535,8 @@ pub struct AudioArgs {
     pub loopback_delay: Option<u32>,
     /// Virtual host only, a test double of cpal's drivers: `asio` (input then output callbacks
     /// on one thread), `reverse` (output then input), `threads` (two jittery threads; `threads:N`
-    /// starts the input N frames after the output), `duplex`.
+    /// starts the input N frames after the output), `asio-then-reverse:N` (`asio` until the
+    /// transport has run past timeline frame N, then `reverse`), `duplex`.
     #[arg(long, hide = true)]
     pub callbacks: Option<String>,
     /// First output channel (1-based) of the stereo master pair (default 1: outputs 1 and 2).

@@ -194,6 +194,9 @@ pub struct RunReport {
     /// Input frames the duplex bridge lost while holding its latency (replaced by silence, never
     /// shifting what follows); 0 where input and output share a callback.
     pub bridge_slips: u64,
+    /// Frames the duplex bridge grew by during the take because the driver changed its callback
+    /// order: silence heard in the monitoring, left out of the takes (nothing recorded moves).
+    pub bridge_regrown: u64,
     /// Frames by which the driver moved input against output during the take without saying so
     /// (read from when the bridge's callbacks ran); 0 where input and output share a callback.
     pub driver_shifts: u64,
@@ -548,6 +551,7 @@ fn report_of(live: &Live, stream: Option<StreamInfo>, from: u64) -> Result<RunRe
         capture_lost_at: status.and_then(|s| s.first_capture_loss()),
         playback_underruns: get(|s| s.playback_underruns.load(Ordering::Relaxed)),
         bridge_slips: get(|s| s.bridge_underruns.load(Ordering::Relaxed)),
+        bridge_regrown: get(|s| s.bridge_regrown.load(Ordering::Relaxed)),
         driver_shifts: get(|s| s.driver_shifts.load(Ordering::Relaxed)),
         priority: status
             .map(|s| s.priority.get().describe())

@@ -180,11 +180,11 @@ pub fn whole_within_three(mut take: impl FnMut(usize) -> bool) {
 pub fn losses_counted(stdout: &str) -> u64 {
     number_after(stdout, "xruns: ")
         + number_after(stdout, "frames added, ")
-        + number_after(stdout, "frames slipped, ")
+        + number_after(stdout, "frames grown mid-take, ")
 }
 
 /// The sum of the numbers `stdout` prints after `key`.
-pub(crate) fn number_after(stdout: &str, key: &str) -> u64 {
+pub fn number_after(stdout: &str, key: &str) -> u64 {
     stdout
         .lines()
         .filter_map(|l| l.split(key).nth(1))

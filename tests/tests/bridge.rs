@@ -2,10 +2,11 @@
 //! driver's callback order forces, and takes recorded through it line up to the frame. Checked
 //! through the real engine with the virtual loopback device acting as a driver double that calls
 //! back the way cpal's drivers do: input then output on one thread (ASIO's buffer switch), output
-//! then input, and two jittery threads (ALSA, WASAPI).
+//! then input, one that changes from the first to the second during a take (PipeWire after a
+//! stall), and two jittery threads (ALSA, WASAPI).
 
 use overdub_tests::{
-    World, bridge_slips, click_session, measure, one_at_a_time, record_against_clicks,
+    World, bridge_slips, click_session, measure, number_after, one_at_a_time, record_against_clicks,
 };
 
 // The doubles run realtime threads paced by the wall clock, so the tests run one at a time: three
@@ -77,6 +78,59 @@ fn output_then_input_on_one_thread_adds_exactly_the_block_it_must() {
     // The output of a cycle is asked for before its input exists: one block, and no more.
     let got = round_trip_then_overdub("reverse", 48_000, 128, 256);
     assert_eq!(got, 256 + 128);
+}
+
+/// A driver on one thread that calls input first when the stream opens and output first from
+/// the middle of a take on (PipeWire after a stall): from then on each output finds its cycle's
+/// input not there yet. The bridge grows by that one block, says so, and leaves its block of
+/// silence out of the take: nothing is lost, every click lands within a frame, and the take is
+/// as long as asked. (Before, the bridge held its latency and lost input pull after pull, 64 of
+/// them, then started again a block off: 75 776 frames lost and the rest of the take out of step
+/// in a cold CI run on PipeWire.)
+#[test]
+fn a_driver_that_changes_its_order_mid_take_costs_the_take_nothing() {
+    let _one = one_at_a_time();
+    let w = World::new();
+    // A rate, buffer and cable no other test here uses.
+    let (rate, buffer, delay) = (88_200, 160, 410);
+    let args = double("asio", rate, buffer, delay);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert_eq!(
+        measure(&w, &args),
+        u64::from(delay),
+        "input first adds nothing"
+    );
+    // The order changes between the second and the third click.
+    let order = "asio-then-reverse:40000";
+    let args = double(order, rate, buffer, delay);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    for attempt in 1..=3 {
+        let dir = w.path(&format!("clicks-reordered-{attempt}"));
+        click_session(&dir, &w, rate, 0);
+        let (run, misses) = record_against_clicks(&w, &dir, "3.6", &args);
+        let slipped = bridge_slips(&run);
+        if slipped > 0 {
+            eprintln!("attempt {attempt}: the bridge reported {slipped} frames slipped; again");
+            continue;
+        }
+        assert!(misses.is_empty(), "{}\n{}", misses.join("\n"), run.stdout);
+        assert_eq!(
+            number_after(&run.stdout, "frames slipped, "),
+            u64::from(buffer),
+            "grown by one block, mid-take: {}",
+            run.stdout
+        );
+        let info = w.info(&dir);
+        let length = overdub_tests::clips(&info, 1)[0]["length"].as_u64();
+        assert_eq!(
+            length,
+            Some(36 * 88_200 / 10),
+            "as long as asked: {}",
+            run.stdout
+        );
+        return;
+    }
+    panic!("the bridge slipped in each of three takes through the {order} double");
 }
 
 #[test]

@@ -254,9 +254,13 @@ pub fn print_health(report: &RunReport) {
     let s = &report.stream;
     if s.bridged {
         println!(
-            "bridge: {:.1} frames added, {} frames slipped, {} frames shifted by the driver  \
-             callback threads: {}",
-            s.latency.bridge, report.bridge_slips, report.driver_shifts, report.priority
+            "bridge: {:.1} frames added, {} frames slipped, {} frames grown mid-take, {} frames \
+             shifted by the driver  callback threads: {}",
+            s.latency.bridge,
+            report.bridge_slips,
+            report.bridge_regrown,
+            report.driver_shifts,
+            report.priority
         );
     }
 }

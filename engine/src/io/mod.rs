@@ -339,6 +339,13 @@ pub enum CallbackOrder {
     InputFirst,
     /// Output, then input, on one thread in each cycle.
     OutputFirst,
+    /// Input then output on one thread, until the transport has run past timeline frame `at`;
+    /// output then input from then on (PipeWire calling a stream's two nodes in the other order
+    /// after a stall).
+    Reordered {
+        /// Timeline frame after which the order changes.
+        at: u64,
+    },
     /// Input and output on two threads paced by one clock, each woken with its own jitter (ALSA,
     /// WASAPI). `input_late`: frames by which the input side started after the output side, as
     /// when a driver starts its two streams one after the other (its count lags by that much,
@@ -355,7 +362,8 @@ pub enum CallbackOrder {
 
 impl CallbackOrder {
     /// Parse a command-line name: duplex, asio (input first), reverse (output first), threads,
-    /// or threads:N (the input side started N frames after the output side).
+    /// threads:N (the input side started N frames after the output side), or asio-then-reverse:N
+    /// (input first until the transport has run past timeline frame N, then output first).
     pub fn parse(name: &str) -> Result<Self> {
         let name = name.trim().to_ascii_lowercase();
         let late = |n: &str| {
@@ -376,16 +384,27 @@ impl CallbackOrder {
                 input_late: 0,
                 woken: false,
             }),
-            other => match other.strip_prefix("threads:") {
-                Some(n) => Ok(Self::Threads {
-                    input_late: late(n)?,
-                    woken: false,
-                }),
-                None => Err(Error::InvalidSetting(format!(
-                    "unknown callback order '{other}': use duplex, asio, reverse, threads or \
-                     threads:N"
-                ))),
-            },
+            other => {
+                if let Some(n) = other.strip_prefix("threads:") {
+                    return Ok(Self::Threads {
+                        input_late: late(n)?,
+                        woken: false,
+                    });
+                }
+                if let Some(n) = other.strip_prefix("asio-then-reverse:") {
+                    let at = n.parse::<u64>().map_err(|_| {
+                        Error::InvalidSetting(format!(
+                            "asio-then-reverse:{n}: N is the timeline frame after which the \
+                             order changes"
+                        ))
+                    })?;
+                    return Ok(Self::Reordered { at });
+                }
+                Err(Error::InvalidSetting(format!(
+                    "unknown callback order '{other}': use duplex, asio, reverse, threads, \
+                     threads:N or asio-then-reverse:N"
+                )))
+            }
         }
     }
 }

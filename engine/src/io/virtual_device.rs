@@ -162,13 +162,19 @@ pub(super) fn open(
                 run_duplex(&pacing, cable, process, &status, &faults);
             })?);
         }
-        CallbackOrder::InputFirst | CallbackOrder::OutputFirst => {
+        CallbackOrder::InputFirst
+        | CallbackOrder::OutputFirst
+        | CallbackOrder::Reordered { .. } => {
             info.bridged = true;
-            let input_first = req.callbacks == CallbackOrder::InputFirst;
+            let order = match req.callbacks {
+                CallbackOrder::OutputFirst => Order::OutputFirst,
+                CallbackOrder::Reordered { at } => Order::InputFirstUntil(at),
+                _ => Order::InputFirst,
+            };
             let (din, dout) = duplex(process, status, rate, (ch, ch), buffer, true);
             let faults = req.faults.clone();
             threads.push(spawn("overdub-virtual-audio", move || {
-                run_one_thread(&pacing, cable, din, dout, input_first, &faults);
+                run_one_thread(&pacing, cable, din, dout, order, &faults);
             })?);
         }
         CallbackOrder::Threads { input_late, woken } => {
@@ -288,6 +294,15 @@ fn run_duplex(
     }
 }
 
+/// The order of the callbacks on one thread.
+#[derive(Clone, Copy)]
+enum Order {
+    InputFirst,
+    OutputFirst,
+    /// Input first until the transport has run past this timeline frame, then output first.
+    InputFirstUntil(u64),
+}
+
 /// Separate input and output callbacks on one thread, in the order given (ASIO calls input then
 /// output from its buffer switch).
 fn run_one_thread(
@@ -295,7 +310,7 @@ fn run_one_thread(
     mut cable: Option<LoopbackCable>,
     mut din: DuplexInput,
     mut dout: DuplexOutput,
-    input_first: bool,
+    mut order: Order,
     faults: &[Fault],
 ) {
     let (buffer, ch, rate) = (pacing.buffer, VIRTUAL_CHANNELS, pacing.rate);
@@ -327,7 +342,13 @@ fn run_one_thread(
                     dout.run(output, buffer, called);
                 }
             };
-            if input_first {
+            if let Order::InputFirstUntil(at) = order {
+                let st = dout.status();
+                if st.rolling.load(Ordering::Relaxed) && st.ran.load(Ordering::Relaxed) > at {
+                    order = Order::OutputFirst;
+                }
+            }
+            if !matches!(order, Order::OutputFirst) {
                 capture(&mut input, &mut din);
                 play(&mut output, &mut dout);
             } else {

@@ -12,9 +12,14 @@
 //!   ran late), the gap is filled with silence. While nothing is being recorded that silence is
 //!   kept as a cushion: the bridge has grown by the smallest amount that stopped the underrun (at
 //!   most one block on one clock: the larger of what an input callback brings and what an output
-//!   callback asks, since an output can find up to one input callback's worth missing). While a
-//!   take is being recorded the bridge holds its latency instead: the silence is a debt, and the
-//!   late frames are dropped when they arrive, so every later frame stays exactly where it
+//!   callback asks, since an output can find up to one input callback's worth missing).
+//! - While a take is being recorded, a bridge still short of that block grows all the same (a
+//!   driver on one thread that changed its order, as PipeWire does after a stall): the silence is
+//!   no input, and the pull says so ([`PullReport::regrew`]) so that the process leaves it out of
+//!   the takes. Every input frame is then recorded, each where it belongs against the latency the
+//!   take started with; what it costs is a block of silence in the monitoring and a block more
+//!   latency from then on. Beyond that block the bridge holds its latency: the silence is a debt,
+//!   and the late frames are dropped when they arrive, so every later frame stays exactly where it
 //!   belongs; the frames lost are counted as slips.
 //! - Where two clocks drift apart (two devices), a backlog beyond a few blocks that lasts, or input
 //!   that goes missing pull after pull, makes the bridge start again from recent input; what that
@@ -89,6 +94,10 @@ pub struct PullReport {
     pub slipped: usize,
     /// Frames of silence added while the bridge was free to grow (its latency grew).
     pub grew: usize,
+    /// Frames of silence at the end of the block added while a take held the latency, because
+    /// the bridge was still short of its one block (its latency grew): they are no input, and
+    /// the takes must leave them out to stay where they belong.
+    pub regrew: usize,
 }
 
 /// Build both ends for `channels` input channels; `max_block` bounds the largest block a
@@ -292,12 +301,18 @@ impl BridgeOutput {
         self.scratch[filled * ch..frames * ch].fill(0.0);
         // On one clock a block of cushion covers any callback order; beyond it, an underrun is
         // a late thread, not a reason to add latency.
+        let holding = !may_grow;
         let may_grow = may_grow && self.grown < self.largest;
         if short > 0 && self.next.is_none() {
             // No input has come yet: nothing is delayed by this silence.
         } else if short > 0 {
             if may_grow {
                 report.grew = short;
+                self.grown += short;
+            } else if holding && self.grown + short <= self.largest {
+                // Short of the one block while a take holds: the driver changed its order. Grow,
+                // and have the takes leave this silence out (the input is only later, not lost).
+                report.regrew = short;
                 self.grown += short;
             } else {
                 // Their place passes now; when they come they are late.

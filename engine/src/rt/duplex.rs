@@ -169,6 +169,15 @@ impl DuplexOutput {
                 .fetch_add(report.slipped as u64, Ordering::Relaxed);
         }
         let frames = frames.min(input.len() / self.in_channels.max(1));
+        if report.regrew > 0 {
+            // The driver changed its order during a take: the bridge grew, and its silence is
+            // left out of the takes (see `rt/leave_out.rs`).
+            self.status
+                .bridge_regrown
+                .fetch_add(report.regrew as u64, Ordering::Relaxed);
+            self.process
+                .leave_out_of_takes(frames.saturating_sub(report.regrew), report.regrew);
+        }
         self.process
             .process(input, self.in_channels, output, self.out_channels, frames);
         self.status

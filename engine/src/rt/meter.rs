@@ -112,6 +112,10 @@ pub struct EngineStatus {
     /// Input frames the duplex bridge lost while holding its latency during a take (replaced by
     /// silence, or dropped because another clock ran ahead): slips that never move audio in time.
     pub bridge_underruns: AtomicU64,
+    /// Frames the duplex bridge grew by during takes because the driver changed its callback
+    /// order (one block at most): silence in the monitoring, left out of the takes, so nothing
+    /// recorded is lost or moved (see `rt/leave_out.rs`).
+    pub bridge_regrown: AtomicU64,
     /// Frames by which the driver moved input against output during takes without saying so (a
     /// lasting change in when the duplex bridge's callbacks run; see `rt/duplex.rs`).
     pub driver_shifts: AtomicU64,

@@ -4,6 +4,7 @@
 
 mod command;
 mod denormals;
+mod leave_out;
 mod meter;
 mod process;
 mod track;

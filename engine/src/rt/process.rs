@@ -15,6 +15,7 @@ use rtrb::{Consumer, Producer, RingBuffer};
 use super::click::Click;
 use super::command::{Command, Event, Garbage, TrackId};
 use super::denormals::DenormalGuard;
+use super::leave_out::LeaveOut;
 use super::meter::EngineStatus;
 use super::track::{MonitorMode, TrackRt, pan_gains};
 
@@ -69,6 +70,8 @@ pub struct Process {
     recording: bool,
     capturing: bool,
     stop_at: Option<u64>,
+    /// Input the takes leave out (see `rt/leave_out.rs`).
+    leave_out: LeaveOut,
     master_out: usize,
     click: Click,
     count_in_left: u64,
@@ -107,6 +110,7 @@ impl Process {
             recording: false,
             capturing: false,
             stop_at: None,
+            leave_out: LeaveOut::default(),
             master_out: 0,
             click: Click::new(config.rate),
             count_in_left: 0,
@@ -203,7 +207,22 @@ impl Process {
         if self.rolling && self.stop_at.is_some_and(|s| s <= self.ran) {
             self.stop();
         }
+        self.leave_out.block_done();
         self.publish(started, frames);
+    }
+
+    /// The next block's input from frame `from` on is `frames` frames of silence that a duplex
+    /// bridge put in while growing during a take (see `rt/leave_out.rs`): leave it out of the
+    /// takes, and run the take on by as much so that it still ends where it was asked to. Call
+    /// before [`Process::process`]; ignored unless a take holds the latency. Realtime-safe.
+    pub fn leave_out_of_takes(&mut self, from: usize, frames: usize) {
+        if frames == 0 || !self.holds_latency() {
+            return;
+        }
+        self.leave_out.add(from, frames);
+        if let Some(stop) = self.stop_at.as_mut() {
+            *stop += frames as u64;
+        }
     }
 
     fn publish(&self, started: Instant, frames: usize) {
@@ -227,6 +246,12 @@ impl Process {
         let n = io.frames;
         let any_solo = self.tracks.iter().any(|t| t.solo);
         let capture_now = self.rolling && self.capturing;
+        // Of this stretch, the frames the takes leave out: (first, count).
+        let (skip_at, skip) = if capture_now {
+            self.leave_out.span(io.offset, n)
+        } else {
+            (n, 0)
+        };
         // While punching, where the playhead is against the range.
         let punch = self
             .punching()
@@ -249,14 +274,17 @@ impl Process {
                 && track.armed
                 && let Some(ring) = track.capture.as_mut()
             {
-                capture_into(
-                    ring,
-                    inp,
-                    &mut track.capture_debt,
-                    ch,
-                    self.position,
-                    &self.status,
-                );
+                let after = skip_at + skip;
+                for (from, part) in [(0, &inp[..skip_at * ch]), (after, &inp[after * ch..])] {
+                    capture_into(
+                        ring,
+                        part,
+                        &mut track.capture_debt,
+                        ch,
+                        self.position + from as u64,
+                        &self.status,
+                    );
+                }
             }
             let play = &mut self.buf_play[..n * ch];
             if self.rolling {
@@ -302,6 +330,7 @@ impl Process {
                 track.meter.clipped.store(true, Ordering::Relaxed);
             }
         }
+        self.leave_out.taken(skip);
         // The master fader (ramped over the block), then its meter; the click and the test tone
         // come after it, so the fader never changes the metronome.
         let target = sanitize_gain(self.master_gain);
@@ -441,7 +470,8 @@ impl Process {
                     // Stopped during the count-in: nothing was recorded, so nothing runs on.
                     self.stop();
                 } else {
-                    self.stop_at = Some(frame);
+                    // A take runs on by what it left out, to end where it was asked to.
+                    self.stop_at = Some(frame + self.leave_out.total());
                 }
             }
             Command::Locate(frame) => {
@@ -556,6 +586,7 @@ impl Process {
             self.send(Event::CaptureEnded(self.position));
         }
         self.capturing = false;
+        self.leave_out.clear();
         for i in 0..self.tracks.len() {
             let t = &mut self.tracks[i];
             let id = t.id;
@@ -577,6 +608,7 @@ impl Process {
     fn stop(&mut self) {
         self.stop_at = None;
         self.count_in_left = 0;
+        self.leave_out.clear();
         if !self.rolling {
             return;
         }

@@ -1,6 +1,6 @@
 //! The duplex bridge driven as drivers drive it: input then output on one thread (ASIO), output
-//! first, two jittery threads, input blocks larger than output blocks, a late input thread while
-//! a take holds the latency, and another clock running faster. Every pull runs under
+//! first, two jittery threads, input blocks larger than output blocks, a driver that changes its
+//! order or runs an input late while a take holds the latency, and another clock running faster. Every pull runs under
 //! `assert_no_alloc`.
 
 use assert_no_alloc::assert_no_alloc as rt;
@@ -141,26 +141,61 @@ fn bridge_on_two_jittery_threads_adds_at_most_a_block_and_holds_it() {
 }
 
 #[test]
-fn bridge_holding_replaces_late_input_and_keeps_every_later_frame_in_place() {
-    // Input first, but cycle 20's input thread wakes after its output: while a take holds the
-    // latency, cycle 20 hears silence and everything after is where it belongs.
-    let late = 20;
+fn bridge_holding_grows_once_when_the_order_changes_and_loses_nothing() {
+    // Input first, but from cycle 20 on the driver calls output first (PipeWire after a stall).
+    // While a take holds the latency, cycle 20 finds its input missing: the bridge grows by that
+    // block, once, and says so, so the takes leave the silence out. Every input frame is then
+    // heard a block later; none is lost.
+    let change = 20;
     let (heard, reports, latency) = drive_bridge(
         60,
-        |n| n as u64 * PERIOD_NS + if n == late { 3_000 } else { 0 },
+        |n| n as u64 * PERIOD_NS + if n >= change { 3_000 } else { 0 },
         |n| n as u64 * PERIOD_NS + 2_000,
         |_| false,
     );
-    assert_eq!(latency, 0);
+    assert_eq!(latency, BLOCK, "grown by the block the new order needs");
     for (n, h) in heard.iter().enumerate() {
-        if n == late {
+        match n {
+            n if n < change => assert_eq!(*h, Some(n * BLOCK), "cycle {n} hears its own input"),
+            n if n == change => assert_eq!(*h, None, "the cycle whose input came after"),
+            n => assert_eq!(*h, Some((n - 1) * BLOCK), "cycle {n} hears the one before"),
+        }
+    }
+    let regrew: Vec<usize> = reports.iter().map(|r| r.regrew).collect();
+    assert_eq!(
+        regrew[change], BLOCK,
+        "the growth is reported where it happened"
+    );
+    assert_eq!(regrew.iter().sum::<usize>(), BLOCK, "once");
+    assert!(reports.iter().all(|r| r.slipped == 0), "no input lost");
+}
+
+#[test]
+fn bridge_holding_a_block_replaces_late_input_and_keeps_every_later_frame_in_place() {
+    // Output first, so the bridge already holds the block one clock can need; then cycle 20's
+    // input comes a cycle late. While a take holds the latency the bridge grows no further:
+    // cycle 21 hears silence where cycle 20's input belonged, and everything after is in place.
+    let late = 20;
+    let (heard, reports, latency) = drive_bridge(
+        60,
+        |n| n as u64 * PERIOD_NS + 2_000 + if n == late { PERIOD_NS } else { 0 },
+        |n| n as u64 * PERIOD_NS,
+        |n| n < 10,
+    );
+    assert_eq!(latency, BLOCK);
+    for (n, h) in heard.iter().enumerate().skip(1) {
+        if n == late + 1 {
             assert_eq!(*h, None, "the late block is lost");
         } else {
-            assert_eq!(*h, Some(n * BLOCK), "cycle {n} stays in place");
+            assert_eq!(*h, Some((n - 1) * BLOCK), "cycle {n} stays in place");
         }
     }
     let slipped: usize = reports.iter().map(|r| r.slipped).sum();
     assert_eq!(slipped, BLOCK, "the loss is counted");
+    assert!(
+        reports.iter().all(|r| r.regrew == 0),
+        "no growth beyond a block"
+    );
 }
 
 #[test]

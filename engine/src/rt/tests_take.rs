@@ -1,5 +1,6 @@
 //! A take never shifts and never ends without being told: capture overruns padded in place,
-//! arming and inputs held until the take ends, Stop during the count-in, and a full event ring.
+//! silence a duplex bridge grew by left out, arming and inputs held until the take ends, Stop
+//! during the count-in, and a full event ring.
 //! Every block runs under `assert_no_alloc` (see [`super::tests::Rig`]).
 
 use std::sync::atomic::Ordering;
@@ -67,6 +68,86 @@ fn a_capture_overrun_is_padded_in_place_and_every_later_frame_stays_where_it_bel
         } else {
             assert_eq!(v, value(i, 0), "frame {i} is where it belongs");
         }
+    }
+}
+
+/// Run one block from a device whose input carries [`value`] of consecutive frames counted by
+/// `dev`, except for `filler`: (first, frames) of silence a duplex bridge put in while growing,
+/// which it tells the process about first.
+fn run_with_filler(r: &mut Rig, dev: &mut u64, filler: Option<(usize, usize)>) {
+    let mut frames = [None; BLOCK];
+    for (i, f) in frames.iter_mut().enumerate() {
+        if filler.is_some_and(|(a, n)| (a..a + n).contains(&i)) {
+            continue;
+        }
+        *f = Some(*dev);
+        *dev += 1;
+    }
+    if let Some((a, n)) = filler {
+        r.p.leave_out_of_takes(a, n);
+    }
+    r.block(|i, c| frames[i].map_or(0.0, |n| value(n, c)));
+}
+
+#[test]
+fn silence_a_bridge_grew_by_mid_take_is_left_out_and_the_take_runs_on_by_it() {
+    // A take of ten blocks; in block 4 the driver changed its callback order and the bridge grew
+    // by 40 frames, at the end of that block. The take holds every input frame, in order, none
+    // moved, and it is still ten blocks long.
+    let (mut r, mut rx) = recording_rig(0, 64);
+    let end = 10 * BLOCK as u64;
+    r.send(Command::StopAt(end));
+    let mut dev = 0;
+    for b in 0..12 {
+        let filler = (b == 4).then_some((BLOCK - 40, 40));
+        run_with_filler(&mut r, &mut dev, filler);
+    }
+    let mut take = Vec::new();
+    drain(&mut rx, &mut take);
+    assert_eq!(take.len() as u64, end, "as long as asked");
+    for (i, &v) in take.iter().enumerate() {
+        assert_eq!(
+            v,
+            value(i as u64, 0),
+            "frame {i} is the input that belongs there"
+        );
+    }
+    let stopped = r.events().iter().find_map(|e| match e {
+        Event::Stopped(p) => Some(*p),
+        _ => None,
+    });
+    assert_eq!(
+        stopped,
+        Some(end + 40),
+        "the transport ran on by what was left out"
+    );
+}
+
+#[test]
+fn silence_a_bridge_grew_by_in_the_count_in_is_left_out_where_the_take_begins() {
+    // The count-in ends halfway through block 1; the bridge grew by 32 frames a quarter of the
+    // way into that block. The take starts with the input that belonged at its start had the
+    // bridge not grown: the 32 frames the growth moved into the take are left out.
+    let mut r = Rig::new();
+    r.add(1, 0, |t| t.armed = true);
+    let (tx, mut rx) = RingBuffer::new(64 * BLOCK);
+    r.send(Command::SetCapture(1, tx));
+    let half = BLOCK / 2;
+    r.send(Command::CountIn((BLOCK + half) as u64));
+    r.send(Command::SetRecording(true));
+    r.send(Command::StopAt(4 * BLOCK as u64));
+    r.send(Command::Start);
+    let mut dev = 0;
+    for b in 0..8 {
+        let filler = (b == 1).then_some((BLOCK / 4, 32));
+        run_with_filler(&mut r, &mut dev, filler);
+    }
+    let mut take = Vec::new();
+    drain(&mut rx, &mut take);
+    assert_eq!(take.len(), 4 * BLOCK, "as long as asked");
+    let first = (BLOCK + half) as u64;
+    for (i, &v) in take.iter().enumerate() {
+        assert_eq!(v, value(first + i as u64, 0), "frame {i}");
     }
 }
 
