@@ -180,6 +180,9 @@ pub struct RunReport {
     /// within a block and the cycles lost before it; also for one before the transport rolled),
     /// to line an xrun up with what else the machine did then.
     pub xrun_clock: Vec<SystemTime>,
+    /// When each shift by the driver (see `driver_shifts`) was noticed, by the system clock, as
+    /// for the xruns: half a second or so after the callbacks' timing changed.
+    pub shift_clock: Vec<SystemTime>,
     /// Peak DSP load, 1.0 = 100 % of the block period.
     pub dsp_peak: f32,
     /// Mean DSP load.
@@ -507,11 +510,14 @@ fn run(
     let mut report = report_of(live, stream, from)?;
     report.interrupted = interrupted;
     if let (Some(start), Some(status)) = (clock_at_start, live.last_status()) {
-        report.xrun_clock = status
-            .xrun_times()
-            .iter()
-            .map(|&f| start + Duration::from_secs_f64(f as f64 / rate))
-            .collect();
+        let clock = |frames: Vec<u64>| {
+            frames
+                .iter()
+                .map(|&f| start + Duration::from_secs_f64(f as f64 / rate))
+                .collect()
+        };
+        report.xrun_clock = clock(status.xrun_times());
+        report.shift_clock = clock(status.shift_times());
     }
     report.disk = disk_from.and_then(|start| {
         let now = live.engine()?.disk().stats().snapshot();
@@ -545,6 +551,7 @@ fn report_of(live: &Live, stream: Option<StreamInfo>, from: u64) -> Result<RunRe
         xruns: get(|s| s.xruns.load(Ordering::Relaxed)),
         xrun_positions: status.map(|s| s.xrun_log()).unwrap_or_default(),
         xrun_clock: Vec::new(),
+        shift_clock: Vec::new(),
         dsp_peak: status.map_or(0.0, |s| s.dsp_peak.load()),
         dsp_mean: status.map_or(0.0, |s| s.dsp_mean()),
         capture_overruns: get(|s| s.capture_overruns.load(Ordering::Relaxed)),

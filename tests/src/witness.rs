@@ -198,14 +198,27 @@ fn apart(a: SystemTime, b: SystemTime) -> Duration {
 /// The times of day `record` printed for its xruns ("xruns at: 1.234 s (19:45:12.345 UTC), …"),
 /// placed on today's (UTC) date near `around`; None if the line is missing any.
 pub fn xrun_clock(stdout: &str, around: SystemTime) -> Option<Vec<SystemTime>> {
-    let Some(line) = stdout.lines().find_map(|l| l.strip_prefix("xruns at: ")) else {
+    clock_after(stdout, "xruns at: ", around)
+}
+
+/// When each shift by the driver was noticed, from the times of day that `record` printed
+/// ("driver shifts noticed at: 19:45:12.345 UTC, ..."), read as for [`xrun_clock`].
+pub fn shift_clock(stdout: &str, around: SystemTime) -> Option<Vec<SystemTime>> {
+    clock_after(stdout, "driver shifts noticed at: ", around)
+}
+
+/// The times of day on the line that starts with `key`, each "HH:MM:SS.mmm UTC", alone or in
+/// parentheses after other text.
+fn clock_after(stdout: &str, key: &str, around: SystemTime) -> Option<Vec<SystemTime>> {
+    let Some(line) = stdout.lines().find_map(|l| l.strip_prefix(key)) else {
         return Some(Vec::new());
     };
     let since = around.duration_since(UNIX_EPOCH).ok()?;
     let day = since.as_millis() / 86_400_000 * 86_400_000;
     line.split(", ")
         .map(|entry| {
-            let clock = entry.split('(').nth(1)?.strip_suffix(" UTC)")?;
+            let entry = entry.rsplit('(').next()?.trim_end_matches(')');
+            let clock = entry.strip_suffix(" UTC")?;
             let mut parts = clock.split([':', '.']);
             let mut next = || parts.next()?.parse::<u128>().ok();
             let (h, m, s, ms) = (next()?, next()?, next()?, next()?);
@@ -239,6 +252,17 @@ mod tests {
         assert_eq!(secs, vec![day - 0.5, day + 0.25]);
         assert_eq!(xrun_clock("xruns: 0", around).map(|v| v.len()), Some(0));
         assert_eq!(xrun_clock("xruns at: 1.000 s\n", around), None);
+        let out = "bridge: 256.0 frames added\ndriver shifts noticed at: 23:59:58.000 UTC";
+        let got = shift_clock(out, around).expect("read");
+        let secs = got[0]
+            .duration_since(UNIX_EPOCH)
+            .expect("after")
+            .as_secs_f64();
+        assert_eq!(secs, day - 2.0);
+        assert_eq!(
+            shift_clock(out.lines().next().unwrap_or(""), around),
+            Some(vec![])
+        );
     }
 
     #[test]

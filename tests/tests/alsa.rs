@@ -84,14 +84,14 @@ fn alsa_at_44k1_512_and_48k_256_takes_line_up_across_openings() {
 /// fell where the machine stalled (see [`a_clean_minute_unless_the_machine_stalls`]). What each
 /// minute cost is printed, with how often the JACK server ran late and its clients missed a cycle.
 ///
-/// Run by hand (8 of 8 minutes clean on a quiet machine, 2026-12-07). Not in CI: there the
-/// machine stalls (26 stops of half a block or more in the minute, up to 15.9 ms), the JACK
-/// server runs late, and the ALSA callbacks' wake-up timing then shows shifts that did not
-/// happen (1917 frames counted as shifted by the driver in a take whose every click was in step
-/// and 1 frame off, a cold CI run of `ed15094`). A shift is counted from timing half a second on
-/// and printed with no time, so the rule cannot hold it against the witness as it does an xrun.
+/// By hand, 8 of 8 minutes were clean on a quiet machine (2026-12-07). In a cold CI run of
+/// `ed15094` the machine stalled (26 stops of half a block or more in the minute, up to 15.9 ms),
+/// the JACK server ran late, and the ALSA callbacks' wake-up timing then showed shifts that did
+/// not happen (1917 frames counted as shifted by the driver in a take whose every click was in
+/// step and 1 frame off). `record` now prints when each shift was noticed, so the rule holds it
+/// against the witness as it does an xrun: a shift must come within a second and a tenth of a
+/// stall of half a block or more.
 #[test]
-#[ignore = "a minute long; CI's stalls make the wake-up timing count shifts with no time to check; run by hand"]
 fn alsa_records_a_clean_minute() {
     let _one = one_at_a_time();
     let w = World::with_alsa_on_jack(48_000, 256);

@@ -262,8 +262,16 @@ fn record_woken(
 /// other than the signal in place, the signal a period on, or silence.
 #[test]
 fn a_period_lost_silently_is_counted_when_the_timing_shows_it() {
+    let began = SystemTime::now();
     let (_tmp, report) = record_woken(vec![Fault::MissInput(300)], BUFFER as u32, 4.0);
+    let ended = SystemTime::now();
     assert_eq!(report.xruns, 0, "the driver said nothing");
+    // When it was noticed, to hold against what else the machine did then: block 300 is 1.6 s
+    // after the stream opened, noticed within the second of timing after it.
+    assert!(!report.shift_clock.is_empty(), "the shift has its time");
+    for t in &report.shift_clock {
+        assert!(began < *t && *t < ended, "noticed during the run");
+    }
     // A period, read from when the threads woke: a busy machine wakes them late by up to a few
     // hundred microseconds, which moves the reading by some frames (250 in a cold CI run), never
     // by anything near a period.

@@ -262,6 +262,10 @@ pub fn print_health(report: &RunReport) {
             report.driver_shifts,
             report.priority
         );
+        if !report.shift_clock.is_empty() {
+            let at: Vec<String> = report.shift_clock.iter().map(|&t| time_of_day(t)).collect();
+            println!("driver shifts noticed at: {}", at.join(", "));
+        }
     }
 }
 

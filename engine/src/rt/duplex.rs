@@ -196,9 +196,7 @@ impl DuplexOutput {
         let shift = SHIFT_FRAMES.max(frames as f64 * SHIFT_SHARE_OF_BLOCK);
         match self.held_phase {
             Some(h) if (p - h).abs() >= shift => {
-                self.status
-                    .driver_shifts
-                    .fetch_add((p - h).abs().round() as u64, Ordering::Relaxed);
+                self.status.note_shift((p - h).abs().round() as u64);
                 self.held_phase = Some(p);
             }
             Some(_) => {}

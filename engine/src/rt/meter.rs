@@ -139,10 +139,20 @@ pub struct EngineStatus {
     /// [`EngineStatus::frames_run`] at each of the first [`XRUN_LOG`] xruns: when each happened,
     /// also before the transport rolled.
     pub xrun_frames_run: [AtomicU64; XRUN_LOG],
+    /// Shifts noted so far (each of some frames, summed in [`EngineStatus::driver_shifts`]).
+    pub shifts: AtomicU64,
+    /// [`EngineStatus::frames_run`] when each of the first [`XRUN_LOG`] shifts was noticed.
+    pub shift_frames_run: [AtomicU64; XRUN_LOG],
 }
 
 /// How many xrun positions are kept.
 pub const XRUN_LOG: usize = 32;
+
+/// The slots of `log` filled by the first `count` events.
+fn logged(log: &[AtomicU64; XRUN_LOG], count: &AtomicU64) -> Vec<u64> {
+    let n = (count.load(Ordering::Relaxed) as usize).min(XRUN_LOG);
+    log[..n].iter().map(|p| p.load(Ordering::Relaxed)).collect()
+}
 
 impl EngineStatus {
     /// Count an xrun and note where the playhead stood. Realtime-safe (atomics only), so a
@@ -157,20 +167,29 @@ impl EngineStatus {
         }
     }
 
+    /// Count a shift of `frames` frames (input moved against output by the driver, unsaid) and
+    /// note when it was noticed. Realtime-safe (atomics only).
+    pub fn note_shift(&self, frames: u64) {
+        self.driver_shifts.fetch_add(frames, Ordering::Relaxed);
+        let n = self.shifts.fetch_add(1, Ordering::Relaxed) as usize;
+        if let Some(slot) = self.shift_frames_run.get(n) {
+            slot.store(self.frames_run.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
+    }
+
     /// [`EngineStatus::frames_run`] at each xrun noted so far (the first [`XRUN_LOG`]).
     pub fn xrun_times(&self) -> Vec<u64> {
-        self.logged(&self.xrun_frames_run)
+        logged(&self.xrun_frames_run, &self.xruns)
     }
 
     /// Timeline positions of the xruns noted so far (the first [`XRUN_LOG`]).
     pub fn xrun_log(&self) -> Vec<u64> {
-        self.logged(&self.xrun_positions)
+        logged(&self.xrun_positions, &self.xruns)
     }
 
-    /// The slots of `log` filled by the xruns so far.
-    fn logged(&self, log: &[AtomicU64; XRUN_LOG]) -> Vec<u64> {
-        let n = (self.xruns.load(Ordering::Relaxed) as usize).min(XRUN_LOG);
-        log[..n].iter().map(|p| p.load(Ordering::Relaxed)).collect()
+    /// [`EngineStatus::frames_run`] when each shift so far was noticed (the first [`XRUN_LOG`]).
+    pub fn shift_times(&self) -> Vec<u64> {
+        logged(&self.shift_frames_run, &self.shifts)
     }
 
     /// Where the first capture overrun happened, timeline frames, if one did.
