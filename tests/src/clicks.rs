@@ -105,14 +105,7 @@ pub fn record_against_clicks(
 /// The frames the duplex bridge reported slipped in a `record` run's summary (0 when the run
 /// went through no bridge).
 pub fn bridge_slips(run: &Run) -> u64 {
-    run.stdout
-        .lines()
-        .find_map(|l| {
-            let rest = l.strip_prefix("bridge: ")?;
-            let (_, after) = rest.split_once("added, ")?;
-            after.split_whitespace().next()?.parse().ok()
-        })
-        .unwrap_or(0)
+    number_before(&run.stdout, " frames slipped")
 }
 
 /// Where the click at timeline frame `c` is in a take placed at `pos` with file offset `off`:
@@ -179,8 +172,17 @@ pub fn whole_within_three(mut take: impl FnMut(usize) -> bool) {
 /// Xruns, bridge slips and driver shifts that `record` printed.
 pub fn losses_counted(stdout: &str) -> u64 {
     number_after(stdout, "xruns: ")
-        + number_after(stdout, "frames added, ")
-        + number_after(stdout, "frames grown mid-take, ")
+        + number_before(stdout, " frames slipped")
+        + number_before(stdout, " frames shifted by the driver")
+}
+
+/// The sum of the whole numbers `stdout` prints just before `label` ("256 frames slipped").
+pub fn number_before(stdout: &str, label: &str) -> u64 {
+    stdout
+        .lines()
+        .filter_map(|l| l.split_once(label))
+        .filter_map(|(before, _)| before.split_whitespace().last()?.parse::<u64>().ok())
+        .sum()
 }
 
 /// The sum of the numbers `stdout` prints after `key`.

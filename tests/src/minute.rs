@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::in_step::server_late;
 use crate::witness::{self, Seen, Stall, Witness, xrun_clock};
-use crate::{InStep, World, measure_then_record, number_after};
+use crate::{InStep, World, measure_then_record, number_after, number_before};
 
 /// A minute of overdub at 48 kHz and `buffer` frames on `dev` (whose flags set that buffer) with
 /// nothing lost: 0 xruns, 0 bridge slips, 0 shifts, every click back, in step and within `within`
@@ -134,7 +134,7 @@ const SHIFT_NEAR: Duration = Duration::from_millis(1_100);
 /// the longest stall `seen` within [`SHIFT_NEAR`] of it. Err unless shifts were counted only
 /// with their times.
 fn shifts_and_stalls(report: &InStep, seen: &Seen) -> Result<Vec<XrunStall>, String> {
-    let frames = number_after(&report.stdout, "frames grown mid-take, ");
+    let frames = number_before(&report.stdout, " frames shifted by the driver");
     let at = witness::shift_clock(&report.stdout, SystemTime::now())
         .filter(|at| at.is_empty() == (frames == 0))
         .ok_or_else(|| format!("{frames} frames shifted by the driver, not each with its time"))?;

@@ -14,7 +14,8 @@
 //!   most one block on one clock: the larger of what an input callback brings and what an output
 //!   callback asks, since an output can find up to one input callback's worth missing).
 //! - While a take is being recorded, a bridge still short of that block grows all the same (a
-//!   driver on one thread that changed its order, as PipeWire does after a stall): the silence is
+//!   driver on one thread that changed its order, as PipeWire does after a stall; or two threads
+//!   whose larger block first showed mid-take), when the whole shortfall fits: the silence is
 //!   no input, and the pull says so ([`PullReport::regrew`]) so that the process leaves it out of
 //!   the takes. Every input frame is then recorded, each where it belongs against the latency the
 //!   take started with; what it costs is a block of silence in the monitoring and a block more
@@ -310,8 +311,11 @@ impl BridgeOutput {
                 report.grew = short;
                 self.grown += short;
             } else if holding && self.grown + short <= self.largest {
-                // Short of the one block while a take holds: the driver changed its order. Grow,
-                // and have the takes leave this silence out (the input is only later, not lost).
+                // Short of the one block while a take holds: the driver changed its order (or a
+                // larger block showed). Grow, and have the takes leave this silence out (the
+                // input is only later, not lost). On one thread without the driver's cycle times
+                // an input callback the driver skipped looks the same; no driver here does that
+                // (ASIO and CoreAudio call both sides from one callback, PipeWire stamps them).
                 report.regrew = short;
                 self.grown += short;
             } else {

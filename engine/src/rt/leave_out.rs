@@ -1,56 +1,73 @@
 //! Input the takes leave out: silence the duplex bridge put in while a take held the latency,
-//! because the driver changed its callback order and the bridge grew by a block (see
-//! `rt/bridge.rs`). That silence is no input: the input after it is only later, not lost. Left
-//! out of the takes, every input frame after it lands in the take where it belongs against the
-//! latency the take started with, and the take runs on by as many frames so that it still ends
-//! where it was asked to. Realtime-safe: plain counters.
+//! because it was still short of the block one clock can need (a driver on one thread that
+//! changed its callback order, or two threads whose larger block first showed mid-take) and grew
+//! by it (see `rt/bridge.rs`). That silence is no input: the input after it is only later, not
+//! lost. Left out of the takes, every input frame after it lands in the take where it belongs
+//! against the latency the take started with, and the take runs on by as many frames so that it
+//! still ends where it was asked to. Realtime-safe: plain counters.
+//!
+//! The rule: a growth of `g` frames whose silence starts at device slot `s` leaves out the `g`
+//! slots captured from `s` on, or from where capture begins if that is later (what grew during a
+//! count-in is left out where the take begins), each growth after the one before.
 
-/// Frames still to leave out of what the takes capture, and where in the current block they
-/// begin.
+/// What is still to leave out, and what was.
 #[derive(Debug, Default)]
 pub(super) struct LeaveOut {
-    /// Frames still to leave out of the next frames captured.
-    pending: u64,
-    /// Frame of the current block from which they are silence (0 for a block after it: a
-    /// count-in captures nothing, so what it grew is left out where capture begins).
+    /// Frames of earlier blocks still to leave out, from the first frame captured.
+    carried: u64,
+    /// Frames of this block's silence still to leave out, from frame `from` of the block on.
+    now: usize,
+    /// Frame of the current block where its silence begins.
     from: usize,
-    /// Frames left out, or to be, since the take began: the take runs on by this much.
-    total: u64,
+    /// Frames left out since the take began.
+    taken: u64,
+}
+
+/// Of a stretch of frames captured: keep `[carried, gap)` and `[gap + skip, n)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Span {
+    /// Frames left out at the start (what earlier blocks carried).
+    pub carried: usize,
+    /// Where this block's silence begins in the stretch (at or after `carried`).
+    pub gap: usize,
+    /// Frames of it left out.
+    pub skip: usize,
 }
 
 impl LeaveOut {
     /// The block about to be processed carries `frames` frames of such silence from frame
     /// `from` on.
     pub(super) fn add(&mut self, from: usize, frames: usize) {
-        self.pending += frames as u64;
+        self.now += frames;
         self.from = from;
-        self.total += frames as u64;
     }
 
-    /// Of the stretch of `n` frames starting at frame `offset` of the block, which to leave out:
-    /// (first, count), relative to the stretch. Call [`LeaveOut::taken`] with the count once
-    /// every track has captured the stretch.
-    pub(super) fn span(&self, offset: usize, n: usize) -> (usize, usize) {
-        let first = self.from.saturating_sub(offset).min(n);
-        let count = usize::try_from(self.pending)
-            .unwrap_or(usize::MAX)
-            .min(n - first);
-        (first, count)
+    /// What to leave out of a stretch of `n` captured frames starting at frame `offset` of the
+    /// block. Call [`LeaveOut::taken`] with it once every track has captured the stretch.
+    pub(super) fn span(&self, offset: usize, n: usize) -> Span {
+        let carried = usize::try_from(self.carried).unwrap_or(usize::MAX).min(n);
+        let gap = self.from.saturating_sub(offset).clamp(carried, n);
+        let skip = self.now.min(n - gap);
+        Span { carried, gap, skip }
     }
 
-    /// `count` frames were left out.
-    pub(super) fn taken(&mut self, count: usize) {
-        self.pending -= count as u64;
+    /// `span` was left out.
+    pub(super) fn taken(&mut self, span: Span) {
+        self.carried -= span.carried as u64;
+        self.now -= span.skip;
+        self.taken += (span.carried + span.skip) as u64;
     }
 
-    /// The block is done: what is still pending is left out from the start of the next.
+    /// The block is done: what is still to leave out is left out where capture goes on.
     pub(super) fn block_done(&mut self) {
+        self.carried += self.now as u64;
+        self.now = 0;
         self.from = 0;
     }
 
-    /// Frames the take runs on by.
+    /// Frames left out since the take began: the take runs on by this much.
     pub(super) fn total(&self) -> u64 {
-        self.total
+        self.taken
     }
 
     /// The take ended: nothing more to leave out.
@@ -68,29 +85,44 @@ mod tests {
         let mut l = LeaveOut::default();
         l.add(96, 32);
         // Stretches of 64 and 64 frames (a punch edge at 64).
-        assert_eq!(l.span(0, 64), (64, 0));
-        let (first, count) = l.span(64, 64);
-        assert_eq!((first, count), (32, 32));
-        l.taken(count);
+        let first = l.span(0, 64);
+        assert_eq!((first.carried, first.skip), (0, 0));
+        l.taken(first);
+        let second = l.span(64, 64);
+        assert_eq!((second.carried, second.gap, second.skip), (0, 32, 32));
+        l.taken(second);
         l.block_done();
-        assert_eq!(l.span(0, 128), (0, 0));
+        assert_eq!(l.span(0, 128).skip + l.span(0, 128).carried, 0);
         assert_eq!(l.total(), 32);
     }
 
     #[test]
-    fn what_a_count_in_grew_is_left_out_where_capture_begins() {
+    fn what_a_count_in_grew_is_left_out_where_capture_begins_then_the_next() {
         let mut l = LeaveOut::default();
-        l.add(100, 128);
-        // The count-in captured nothing of the block.
+        // The count-in captured nothing of the block that grew by 32 at its end.
+        l.add(96, 32);
         l.block_done();
-        let (first, count) = l.span(0, 64);
-        assert_eq!((first, count), (0, 64));
-        l.taken(count);
-        assert_eq!(l.span(64, 64), (0, 64));
-        l.taken(64);
-        assert_eq!(l.span(0, 64), (0, 0));
-        assert_eq!(l.total(), 128);
+        // Capture begins at frame 0 of the next block, which grows by 16 at its end.
+        l.add(112, 16);
+        let s = l.span(0, 128);
+        assert_eq!((s.carried, s.gap, s.skip), (32, 112, 16));
+        l.taken(s);
+        l.block_done();
+        let s = l.span(0, 128);
+        assert_eq!((s.carried, s.skip), (0, 0));
+        assert_eq!(l.total(), 48);
         l.clear();
         assert_eq!(l.total(), 0);
+    }
+
+    #[test]
+    fn silence_inside_what_is_carried_moves_after_it() {
+        let mut l = LeaveOut::default();
+        l.add(0, 64);
+        l.block_done();
+        // 64 carried; this block's silence starts at 10, inside them: it is left out after.
+        l.add(10, 8);
+        let s = l.span(0, 128);
+        assert_eq!((s.carried, s.gap, s.skip), (64, 64, 8));
     }
 }

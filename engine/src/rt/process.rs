@@ -15,7 +15,7 @@ use rtrb::{Consumer, Producer, RingBuffer};
 use super::click::Click;
 use super::command::{Command, Event, Garbage, TrackId};
 use super::denormals::DenormalGuard;
-use super::leave_out::LeaveOut;
+use super::leave_out::{LeaveOut, Span};
 use super::meter::EngineStatus;
 use super::track::{MonitorMode, TrackRt, pan_gains};
 
@@ -213,15 +213,12 @@ impl Process {
 
     /// The next block's input from frame `from` on is `frames` frames of silence that a duplex
     /// bridge put in while growing during a take (see `rt/leave_out.rs`): leave it out of the
-    /// takes, and run the take on by as much so that it still ends where it was asked to. Call
-    /// before [`Process::process`]; ignored unless a take holds the latency. Realtime-safe.
+    /// takes, and run the take on by as much as is left out so that it still ends where it was
+    /// asked to. Call before [`Process::process`]; ignored unless a take holds the latency.
+    /// Realtime-safe.
     pub fn leave_out_of_takes(&mut self, from: usize, frames: usize) {
-        if frames == 0 || !self.holds_latency() {
-            return;
-        }
-        self.leave_out.add(from, frames);
-        if let Some(stop) = self.stop_at.as_mut() {
-            *stop += frames as u64;
+        if frames > 0 && self.holds_latency() {
+            self.leave_out.add(from, frames);
         }
     }
 
@@ -246,11 +243,15 @@ impl Process {
         let n = io.frames;
         let any_solo = self.tracks.iter().any(|t| t.solo);
         let capture_now = self.rolling && self.capturing;
-        // Of this stretch, the frames the takes leave out: (first, count).
-        let (skip_at, skip) = if capture_now {
+        // Of this stretch, the frames the takes leave out.
+        let span = if capture_now {
             self.leave_out.span(io.offset, n)
         } else {
-            (n, 0)
+            Span {
+                carried: 0,
+                gap: n,
+                skip: 0,
+            }
         };
         // While punching, where the playhead is against the range.
         let punch = self
@@ -274,8 +275,8 @@ impl Process {
                 && track.armed
                 && let Some(ring) = track.capture.as_mut()
             {
-                let after = skip_at + skip;
-                for (from, part) in [(0, &inp[..skip_at * ch]), (after, &inp[after * ch..])] {
+                let (a, b) = (span.carried, span.gap + span.skip);
+                for (from, part) in [(a, &inp[a * ch..span.gap * ch]), (b, &inp[b * ch..])] {
                     capture_into(
                         ring,
                         part,
@@ -330,7 +331,12 @@ impl Process {
                 track.meter.clipped.store(true, Ordering::Relaxed);
             }
         }
-        self.leave_out.taken(skip);
+        self.leave_out.taken(span);
+        // A take runs on by what it left out, to end where it was asked to.
+        let left_out = (span.carried + span.skip) as u64;
+        if let Some(stop) = self.stop_at.as_mut() {
+            *stop = stop.saturating_add(left_out);
+        }
         // The master fader (ramped over the block), then its meter; the click and the test tone
         // come after it, so the fader never changes the metronome.
         let target = sanitize_gain(self.master_gain);
@@ -471,7 +477,7 @@ impl Process {
                     self.stop();
                 } else {
                     // A take runs on by what it left out, to end where it was asked to.
-                    self.stop_at = Some(frame + self.leave_out.total());
+                    self.stop_at = Some(frame.saturating_add(self.leave_out.total()));
                 }
             }
             Command::Locate(frame) => {

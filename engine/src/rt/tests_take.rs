@@ -89,21 +89,32 @@ fn run_with_filler(r: &mut Rig, dev: &mut u64, filler: Option<(usize, usize)>) {
     r.block(|i, c| frames[i].map_or(0.0, |n| value(n, c)));
 }
 
-#[test]
-fn silence_a_bridge_grew_by_mid_take_is_left_out_and_the_take_runs_on_by_it() {
-    // A take of ten blocks; in block 4 the driver changed its callback order and the bridge grew
-    // by 40 frames, at the end of that block. The take holds every input frame, in order, none
-    // moved, and it is still ten blocks long.
+/// Record `blocks` blocks with a stop at timeline frame `end`, the bridge growing by 40 frames
+/// at the end of block 4: the take, and where the transport stopped.
+fn take_growing_in_block_4(end: u64, blocks: u64) -> (Vec<f32>, Option<u64>) {
     let (mut r, mut rx) = recording_rig(0, 64);
-    let end = 10 * BLOCK as u64;
     r.send(Command::StopAt(end));
     let mut dev = 0;
-    for b in 0..12 {
+    for b in 0..blocks {
         let filler = (b == 4).then_some((BLOCK - 40, 40));
         run_with_filler(&mut r, &mut dev, filler);
     }
     let mut take = Vec::new();
     drain(&mut rx, &mut take);
+    let stopped = r.events().iter().find_map(|e| match e {
+        Event::Stopped(p) => Some(*p),
+        _ => None,
+    });
+    (take, stopped)
+}
+
+#[test]
+fn silence_a_bridge_grew_by_mid_take_is_left_out_and_the_take_runs_on_by_it() {
+    // A take of ten blocks; in block 4 the driver changed its callback order and the bridge grew
+    // by 40 frames, at the end of that block. The take holds every input frame, in order, none
+    // moved, and it is still ten blocks long.
+    let end = 10 * BLOCK as u64;
+    let (take, stopped) = take_growing_in_block_4(end, 12);
     assert_eq!(take.len() as u64, end, "as long as asked");
     for (i, &v) in take.iter().enumerate() {
         assert_eq!(
@@ -112,10 +123,6 @@ fn silence_a_bridge_grew_by_mid_take_is_left_out_and_the_take_runs_on_by_it() {
             "frame {i} is the input that belongs there"
         );
     }
-    let stopped = r.events().iter().find_map(|e| match e {
-        Event::Stopped(p) => Some(*p),
-        _ => None,
-    });
     assert_eq!(
         stopped,
         Some(end + 40),
@@ -123,32 +130,75 @@ fn silence_a_bridge_grew_by_mid_take_is_left_out_and_the_take_runs_on_by_it() {
     );
 }
 
-#[test]
-fn silence_a_bridge_grew_by_in_the_count_in_is_left_out_where_the_take_begins() {
-    // The count-in ends halfway through block 1; the bridge grew by 32 frames a quarter of the
-    // way into that block. The take starts with the input that belonged at its start had the
-    // bridge not grown: the 32 frames the growth moved into the take are left out.
+/// A rig with a mono track on input 0 armed, recording after a count-in of `count_in` frames,
+/// stopping `length` frames into the timeline.
+fn count_in_rig(count_in: usize, length: usize) -> (Rig, Consumer<f32>) {
     let mut r = Rig::new();
     r.add(1, 0, |t| t.armed = true);
-    let (tx, mut rx) = RingBuffer::new(64 * BLOCK);
+    let (tx, rx) = RingBuffer::new(64 * BLOCK);
     r.send(Command::SetCapture(1, tx));
-    let half = BLOCK / 2;
-    r.send(Command::CountIn((BLOCK + half) as u64));
+    r.send(Command::CountIn(count_in as u64));
     r.send(Command::SetRecording(true));
-    r.send(Command::StopAt(4 * BLOCK as u64));
+    r.send(Command::StopAt(length as u64));
     r.send(Command::Start);
+    (r, rx)
+}
+
+#[test]
+fn silence_a_bridge_grew_by_in_the_count_in_is_left_out_where_the_take_begins() {
+    // The count-in ends halfway through block 2; the bridge grew by 32 frames at the end of
+    // block 1. The take starts with the input that belonged at its start had the bridge not
+    // grown: the 32 frames the growth moved into the take are left out, and it is as long as
+    // asked.
+    let half = BLOCK / 2;
+    let (mut r, mut rx) = count_in_rig(2 * BLOCK + half, 4 * BLOCK);
     let mut dev = 0;
     for b in 0..8 {
-        let filler = (b == 1).then_some((BLOCK / 4, 32));
+        let filler = (b == 1).then_some((BLOCK - 32, 32));
         run_with_filler(&mut r, &mut dev, filler);
     }
     let mut take = Vec::new();
     drain(&mut rx, &mut take);
     assert_eq!(take.len(), 4 * BLOCK, "as long as asked");
-    let first = (BLOCK + half) as u64;
+    let first = (2 * BLOCK + half) as u64;
     for (i, &v) in take.iter().enumerate() {
         assert_eq!(v, value(first + i as u64, 0), "frame {i}");
     }
+}
+
+#[test]
+fn growing_in_the_count_in_and_again_as_the_take_begins_leaves_out_each() {
+    // The count-in is blocks 0 and 1 (the transport rolls, and a take holds the latency, from
+    // the first block's commands on: block 1 is the first the bridge can grow in); block 1 grew
+    // by 32 at its end, block 2, the take's first, by 16 more at its end. The take leaves out
+    // the 32 input frames the first growth moved into it and then the second's silence: every
+    // frame in place, none lost, as long as asked.
+    let (mut r, mut rx) = count_in_rig(2 * BLOCK, 4 * BLOCK);
+    let mut dev = 0;
+    for b in 0..8 {
+        let filler = match b {
+            1 => Some((BLOCK - 32, 32)),
+            2 => Some((BLOCK - 16, 16)),
+            _ => None,
+        };
+        run_with_filler(&mut r, &mut dev, filler);
+    }
+    let mut take = Vec::new();
+    drain(&mut rx, &mut take);
+    assert_eq!(take.len(), 4 * BLOCK, "as long as asked");
+    for (i, &v) in take.iter().enumerate() {
+        assert_eq!(v, value(2 * BLOCK as u64 + i as u64, 0), "frame {i}");
+    }
+}
+
+#[test]
+fn a_stop_before_the_silence_does_not_run_the_take_on() {
+    // The stop falls in block 4 before the silence the bridge put at its end: nothing was left
+    // out, so the take ends at the stop.
+    let end = 4 * BLOCK as u64 + 10;
+    let (take, stopped) = take_growing_in_block_4(end, 6);
+    assert_eq!(take.len() as u64, end);
+    assert_eq!(stopped, Some(end), "stopped where asked");
 }
 
 #[test]
