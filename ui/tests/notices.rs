@@ -1,5 +1,6 @@
 //! Notices in the real window (egui_kittest): a burst of xruns on the virtual device (its
-//! injected faults) is listed, as one notice, until read, behind a status-bar button. (A lost
+//! injected faults) is listed, as one notice, until read, behind a status-bar button; a driver
+//! that changes its callback order during a take is told, and the take keeps every frame. (A lost
 //! device reaches the notices the same way as every engine message; `transport.rs` and the
 //! engine tests cover losing it.)
 
@@ -9,7 +10,8 @@ use common::{open_app, run_until};
 use std::time::Duration;
 
 use egui_kittest::kittest::Queryable;
-use overdub_engine::io::Fault;
+use overdub_engine::io::{CallbackOrder, Fault};
+use overdub_engine::live::Transport;
 use overdub_engine::session::{Session, SessionDir};
 use overdub_ui::OverdubApp;
 
@@ -68,6 +70,59 @@ fn a_burst_of_xruns_stays_as_one_notice_until_read() {
     h.get_by_label("Mark read").click();
     h.run_steps(2);
     assert!(h.state().unread_notices().is_empty(), "read");
+}
+
+#[test]
+fn a_driver_that_changes_its_callback_order_mid_take_is_told_and_the_take_is_whole() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = SessionDir::new(tmp.path().join("s"));
+    dir.create(&Session::new(48_000, 1)).expect("create");
+    let mut req = common::virtual_request(256);
+    // Input then output on one thread, until a quarter of a second into the take.
+    req.callbacks = CallbackOrder::Reordered { at: 12_000 };
+    let mut h = open_app(dir.root(), req, &tmp.path().join("settings.json"));
+    h.run_steps(2);
+    h.get_by_label("Arm Track 1").click();
+    h.run_steps(2);
+    h.get_by_label("Record").click();
+    assert!(
+        run_until(&mut h, Duration::from_secs(8), |a| a
+            .live()
+            .status()
+            .is_some_and(
+                |s| s.ran.load(std::sync::atomic::Ordering::Relaxed) > 48_000
+            )),
+        "the take rolls"
+    );
+    h.get_by_label("Stop").click();
+    assert!(
+        run_until(&mut h, Duration::from_secs(5), |a| {
+            a.live().transport() == Transport::Stopped
+                && !a.live().editor().session().tracks[0].clips.is_empty()
+        }),
+        "the take is placed"
+    );
+    h.run_steps(2);
+    let unread = h.state().unread_notices();
+    assert!(
+        unread.iter().any(|t| t.contains("changed the order")
+            && t.contains("silent for 256 frames")
+            && t.contains("kept every frame")),
+        "the change is told: {unread:?}"
+    );
+    // Every frame of the take is the test signal: no block of silence where the order changed.
+    let clip = h.state().live().editor().session().tracks[0].clips[0].clone();
+    let mut r = hound::WavReader::open(dir.root().join("audio").join(&clip.file)).expect("take");
+    let take: Vec<f32> = r.samples::<f32>().map(|s| s.expect("sample")).collect();
+    let longest_silence = take
+        .split(|&v| v != 0.0)
+        .map(<[f32]>::len)
+        .max()
+        .unwrap_or(0);
+    assert!(
+        longest_silence < 8,
+        "{longest_silence} frames of silence in the take"
+    );
 }
 
 /// What the engine has counted.

@@ -11,6 +11,15 @@ use crate::error::Result;
 use crate::io::StreamRequest;
 use crate::latency::find_stored;
 
+/// What the engine counted that the user was already told. A new stream counts from zero.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct Told {
+    overruns: u64,
+    slips: u64,
+    regrown: u64,
+    shifts: u64,
+}
+
 impl Live {
     pub(super) fn update_latency(&mut self) {
         self.latency = match &self.engine {
@@ -48,7 +57,7 @@ impl Live {
         }
         self.last_status = Some(engine.status().clone());
         self.engine = Some(engine);
-        self.told_overruns = 0;
+        self.told = Told::default();
         self.lost_since = None;
         let m = self.metronome;
         self.set_metronome(m);
@@ -140,7 +149,7 @@ impl Live {
             return;
         };
         let n = st.capture_overruns.load(Ordering::Relaxed);
-        if n <= self.told_overruns {
+        if n <= self.told.overruns {
             return;
         }
         let at = st.first_capture_loss().unwrap_or(0);
@@ -151,7 +160,45 @@ impl Live {
             at as f64 / rate,
             n
         ));
-        self.told_overruns = n;
+        self.told.overruns = n;
+    }
+
+    /// Tell what the duplex bridge of a cpal stream counted since last told: input lost between
+    /// the driver's two callbacks, growth during a take (the driver changed its callback order),
+    /// and input moved against output by the driver without a word.
+    pub(super) fn tell_bridge(&mut self) {
+        let Some(st) = self.status() else {
+            return;
+        };
+        let now = Told {
+            overruns: self.told.overruns,
+            slips: st.bridge_underruns.load(Ordering::Relaxed),
+            regrown: st.bridge_regrown.load(Ordering::Relaxed),
+            shifts: st.driver_shifts.load(Ordering::Relaxed),
+        };
+        let told = std::mem::replace(&mut self.told, now);
+        if now.regrown > told.regrown {
+            self.messages.push(format!(
+                "the driver changed the order of its input and output callbacks: the monitoring \
+                 went silent for {} frames and is that much later from now on; the take kept \
+                 every frame, in place",
+                now.regrown - told.regrown
+            ));
+        }
+        if now.slips > told.slips {
+            self.messages.push(format!(
+                "{} frames of input came too late to be heard or recorded: silence in their \
+                 place, nothing after them moved (a larger buffer size may help)",
+                now.slips - told.slips
+            ));
+        }
+        if now.shifts > told.shifts {
+            self.messages.push(format!(
+                "the driver moved its input against its output by {} frames without saying so: \
+                 takes recorded since may be off by that much; measure the latency again",
+                now.shifts - told.shifts
+            ));
+        }
     }
 
     /// The server changed the buffer size under the stream (JACK, PipeWire): say so, and take
@@ -212,7 +259,7 @@ impl Live {
             // Reopening closes the dead stream first, which also lets its takes be finished.
             if engine.reopen(None).is_ok() {
                 self.lost_since = None;
-                self.told_overruns = 0;
+                self.told = Told::default();
                 self.messages.push("the audio device is back".into());
                 let m = self.metronome;
                 self.set_metronome(m);

@@ -154,8 +154,8 @@ pub struct Live {
     metronome: Metronome,
     lost_since: Option<Instant>,
     last_try: Option<Instant>,
-    /// Capture overruns already told to the user.
-    told_overruns: u64,
+    /// What the engine counted that the user was already told (from zero with each stream).
+    told: device::Told,
     /// The stream's buffer size as last seen (0: none yet).
     buffer_seen: u32,
     saver: Option<Saver>,
@@ -311,7 +311,7 @@ impl Live {
             metronome: Metronome::default(),
             lost_since: None,
             last_try: None,
-            told_overruns: 0,
+            told: device::Told::default(),
             buffer_seen: 0,
             saver: None,
             loop_on: false,
@@ -535,6 +535,7 @@ impl Live {
             }
         }
         self.tell_capture_loss();
+        self.tell_bridge();
         self.follow_buffer_size();
         self.poll_start();
         let results = self.saver.as_ref().map(Saver::results).unwrap_or_default();
