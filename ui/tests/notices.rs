@@ -12,6 +12,7 @@ use std::time::Duration;
 use egui_kittest::kittest::Queryable;
 use overdub_engine::io::{CallbackOrder, Fault};
 use overdub_engine::live::Transport;
+use overdub_engine::rt::test_signal;
 use overdub_engine::session::{Session, SessionDir};
 use overdub_ui::OverdubApp;
 
@@ -110,19 +111,22 @@ fn a_driver_that_changes_its_callback_order_mid_take_is_told_and_the_take_is_who
             && t.contains("kept every frame")),
         "the change is told: {unread:?}"
     );
-    // Every frame of the take is the test signal: no block of silence where the order changed.
+    // The take is the test signal of consecutive device frames from its first to its last: no
+    // block of silence where the order changed, and no input frame missing or moved.
     let clip = h.state().live().editor().session().tracks[0].clips[0].clone();
     let mut r = hound::WavReader::open(dir.root().join("audio").join(&clip.file)).expect("take");
     let take: Vec<f32> = r.samples::<f32>().map(|s| s.expect("sample")).collect();
-    let longest_silence = take
-        .split(|&v| v != 0.0)
-        .map(<[f32]>::len)
-        .max()
-        .unwrap_or(0);
-    assert!(
-        longest_silence < 8,
-        "{longest_silence} frames of silence in the take"
-    );
+    let first = (0..480_000u64)
+        .find(|&k| (0..32).all(|i| take[i] == test_signal(0, k + i as u64, 48_000)))
+        .expect("the take starts with the test signal");
+    for (i, &v) in take.iter().enumerate() {
+        assert_eq!(
+            v,
+            test_signal(0, first + i as u64, 48_000),
+            "take frame {i}"
+        );
+    }
+    assert!(take.len() > 48_000, "{} frames", take.len());
 }
 
 /// What the engine has counted.

@@ -51,6 +51,20 @@ impl LeaveOut {
         Span { carried, gap, skip }
     }
 
+    /// How far a stretch of at most `n` frames from frame `offset` of the block must run to
+    /// capture `real` frames that are not left out (`n` if it holds fewer): where a stop `real`
+    /// captured frames on falls, so that a stretch ends there and not short of it.
+    pub(super) fn reach(&self, offset: usize, n: usize, real: u64) -> usize {
+        let s = self.span(offset, n);
+        let real = usize::try_from(real).unwrap_or(usize::MAX);
+        let reach = if real <= s.gap - s.carried {
+            s.carried.saturating_add(real)
+        } else {
+            real.saturating_add(s.carried).saturating_add(s.skip)
+        };
+        reach.min(n)
+    }
+
     /// `span` was left out.
     pub(super) fn taken(&mut self, span: Span) {
         self.carried -= span.carried as u64;
@@ -113,6 +127,21 @@ mod tests {
         assert_eq!(l.total(), 48);
         l.clear();
         assert_eq!(l.total(), 0);
+    }
+
+    #[test]
+    fn a_stop_is_reached_past_what_is_left_out_before_it() {
+        let mut l = LeaveOut::default();
+        l.add(96, 32);
+        // Before the silence: no further than asked.
+        assert_eq!(l.reach(0, 128, 10), 10);
+        assert_eq!(l.reach(0, 128, 96), 96);
+        // Beyond its start: past it.
+        assert_eq!(l.reach(0, 128, 97), 128);
+        assert_eq!(l.reach(64, 64, 40), 64);
+        l.block_done();
+        // Carried into the next block: past what is carried.
+        assert_eq!(l.reach(0, 128, 1), 33);
     }
 
     #[test]

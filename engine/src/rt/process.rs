@@ -171,7 +171,13 @@ impl Process {
                     self.stop();
                     continue;
                 }
-                n = n.min((stop - self.ran).try_into().unwrap_or(usize::MAX));
+                // What the takes leave out on the way runs the stop on by as much: cut the
+                // stretch where it will fall, not short of it.
+                n = if self.capturing {
+                    self.leave_out.reach(done, n, stop - self.ran)
+                } else {
+                    n.min((stop - self.ran).try_into().unwrap_or(usize::MAX))
+                };
             }
             if self.rolling && self.count_in_left > 0 {
                 n = n.min(self.count_in_left.try_into().unwrap_or(usize::MAX));
@@ -488,6 +494,10 @@ impl Process {
             }
             Command::SetRecording(on) => {
                 self.recording = on;
+                if !on {
+                    // Nothing holds the latency now: what a count-in grew is no take's.
+                    self.leave_out.clear();
+                }
                 if self.rolling && on && !self.capturing && self.count_in_left == 0 {
                     self.begin_capture();
                 } else if !on && self.capturing {

@@ -89,14 +89,22 @@ fn run_with_filler(r: &mut Rig, dev: &mut u64, filler: Option<(usize, usize)>) {
     r.block(|i, c| frames[i].map_or(0.0, |n| value(n, c)));
 }
 
-/// Record `blocks` blocks with a stop at timeline frame `end`, the bridge growing by 40 frames
-/// at the end of block 4: the take, and where the transport stopped.
-fn take_growing_in_block_4(end: u64, blocks: u64) -> (Vec<f32>, Option<u64>) {
+/// Record `blocks` blocks with a stop at timeline frame `end` sent before block `stop_sent`
+/// (as Live sends it when the user stops), the bridge growing by `grew` frames at the end of
+/// block 4: the take, and where the transport stopped.
+fn take_growing_in_block_4(
+    end: u64,
+    stop_sent: u64,
+    grew: usize,
+    blocks: u64,
+) -> (Vec<f32>, Option<u64>) {
     let (mut r, mut rx) = recording_rig(0, 64);
-    r.send(Command::StopAt(end));
     let mut dev = 0;
     for b in 0..blocks {
-        let filler = (b == 4).then_some((BLOCK - 40, 40));
+        if b == stop_sent {
+            r.send(Command::StopAt(end));
+        }
+        let filler = (b == 4).then_some((BLOCK - grew, grew));
         run_with_filler(&mut r, &mut dev, filler);
     }
     let mut take = Vec::new();
@@ -114,7 +122,7 @@ fn silence_a_bridge_grew_by_mid_take_is_left_out_and_the_take_runs_on_by_it() {
     // by 40 frames, at the end of that block. The take holds every input frame, in order, none
     // moved, and it is still ten blocks long.
     let end = 10 * BLOCK as u64;
-    let (take, stopped) = take_growing_in_block_4(end, 12);
+    let (take, stopped) = take_growing_in_block_4(end, 0, 40, 12);
     assert_eq!(take.len() as u64, end, "as long as asked");
     for (i, &v) in take.iter().enumerate() {
         assert_eq!(
@@ -192,11 +200,37 @@ fn growing_in_the_count_in_and_again_as_the_take_begins_leaves_out_each() {
 }
 
 #[test]
+fn a_stop_sent_after_the_growth_still_ends_the_take_where_asked() {
+    // Live sends the stop when the user presses it: after the growth, here during block 7.
+    let end = 8 * BLOCK as u64 + 5;
+    let (take, stopped) = take_growing_in_block_4(end, 7, 40, 12);
+    assert_eq!(take.len() as u64, end, "as long as asked");
+    for (i, &v) in take.iter().enumerate() {
+        assert_eq!(v, value(i as u64, 0), "frame {i}");
+    }
+    assert_eq!(stopped, Some(end + 40));
+}
+
+#[test]
+fn a_stop_inside_a_whole_block_of_silence_runs_on_past_all_of_it() {
+    // The whole of block 4 is silence the bridge grew by, and the stop falls one frame into it:
+    // the take runs on past the block and ends with the frame asked for (where each stretch is
+    // cut is `LeaveOut::reach`'s, tested in `rt/leave_out.rs`).
+    let end = 4 * BLOCK as u64 + 1;
+    let (take, stopped) = take_growing_in_block_4(end, 0, BLOCK, 7);
+    assert_eq!(take.len() as u64, end);
+    for (i, &v) in take.iter().enumerate() {
+        assert_eq!(v, value(i as u64, 0), "frame {i}");
+    }
+    assert_eq!(stopped, Some(end + BLOCK as u64));
+}
+
+#[test]
 fn a_stop_before_the_silence_does_not_run_the_take_on() {
     // The stop falls in block 4 before the silence the bridge put at its end: nothing was left
     // out, so the take ends at the stop.
     let end = 4 * BLOCK as u64 + 10;
-    let (take, stopped) = take_growing_in_block_4(end, 6);
+    let (take, stopped) = take_growing_in_block_4(end, 0, 40, 6);
     assert_eq!(take.len() as u64, end);
     assert_eq!(stopped, Some(end), "stopped where asked");
 }
