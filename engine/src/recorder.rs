@@ -428,6 +428,18 @@ pub fn play(
     Ok(report)
 }
 
+/// The UTC time of day of `t` to the millisecond ("19:45:12.345 UTC"), as `overdub record`
+/// prints when each xrun and driver shift happened, to find it in another program's log.
+pub fn time_of_day(t: SystemTime) -> String {
+    let ms = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis()
+        % 86_400_000;
+    let (h, m) = (ms / 3_600_000, ms / 60_000 % 60);
+    format!("{h:02}:{m:02}:{:02}.{:03} UTC", ms / 1000 % 60, ms % 1000)
+}
+
 /// How long a start may take to fill its playback buffers and make its take files.
 const START_WAIT: Duration = Duration::from_secs(30);
 

@@ -168,17 +168,10 @@ pub fn xruns_and_stalls(
 
 #[cfg(test)]
 mod tests {
-    use std::time::UNIX_EPOCH;
+    use overdub_engine::recorder::time_of_day;
 
     use super::*;
     use crate::witness::Stall;
-
-    /// `t` as `record` prints a time of day.
-    fn time_of_day(t: SystemTime) -> String {
-        let ms = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis()) % 86_400_000;
-        let (h, m, s) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60);
-        format!("{h:02}:{m:02}:{s:02}.{:03} UTC", ms % 1000)
-    }
 
     /// A report of a take whose only loss is a shift of 256 frames, noticed at `at` (None: no
     /// time printed).

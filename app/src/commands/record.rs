@@ -4,10 +4,10 @@ use overdub_engine::disk::{DiskLoad, MAX_PART_BYTES, TakeFormat};
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use overdub_engine::recorder::{
-    self, PunchOptions, RecordHooks, RecordOptions, RecordStart, Roll, RunReport,
+    self, PunchOptions, RecordHooks, RecordOptions, RecordStart, Roll, RunReport, time_of_day,
 };
 use overdub_engine::{Error, Result};
 
@@ -200,14 +200,6 @@ fn duration(s: f64) -> String {
     } else {
         format!("{s:.1} s")
     }
-}
-
-/// The UTC time of day of `t` to the millisecond ("19:45:12.345 UTC"), to find an xrun in
-/// another program's log.
-fn time_of_day(t: SystemTime) -> String {
-    let ms = t.duration_since(UNIX_EPOCH).unwrap_or_default().as_millis() % 86_400_000;
-    let (h, m) = (ms / 3_600_000, ms / 60_000 % 60);
-    format!("{h:02}:{m:02}:{:02}.{:03} UTC", ms / 1000 % 60, ms % 1000)
 }
 
 /// Xruns, load and disk health: the last lines of every audio command.
