@@ -6,7 +6,10 @@
 //! processes (probing both in one process hangs under Wine). `make wine` prepares the exe and
 //! the prefix; `make test` runs it first.
 
-use overdub_tests::{Wine, World, measure_then_record, one_at_a_time};
+use std::time::Duration;
+
+use overdub_tests::witness::Witness;
+use overdub_tests::{Wine, World, measure_then_record, number_after, number_before, one_at_a_time};
 
 // The tests share one Wine prefix (one wineserver) and each runs a realtime JACK server, so they
 // run one at a time. Three at once on two cores once made Wine so slow that WineASIO could not
@@ -117,27 +120,52 @@ fn the_asio_driver_opens_its_control_panel_from_overdub() {
     assert!(mark.exists(), "the driver ran its control panel");
 }
 
-/// A minute of overdub through WASAPI under Wine at a JACK period of 256, with what it cost
-/// printed (for the README's figures). Not run by default: it needs a minute, and no minute has
-/// been clean here: Wine's WASAPI calls back with its threads late by more than the bridge's
-/// cushion now and then, and the bridge drops and counts the input that comes too late (320 to
-/// 83 968 frames in four minutes on 2026-12-07, the device cabled straight). Run it with
-/// `--ignored --nocapture`.
+/// A minute of overdub through WASAPI under Wine with nothing lost: 0 xruns, 0 bridge slips,
+/// every click back and in step with the others. The JACK period is 480 frames at 48 kHz, 10 ms:
+/// a whole number of microseconds, which the dummy driver's timer keeps exactly. At 256 (5333 us
+/// for 5333.3) the device runs 62.5 ppm fast against the system clock, and Wine's mixer, which
+/// runs on the system clock, meets the device's clock like a second device: every minute at 256
+/// lost input (fourteen minutes, 320 to 120 160 frames each, 2026-12-03 to 12-07; one on
+/// 2026-12-07 lost 15 120 frames every 13 s, like clockwork), and no minute at 240 or 480 so far
+/// lost any (seven). Not asserted: that the take lies within a frame of the clicks (the
+/// measurement is made in an earlier opening; see the test above), and that the callbacks'
+/// timing counted no shift (in five of those seven minutes the input callbacks' wake-ups moved by
+/// about a JACK period once, the bridge grew by as much and left that silence out of the take,
+/// and the wake-up timing read it as a shift; the clicks stayed in step). Up to three minutes: a
+/// machine that stops the recorder can cost one a loss (counted), but not all three.
 #[test]
-#[ignore = "a minute long; prints figures, run by hand"]
-fn wasapi_under_wine_records_a_minute() {
+fn wasapi_under_wine_records_a_minute_without_a_loss() {
     let _one = one_at_a_time();
-    let mut w = World::with_alsa_default_on_jack(48_000, 256);
+    let mut w = World::with_alsa_default_on_jack(48_000, 480);
     w.wine = Some(Wine::prepared());
-    let report = measure_then_record(&w, &["--host", "wasapi"], 48_000, 2048, 60, 1);
-    eprintln!(
-        "WASAPI under Wine, a minute at JACK period 256: {report}\n{}",
-        report.costs()
-    );
-    assert!(report.stdout.contains("(60.000 s)"), "{}", report.stdout);
-    assert!(
-        report.losses > 0 || report.in_step(),
-        "clicks missing or out of step in the take, and no loss was counted: {report}\n{}",
-        report.stdout
-    );
+    for attempt in 1..=3 {
+        let witness = Witness::start();
+        let report = measure_then_record(&w, &["--host", "wasapi"], 48_000, 2048, 60, attempt);
+        let seen = witness.stop();
+        eprintln!(
+            "WASAPI under Wine, a minute at JACK period 480: {report}\n{}\nthe machine: {} \
+             stalls of 5 ms or more (longest {:.1} ms)",
+            report.costs(),
+            seen.longer_than(Duration::from_millis(5)),
+            seen.longest().as_secs_f64() * 1e3,
+        );
+        assert!(report.stdout.contains("(60.000 s)"), "{}", report.stdout);
+        assert!(
+            report.losses > 0 || report.in_step(),
+            "clicks missing or out of step in the take, and no loss was counted: {report}\n{}",
+            report.stdout
+        );
+        let xruns = number_after(&report.stdout, "xruns: ");
+        let slipped = number_before(&report.stdout, " frames slipped");
+        if xruns == 0 && slipped == 0 {
+            assert!(
+                report.in_step(),
+                "nothing lost, yet clicks missing or out of step: {report}\n{}",
+                report.stdout
+            );
+            return;
+        }
+        eprintln!("attempt {attempt}: {xruns} xruns, {slipped} frames slipped; again");
+    }
+    panic!("WASAPI under Wine lost input in each of three minutes at JACK period 480");
 }
