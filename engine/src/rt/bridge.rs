@@ -15,13 +15,13 @@
 //!   callback asks, since an output can find up to one input callback's worth missing).
 //! - While a take is being recorded, a bridge still short of that block grows all the same (a
 //!   driver on one thread that changed its order, as PipeWire does after a stall; or two threads
-//!   whose larger block first showed mid-take), when the whole shortfall fits: the silence is
-//!   no input, and the pull says so ([`PullReport::regrew`]) so that the process leaves it out of
-//!   the takes. Every input frame is then recorded, each where it belongs against the latency the
-//!   take started with; what it costs is a block of silence in the monitoring and a block more
-//!   latency from then on. Beyond that block the bridge holds its latency: the silence is a debt,
-//!   and the late frames are dropped when they arrive, so every later frame stays exactly where it
-//!   belongs; the frames lost are counted as slips.
+//!   whose larger block first showed mid-take), by as much of the shortfall as fits in that
+//!   block: that silence is no input, and the pull says so ([`PullReport::regrew`]) so that the
+//!   process leaves it out of the takes. Every input frame is then recorded, each where it
+//!   belongs against the latency the take started with; what it costs is a block of silence in
+//!   the monitoring and a block more latency from then on. Beyond that block the bridge holds its
+//!   latency: the rest of the silence is a debt, and the late frames are dropped when they arrive,
+//!   so every later frame stays exactly where it belongs; the frames lost are counted as slips.
 //! - Where two clocks drift apart (two devices), a backlog beyond a few blocks that lasts, or input
 //!   that goes missing pull after pull, makes the bridge start again from recent input; what that
 //!   costs is counted as slips.
@@ -310,19 +310,26 @@ impl BridgeOutput {
             if may_grow {
                 report.grew = short;
                 self.grown += short;
-            } else if holding && self.grown + short <= self.largest {
-                // Short of the one block while a take holds: the driver changed its order (or a
-                // larger block showed). Grow, and have the takes leave this silence out (the
-                // input is only later, not lost). On one thread without the driver's cycle times
-                // an input callback the driver skipped looks the same; no driver here does that
-                // (ASIO and CoreAudio call both sides from one callback, PipeWire stamps them).
-                report.regrew = short;
-                self.grown += short;
             } else {
-                // Their place passes now; when they come they are late.
-                self.next = self.next.map(|n| n + short as u64);
-                self.owed += short as u64;
-                report.slipped += short;
+                // Short of the one block while a take holds: the driver changed its order (or a
+                // larger block showed). Grow by as much as fits in the block, and have the takes
+                // leave that silence out (the input is only later, not lost). On one thread
+                // without the driver's cycle times an input callback the driver skipped looks
+                // the same; no driver here does that (ASIO and CoreAudio call both sides from one
+                // callback, PipeWire stamps them).
+                let room = if holding {
+                    self.largest.saturating_sub(self.grown).min(short)
+                } else {
+                    0
+                };
+                report.regrew = room;
+                self.grown += room;
+                // The rest: their place passes now (the silence before the growth's); when they
+                // come they are late.
+                let lost = short - room;
+                self.next = self.next.map(|n| n + lost as u64);
+                self.owed += lost as u64;
+                report.slipped += lost;
             }
         }
         // Losing input pull after pull on one clock does not happen: another clock runs slower

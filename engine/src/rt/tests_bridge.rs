@@ -1,6 +1,7 @@
 //! The duplex bridge driven as drivers drive it: input then output on one thread (ASIO), output
 //! first, two jittery threads, input blocks larger than output blocks, a driver that changes its
-//! order or runs an input late while a take holds the latency, and another clock running faster. Every pull runs under
+//! order or runs an input late while a take holds the latency, a shortfall that only partly fits
+//! the block, and another clock running faster. Every pull runs under
 //! `assert_no_alloc`.
 
 use assert_no_alloc::assert_no_alloc as rt;
@@ -267,4 +268,67 @@ fn a_skipped_cycles_silence_does_not_widen_the_cushion() {
     }
     assert_eq!(rx.cushion_limit(), BLOCK);
     assert!(rx.latency() <= BLOCK, "{}", rx.latency());
+}
+
+#[test]
+fn a_shortfall_that_partly_fits_the_block_grows_by_what_fits_and_loses_only_the_rest() {
+    // Input and output on one thread, input first. One input callback brings two blocks (the
+    // most an output can then find missing is two blocks), and while free to grow the bridge
+    // grew by a block and a half. Then, while a take holds, a whole block of input is late: half
+    // a block still fits in the two, so the bridge grows by that (the takes leave it out) and
+    // only the other half is lost. Every sample carries its own frame number plus one (0 is
+    // silence).
+    const H: usize = BLOCK / 2;
+    let (mut tx, mut rx) = bridge(1, 4 * BLOCK);
+    let frames =
+        |from: usize, n: usize| (from..from + n).map(|f| (f + 1) as f32).collect::<Vec<_>>();
+    let (one, two, half, late) = (
+        frames(0, BLOCK),
+        frames(BLOCK, 2 * BLOCK),
+        frames(3 * BLOCK, H),
+        frames(3 * BLOCK + H, 2 * BLOCK),
+    );
+    // One cycle: push, pull a block; what was heard first, the report, the bridge's latency and
+    // the most it may grow to.
+    let mut cycle = |tx: &mut BridgeInput, push: &[f32], hold: bool| {
+        rt(|| {
+            tx.push(push);
+            let (got, report) = rx.pull(BLOCK, !hold, true);
+            (
+                got.first().copied(),
+                report,
+                rx.latency(),
+                rx.cushion_limit(),
+            )
+        })
+    };
+    cycle(&mut tx, &one, false);
+    cycle(&mut tx, &two, false);
+    cycle(&mut tx, &[], false);
+    cycle(&mut tx, &[], false);
+    let (_, _, grown, limit) = cycle(&mut tx, &half, false);
+    assert_eq!(
+        (grown, limit),
+        (BLOCK + H, 2 * BLOCK),
+        "free: grown by a block and a half"
+    );
+    // A take holds: this cycle's input is late.
+    let (heard, report, grown, _) = cycle(&mut tx, &[], true);
+    assert_eq!(report.regrew, H, "grows by what fits in the block");
+    assert_eq!(report.slipped, H, "the rest is lost, and counted");
+    assert_eq!(grown, 2 * BLOCK);
+    assert_eq!(
+        heard,
+        Some(0.0),
+        "silence: the late input's place, then the growth"
+    );
+    // The late input comes with the next: the half whose place passed is dropped (already
+    // counted), and the next frame is the one that follows it, where it belongs.
+    let (heard, report, _, _) = cycle(&mut tx, &late, true);
+    assert_eq!(heard, Some((4 * BLOCK + 1) as f32));
+    assert_eq!(
+        report,
+        PullReport::default(),
+        "nothing lost twice, no growth"
+    );
 }
