@@ -127,11 +127,11 @@ fn the_asio_driver_opens_its_control_panel_from_overdub() {
 /// runs on the system clock, meets the device's clock like a second device: every minute at 256
 /// lost input (fourteen minutes, 320 to 120 160 frames each, 2026-12-03 to 12-07; one on
 /// 2026-12-07 lost 15 120 frames every 13 s, like clockwork), and no minute at 240 or 480 so far
-/// lost any (seven). Not asserted: that the take lies within a frame of the clicks (the
+/// lost any (eight). Not asserted: that the take lies within a frame of the clicks (the
 /// measurement is made in an earlier opening; see the test above), and that the callbacks'
-/// timing counted no shift (in five of those seven minutes the input callbacks' wake-ups moved by
-/// about a JACK period once, the bridge grew by as much and left that silence out of the take,
-/// and the wake-up timing read it as a shift; the clicks stayed in step). Up to three minutes: a
+/// timing counted no shift (in six of those eight minutes the input callbacks' wake-ups moved by
+/// one or two JACK periods, the bridge grew by as much and left that silence out of the take, and
+/// the wake-up timing read it as a shift; the clicks stayed in step). Up to three minutes: a
 /// machine that stops the recorder can cost one a loss (counted), but not all three.
 #[test]
 fn wasapi_under_wine_records_a_minute_without_a_loss() {
