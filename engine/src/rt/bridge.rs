@@ -17,11 +17,12 @@
 //!   driver on one thread that changed its order, as PipeWire does after a stall; or two threads
 //!   whose larger block first showed mid-take), by as much of the shortfall as fits in that
 //!   block: that silence is no input, and the pull says so ([`PullReport::regrew`]) so that the
-//!   process leaves it out of the takes. Every input frame is then recorded, each where it
-//!   belongs against the latency the take started with; what it costs is a block of silence in
-//!   the monitoring and a block more latency from then on. Beyond that block the bridge holds its
-//!   latency: the rest of the silence is a debt, and the late frames are dropped when they arrive,
-//!   so every later frame stays exactly where it belongs; the frames lost are counted as slips.
+//!   process leaves it out of the takes. Every input frame it waited for is then recorded, each
+//!   where it belongs against the latency the take started with; what it costs is that silence in
+//!   the monitoring and as much more latency from then on (a block for an order change). Beyond
+//!   that block the bridge holds its latency: the rest of the silence is a debt, and the late
+//!   frames are dropped when they arrive, so every later frame stays exactly where it belongs;
+//!   the frames lost are counted as slips.
 //! - Where two clocks drift apart (two devices), a backlog beyond a few blocks that lasts, or input
 //!   that goes missing pull after pull, makes the bridge start again from recent input; what that
 //!   costs is counted as slips.
@@ -312,7 +313,8 @@ impl BridgeOutput {
                 self.grown += short;
             } else {
                 // Short of the one block while a take holds: the driver changed its order (or a
-                // larger block showed). Grow by as much as fits in the block, and have the takes
+                // larger block showed, or an input came late). Grow by as much as fits in the
+                // block (nothing while free to grow: it got here at the block), and have the takes
                 // leave that silence out (the input is only later, not lost). On one thread
                 // without the driver's cycle times an input callback the driver skipped looks
                 // the same; no driver here does that (ASIO and CoreAudio call both sides from one

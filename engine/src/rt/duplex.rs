@@ -170,8 +170,9 @@ impl DuplexOutput {
         }
         let frames = frames.min(input.len() / self.in_channels.max(1));
         if report.regrew > 0 {
-            // The driver changed its order during a take: the bridge grew, and its silence is
-            // left out of the takes (see `rt/leave_out.rs`).
+            // Input came later during a take (the driver changed its order, or it was late with
+            // room left in the block): the bridge grew, and its silence is left out of the takes
+            // (see `rt/leave_out.rs`).
             self.status
                 .bridge_regrown
                 .fetch_add(report.regrew as u64, Ordering::Relaxed);

@@ -75,9 +75,23 @@ fn a_capture_overrun_is_padded_in_place_and_every_later_frame_stays_where_it_bel
 /// `dev`, except for `filler`: (first, frames) of silence a duplex bridge put in while growing,
 /// which it tells the process about first.
 fn run_with_filler(r: &mut Rig, dev: &mut u64, filler: Option<(usize, usize)>) {
+    run_with_loss_and_filler(r, dev, 0, filler);
+}
+
+/// [`run_with_filler`], with the `lost` frames just before the filler silent too: input the
+/// bridge lost (late, their place passed), so the device count moves on past them.
+fn run_with_loss_and_filler(
+    r: &mut Rig,
+    dev: &mut u64,
+    lost: usize,
+    filler: Option<(usize, usize)>,
+) {
     let mut frames = [None; BLOCK];
     for (i, f) in frames.iter_mut().enumerate() {
-        if filler.is_some_and(|(a, n)| (a..a + n).contains(&i)) {
+        if filler.is_some_and(|(a, n)| (a.saturating_sub(lost)..a + n).contains(&i)) {
+            if filler.is_some_and(|(a, _)| i < a) {
+                *dev += 1;
+            }
             continue;
         }
         *f = Some(*dev);
@@ -98,6 +112,17 @@ fn take_growing_in_block_4(
     grew: usize,
     blocks: u64,
 ) -> (Vec<f32>, Option<u64>) {
+    take_losing_and_growing_in_block_4(end, stop_sent, 0, grew, blocks)
+}
+
+/// [`take_growing_in_block_4`], the bridge having lost the `lost` frames before the growth.
+fn take_losing_and_growing_in_block_4(
+    end: u64,
+    stop_sent: u64,
+    lost: usize,
+    grew: usize,
+    blocks: u64,
+) -> (Vec<f32>, Option<u64>) {
     let (mut r, mut rx) = recording_rig(0, 64);
     let mut dev = 0;
     for b in 0..blocks {
@@ -105,7 +130,7 @@ fn take_growing_in_block_4(
             r.send(Command::StopAt(end));
         }
         let filler = (b == 4).then_some((BLOCK - grew, grew));
-        run_with_filler(&mut r, &mut dev, filler);
+        run_with_loss_and_filler(&mut r, &mut dev, lost, filler);
     }
     let mut take = Vec::new();
     drain(&mut rx, &mut take);
@@ -135,6 +160,33 @@ fn silence_a_bridge_grew_by_mid_take_is_left_out_and_the_take_runs_on_by_it() {
         stopped,
         Some(end + 40),
         "the transport ran on by what was left out"
+    );
+}
+
+#[test]
+fn late_input_that_partly_fits_is_silent_where_it_was_lost_and_left_out_where_it_grew() {
+    // In block 4 the input for the last 40 frames came late while the bridge had room for only
+    // 16 more: it lost the first 24 (silence in their place, counted) and grew by the other 16,
+    // at the end of the block. The take keeps the lost frames' places, leaves out the growth, and
+    // every frame after is the input that belongs there.
+    let (lost, grew) = (24, 16);
+    let end = 10 * BLOCK as u64;
+    let (take, stopped) = take_losing_and_growing_in_block_4(end, 0, lost, grew, 12);
+    assert_eq!(take.len() as u64, end, "as long as asked");
+    let gap = 5 * BLOCK as u64 - (lost + grew) as u64;
+    for (i, &v) in take.iter().enumerate() {
+        let i = i as u64;
+        let want = if (gap..gap + lost as u64).contains(&i) {
+            0.0
+        } else {
+            value(i, 0)
+        };
+        assert_eq!(v, want, "frame {i}");
+    }
+    assert_eq!(
+        stopped,
+        Some(end + grew as u64),
+        "the transport ran on by what was left out, not by what was lost"
     );
 }
 
