@@ -303,7 +303,6 @@ impl BridgeOutput {
         self.scratch[filled * ch..frames * ch].fill(0.0);
         // On one clock a block of cushion covers any callback order; beyond it, an underrun is
         // a late thread, not a reason to add latency.
-        let holding = !may_grow;
         let may_grow = may_grow && self.grown < self.largest;
         if short > 0 && self.next.is_none() {
             // No input has come yet: nothing is delayed by this silence.
@@ -314,16 +313,12 @@ impl BridgeOutput {
             } else {
                 // Short of the one block while a take holds: the driver changed its order (or a
                 // larger block showed, or an input came late). Grow by as much as fits in the
-                // block (nothing while free to grow: it got here at the block), and have the takes
-                // leave that silence out (the input is only later, not lost). On one thread
+                // block (nothing while free to grow: it only gets here at the block), and have the
+                // takes leave that silence out (the input is only later, not lost). On one thread
                 // without the driver's cycle times an input callback the driver skipped looks
                 // the same; no driver here does that (ASIO and CoreAudio call both sides from one
                 // callback, PipeWire stamps them).
-                let room = if holding {
-                    self.largest.saturating_sub(self.grown).min(short)
-                } else {
-                    0
-                };
+                let room = self.largest.saturating_sub(self.grown).min(short);
                 report.regrew = room;
                 self.grown += room;
                 // The rest: their place passes now (the silence before the growth's); when they

@@ -86,12 +86,15 @@ fn run_with_loss_and_filler(
     lost: usize,
     filler: Option<(usize, usize)>,
 ) {
+    let (lost_at, left_out) =
+        filler.map_or((0..0, 0..0), |(a, n)| (a.saturating_sub(lost)..a, a..a + n));
     let mut frames = [None; BLOCK];
     for (i, f) in frames.iter_mut().enumerate() {
-        if filler.is_some_and(|(a, n)| (a.saturating_sub(lost)..a + n).contains(&i)) {
-            if filler.is_some_and(|(a, _)| i < a) {
-                *dev += 1;
-            }
+        if left_out.contains(&i) {
+            continue;
+        }
+        if lost_at.contains(&i) {
+            *dev += 1;
             continue;
         }
         *f = Some(*dev);
