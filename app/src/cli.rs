@@ -515,7 +515,8 @@ pub enum ClipAction {
 /// run.
 #[derive(Debug, Args, Clone, Default)]
 pub struct AudioArgs {
-    /// Audio host: jack, alsa, wasapi, asio, coreaudio or virtual.
+    /// Audio host: jack, pipewire or alsa (Linux), wasapi or asio (Windows), coreaudio (macOS),
+    /// virtual; `overdub devices` lists this build's.
     #[arg(long)]
     pub host: Option<String>,
     /// Input device, by name or by the index `overdub devices` prints.

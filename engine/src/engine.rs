@@ -149,18 +149,23 @@ impl Engine {
             return;
         }
         let deadline = Instant::now() + SETTLE_TIMEOUT;
-        let blocks = if self.info.bridged {
-            let window = CALLBACK_WINDOW_SECONDS * f64::from(self.info.rate);
-            SETTLE_BLOCKS.max((window / f64::from(self.info.buffer.max(1))).ceil() as u64)
-        } else {
-            SETTLE_BLOCKS
+        // The size the callbacks run at, once they run, may not be the one asked (PipeWire).
+        let blocks = |info: &StreamInfo| {
+            if info.bridged {
+                let window = CALLBACK_WINDOW_SECONDS * f64::from(info.rate);
+                SETTLE_BLOCKS.max((window / f64::from(info.buffer.max(1))).ceil() as u64)
+            } else {
+                SETTLE_BLOCKS
+            }
         };
-        while self.status().blocks.load(Ordering::Relaxed) < blocks
+        while self.status().blocks.load(Ordering::Relaxed) < blocks(&self.info)
             && Instant::now() < deadline
             && !self.status().device_lost.load(Ordering::Relaxed)
         {
             std::thread::sleep(Duration::from_millis(5));
+            self.follow_server();
         }
+        self.follow_server();
         self.info.latency = self.latency_now();
     }
 
@@ -206,14 +211,19 @@ impl Engine {
         Ok(())
     }
 
-    /// Follow a server that changed its buffer size under the stream (JACK's `jack_bufsize`,
-    /// PipeWire's quantum): [`Engine::info`] then tells the new size and reported latency.
+    /// Follow a server that runs another buffer size than the one asked or changed it under the
+    /// stream (JACK's `jack_bufsize`, PipeWire's quantum): [`Engine::info`] then tells the size
+    /// the callbacks run at and the latency reported for it.
     fn follow_server(&mut self) {
-        let Some((buffer, latency)) = self.stream.as_ref().and_then(|s| s.current()) else {
+        let Some(stream) = self.stream.as_ref() else {
             return;
         };
-        self.info.buffer = buffer;
-        self.info.latency = latency;
+        if let Some(buffer) = stream.buffer_now() {
+            self.info.buffer = buffer;
+        }
+        if let Some(latency) = stream.reported_latency_now() {
+            self.info.latency = latency;
+        }
     }
 
     /// Show the control panel of the driver running this stream, where it has one (ASIO's

@@ -132,6 +132,22 @@ pub fn measure_then_record_stalled(
     stall: Option<(Duration, Duration)>,
 ) -> InStep {
     let round_trip = measure(w, dev);
+    record_in_step(w, dev, rate, block, seconds, attempt, stall, round_trip)
+}
+
+/// The second half of [`measure_then_record_stalled`]: record against the clicks with whatever
+/// measurement the world's settings hold (`round_trip`: the one made before, for the report).
+#[allow(clippy::too_many_arguments)]
+pub fn record_in_step(
+    w: &World,
+    dev: &[&str],
+    rate: u32,
+    block: u32,
+    seconds: u32,
+    attempt: usize,
+    stall: Option<(Duration, Duration)>,
+    round_trip: u64,
+) -> InStep {
     assert!(round_trip > 0, "a round trip");
     let spacing = u64::from(rate) / 4 + 37;
     let length = u64::from(seconds + 1) * u64::from(rate);

@@ -17,7 +17,7 @@ use std::time::Duration;
 use overdub_tests::witness::Witness;
 use overdub_tests::{
     World, a_clean_minute_unless_the_machine_stalls, bridge_slips, measure_then_record_aligned,
-    measure_then_record_stalled, one_at_a_time, xruns_and_stalls,
+    measure_then_record_stalled, one_at_a_time, record_in_step, xruns_and_stalls,
 };
 
 const SINK: &str = "cpal-test-sink";
@@ -64,6 +64,25 @@ impl PipeWire {
     }
 }
 
+impl PipeWire {
+    /// Set the server's quantum for every stream, as `pw-metadata` does (0: free again).
+    fn set_quantum(&self, frames: u32) {
+        let out = Command::new("pw-metadata")
+            .args([
+                "-n",
+                "settings",
+                "0",
+                "clock.force-quantum",
+                &frames.to_string(),
+            ])
+            .env("XDG_RUNTIME_DIR", self.dir.path())
+            .env("PIPEWIRE_RUNTIME_DIR", self.dir.path())
+            .output()
+            .expect("pw-metadata comes with pipewire");
+        assert!(out.status.success(), "pw-metadata: {out:?}");
+    }
+}
+
 impl Drop for PipeWire {
     fn drop(&mut self) {
         let _ = Command::new(script("stop-pipewire.sh"))
@@ -95,6 +114,82 @@ fn pipewire_is_listed_measured_and_takes_line_up_at_two_buffer_sizes() {
         let report = measure_then_record_aligned(&w, &dev, 48_000, buffer, 3, 1);
         eprintln!("PipeWire at 48000 Hz, buffer {buffer}: {report}");
     }
+}
+
+/// PipeWire runs all its streams at one quantum: a power of two at or below the smallest size
+/// asked, or the one its server is set to (here `clock.force-quantum` 256, as a user's
+/// `pw-metadata` or another program's settings would). Overdub says what it runs, keeps the
+/// measurement for the size it ran, and a take recorded at another size asked that runs at the
+/// same quantum uses it and lines up. (Kept under the size asked, the measurement made asking
+/// 1024 would not be found for a take asking 512, and the take would lie hundreds of frames off,
+/// compensated by what the driver reports.) Then 384 asked, with the server free again, runs 256.
+#[test]
+fn measurements_follow_the_quantum_pipewire_runs_not_the_size_asked() {
+    let _one = one_at_a_time();
+    let pw = PipeWire::start();
+    pw.set_quantum(256);
+    let w = pw.world();
+    let measure_at = pipewire(1024);
+    let measure_at: Vec<&str> = measure_at.iter().map(String::as_str).collect();
+    let record_at = pipewire(512);
+    let record_at: Vec<&str> = record_at.iter().map(String::as_str).collect();
+    let mut latency = vec!["latency"];
+    latency.extend_from_slice(&measure_at);
+    let measured = w.overdub(&latency).ok();
+    for said in [
+        "48000 Hz, 256 frames (5.33 ms) per buffer",
+        "buffer: 1024 frames asked for; pipewire runs 256 frames",
+        "at 48000 Hz, 256 frames: `overdub record` compensates",
+    ] {
+        assert!(
+            measured.stdout.contains(said),
+            "{said}:\n{}",
+            measured.stdout
+        );
+    }
+    let round_trip = overdub_tests::number_after(&measured.stdout, "measured round trip: ");
+    for attempt in 1..=3 {
+        let report = record_in_step(&w, &record_at, 48_000, 256, 3, attempt, None, round_trip);
+        eprintln!("PipeWire set to 256, measured asking 1024, recorded asking 512: {report}");
+        assert!(
+            report
+                .stdout
+                .contains("buffer: 512 frames asked for; pipewire runs 256 frames"),
+            "{}",
+            report.stdout
+        );
+        if report.in_step() && report.losses == 0 {
+            assert!(
+                report.stdout.contains("measured by `overdub latency`"),
+                "the measurement made at the quantum the take ran at: {}",
+                report.stdout
+            );
+            assert!(
+                report.offset.abs() <= 1,
+                "the take lies {} frames off the clicks: {report}\n{}",
+                report.offset,
+                report.stdout
+            );
+            break;
+        }
+        assert!(
+            report.losses > 0 && attempt < 3,
+            "clicks missing or out of step in each take (losses counted: {}): {report}\n{}",
+            report.losses,
+            report.stdout
+        );
+    }
+    pw.set_quantum(0);
+    let mut asked = vec!["latency"];
+    let odd = pipewire(384);
+    asked.extend(odd.iter().map(String::as_str));
+    let run = w.overdub(&asked).ok();
+    assert!(
+        run.stdout
+            .contains("buffer: 384 frames asked for; pipewire runs 256 frames"),
+        "{}",
+        run.stdout
+    );
 }
 
 /// A machine that stalls the recorder for 40 ms mid-take (the whole process stopped, as a VM or

@@ -31,6 +31,7 @@ pub fn run(a: &LatencyArgs) -> Result<()> {
         s.buffer,
         ms(u64::from(s.buffer), s.rate)
     );
+    super::print_buffer_asked(req.buffer, s);
     println!(
         "measured round trip: {} frames ({:.2} ms), output {out_channel} to input {in_channel}, \
          {} impulses, spread {} frames, peak {:.1} dBFS",

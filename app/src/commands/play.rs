@@ -10,7 +10,7 @@ use crate::cli::PlayArgs;
 pub fn run(a: &PlayArgs) -> Result<()> {
     let (req, _) = stream_request(&a.audio)?;
     let report = recorder::play(&a.dir, &req, a.from, a.seconds)?;
-    print_stream(&report);
+    print_stream(&report, req.buffer);
     println!(
         "played {} frames ({:.3} s)",
         report.frames_rolled,

@@ -109,7 +109,7 @@ pub fn run(a: &RecordArgs) -> Result<()> {
     if let Some(r) = &report.recovered {
         super::recover::print(r);
     }
-    print_stream(&report);
+    print_stream(&report, req.buffer);
     if let Some(left) = report.seconds_left {
         println!("recording time left on disk: {}", duration(left));
         if punch.is_none() && left < seconds {
@@ -168,7 +168,7 @@ pub fn run(a: &RecordArgs) -> Result<()> {
 }
 
 /// The stream line every audio command prints first.
-pub fn print_stream(report: &RunReport) {
+pub fn print_stream(report: &RunReport, asked: Option<u32>) {
     let s = &report.stream;
     println!(
         "stream: {} in '{}' out '{}' at {} Hz, {} frames ({:.2} ms) per buffer, {} in / {} out, \
@@ -185,6 +185,7 @@ pub fn print_stream(report: &RunReport) {
         s.latency.output,
         s.latency.bridge
     );
+    super::print_buffer_asked(asked, s);
 }
 
 /// Seconds as "1 h 02 min", "3 min 20 s" or "12.5 s".

@@ -203,12 +203,27 @@ fn sample_format(
 
 struct CpalStream {
     info: StreamInfo,
-    _streams: Vec<cpal::Stream>,
+    streams: Vec<cpal::Stream>,
 }
 
 impl AudioStream for CpalStream {
     fn info(&self) -> &StreamInfo {
         &self.info
+    }
+
+    /// PipeWire runs the graph at one quantum for all its streams: a power of two at or below
+    /// the smallest size its streams ask for, or what the server is set to (`clock.force-quantum`),
+    /// and it changes when other streams come and go. cpal tells the size of the last callback.
+    /// Other hosts run the size they opened with.
+    fn buffer_now(&self) -> Option<u32> {
+        if self.info.host != HostId::PipeWire {
+            return None;
+        }
+        self.streams
+            .iter()
+            .rev()
+            .find_map(|s| s.buffer_size().ok())
+            .filter(|&b| b > 0)
     }
 }
 
@@ -315,10 +330,7 @@ pub(super) fn open(
     {
         info.buffer = b;
     }
-    Ok(Box::new(CpalStream {
-        info,
-        _streams: streams,
-    }))
+    Ok(Box::new(CpalStream { info, streams }))
 }
 
 /// What both callbacks of a stream share: the rate to turn the driver's timestamps into frames,

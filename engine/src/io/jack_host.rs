@@ -194,11 +194,16 @@ impl AudioStream for JackStream {
         &self.info
     }
 
-    fn current(&self) -> Option<(u32, Latency)> {
+    fn buffer_now(&self) -> Option<u32> {
+        Some(self.client.as_client().buffer_size())
+    }
+
+    fn reported_latency_now(&self) -> Option<Latency> {
         let c = self.client.as_client();
-        Some((
-            c.buffer_size(),
-            port_latency(c, self.capture.as_ref(), self.playback.as_ref()),
+        Some(port_latency(
+            c,
+            self.capture.as_ref(),
+            self.playback.as_ref(),
         ))
     }
 }

@@ -477,9 +477,18 @@ pub trait AudioStream: Send {
     /// What it is, as opened.
     fn info(&self) -> &StreamInfo;
 
-    /// The buffer size and reported latency now, for a driver whose server may change them
-    /// while the stream runs (JACK, PipeWire's quantum); None where they stay as opened.
-    fn current(&self) -> Option<(u32, Latency)> {
+    /// The buffer size now, for a driver whose server may change it while the stream runs or
+    /// run another size than the one asked (JACK's period; PipeWire's quantum, which is a power
+    /// of two at or below the size asked unless the server is set to another); None where it
+    /// stays as opened.
+    fn buffer_now(&self) -> Option<u32> {
+        None
+    }
+
+    /// The latency the driver reports now, for one that reports it anew when its server changes
+    /// (JACK's port latencies); None where it stays as opened or comes from the callbacks'
+    /// timestamps (cpal's hosts; see `Engine::latency_now`).
+    fn reported_latency_now(&self) -> Option<Latency> {
         None
     }
 }
