@@ -136,14 +136,19 @@ impl Engine {
     }
 
     /// Let a stream whose figures come from its callbacks run a few blocks, so that the bridge has
-    /// found its latency and the driver's timestamps are in before anything is recorded, then
-    /// take those figures into [`Engine::info`]. A bridged stream runs for the window over which
+    /// found its latency, the driver's timestamps are in and the size the driver runs has held
+    /// (PipeWire's quantum) before anything is recorded, then take those figures into
+    /// [`Engine::info`]. A bridged stream runs for the window over which
     /// the callbacks' timing is read (a second). Returns at once for other streams.
     fn settle(&mut self) {
         if !self.info.bridged
             && !matches!(
                 self.info.host,
-                io::HostId::Alsa | io::HostId::Wasapi | io::HostId::Asio | io::HostId::CoreAudio
+                io::HostId::Alsa
+                    | io::HostId::PipeWire
+                    | io::HostId::Wasapi
+                    | io::HostId::Asio
+                    | io::HostId::CoreAudio
             )
         {
             return;

@@ -24,8 +24,11 @@ pub const DEFAULT_LOAD_TRACKS: usize = 16;
 /// One size tried.
 #[derive(Clone, Debug, Serialize)]
 pub struct TuneStep {
-    /// Buffer size, frames.
+    /// Buffer size the driver ran, frames.
     pub buffer: u32,
+    /// Buffer size asked for, frames: the driver may run another (PipeWire runs its server's
+    /// quantum, a power of two at or below the size asked unless the server is set to another).
+    pub asked: u32,
     /// One buffer in milliseconds.
     pub buffer_ms: f64,
     /// Xruns while it ran.
@@ -113,9 +116,10 @@ pub fn tune_with_progress(
             ..req.clone()
         };
         steps.push(match run_one(&r, session, seconds) {
-            Ok((xruns, slips, peak)) => TuneStep {
-                buffer,
-                buffer_ms: f64::from(buffer) * 1000.0 / f64::from(req.rate.max(1)),
+            Ok((ran, xruns, slips, peak)) => TuneStep {
+                buffer: ran,
+                asked: buffer,
+                buffer_ms: f64::from(ran) * 1000.0 / f64::from(req.rate.max(1)),
                 xruns,
                 slips,
                 dsp_peak_pct: peak * 100.0,
@@ -124,6 +128,7 @@ pub fn tune_with_progress(
             },
             Err(e) => TuneStep {
                 buffer,
+                asked: buffer,
                 buffer_ms: f64::from(buffer) * 1000.0 / f64::from(req.rate.max(1)),
                 xruns: 0,
                 slips: 0,
@@ -155,9 +160,18 @@ fn limit(steps: &[TuneStep], recommended: Option<u32>, fixed: bool) -> Option<St
         .filter(|s| s.buffer < best)
         .max_by_key(|s| s.buffer)
     else {
-        return Some(format!(
-            "{best} frames is the smallest size this device offers"
-        ));
+        // Asked for less, the driver ran this size all the same.
+        let floor = steps
+            .iter()
+            .any(|s| s.error.is_none() && s.asked < best && s.buffer == best);
+        return Some(if floor {
+            format!(
+                "asked for fewer frames, the driver still ran {best} (PipeWire runs the quantum \
+                 its server is set to, or that another program asks for)"
+            )
+        } else {
+            format!("{best} frames is the smallest size this device offers")
+        });
     };
     let at = next.buffer;
     Some(match &next.error {
@@ -184,7 +198,7 @@ fn run_one(
     req: &StreamRequest,
     session: Option<(&SessionDir, &Session)>,
     seconds: f64,
-) -> Result<(u64, u64, f32)> {
+) -> Result<(u32, u64, u64, f32)> {
     let mut engine = Engine::start(req)?;
     match session {
         Some((dir, s)) => {
@@ -213,10 +227,53 @@ fn run_one(
     let xruns = status.xruns.load(Ordering::Relaxed) - x0;
     let slips = status.bridge_underruns.load(Ordering::Relaxed) - s0;
     let peak = status.dsp_peak.take();
+    let ran = engine.info().buffer;
     let lost = engine.device_lost();
     let _ = engine.shutdown();
     if lost {
         return Err(crate::Error::Device("the device went away".into()));
     }
-    Ok((xruns, slips, peak))
+    Ok((ran, xruns, slips, peak))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(asked: u32, buffer: u32, xruns: u64) -> TuneStep {
+        TuneStep {
+            buffer,
+            asked,
+            buffer_ms: 0.0,
+            xruns,
+            slips: 0,
+            dsp_peak_pct: 1.0,
+            clean: xruns == 0,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn the_next_size_down_says_what_went_wrong_there() {
+        let steps = [step(256, 256, 0), step(128, 128, 3)];
+        let why = limit(&steps, Some(256), false).unwrap_or_default();
+        assert!(
+            why.starts_with("at 128 frames the device ran late (3 xruns)"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn a_driver_that_runs_one_size_whatever_is_asked_is_the_limit() {
+        // PipeWire with its quantum set to 256: every size asked ran at 256.
+        let steps = [step(512, 256, 0), step(256, 256, 0), step(128, 256, 0)];
+        let why = limit(&steps, Some(256), false).unwrap_or_default();
+        assert!(
+            why.starts_with("asked for fewer frames, the driver still ran 256"),
+            "{why}"
+        );
+        let alone = [step(256, 256, 0)];
+        let why = limit(&alone, Some(256), false).unwrap_or_default();
+        assert_eq!(why, "256 frames is the smallest size this device offers");
+    }
 }

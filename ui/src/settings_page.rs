@@ -376,12 +376,17 @@ fn finish_tune(app: &mut OverdubApp) {
                 .map(|s| match &s.error {
                     Some(e) => format!("{} frames: could not run ({e})", s.buffer),
                     None => format!(
-                        "{} frames ({:.1} ms): {} xruns, peak load {:.0}%{}",
+                        "{} frames ({:.1} ms): {} xruns, peak load {:.0}%{}{}",
                         s.buffer,
                         s.buffer_ms,
                         s.xruns,
                         s.dsp_peak_pct,
-                        if s.clean { ", clean" } else { "" }
+                        if s.clean { ", clean" } else { "" },
+                        if s.asked != s.buffer {
+                            format!(" ({} asked for)", s.asked)
+                        } else {
+                            String::new()
+                        }
                     ),
                 })
                 .collect();

@@ -110,13 +110,18 @@ pub fn tune(session: Option<&Path>, seconds: f64, json: bool, audio: &AudioArgs)
                 s.buffer, s.buffer_ms
             ),
             None => println!(
-                "{:5} frames ({:5.2} ms): {} xruns, {} slips, peak DSP load {:.1}%{}",
+                "{:5} frames ({:5.2} ms): {} xruns, {} slips, peak DSP load {:.1}%{}{}",
                 s.buffer,
                 s.buffer_ms,
                 s.xruns,
                 s.slips,
                 s.dsp_peak_pct,
-                if s.clean { "  clean" } else { "" }
+                if s.clean { "  clean" } else { "" },
+                if s.asked != s.buffer {
+                    format!("  ({} asked for)", s.asked)
+                } else {
+                    String::new()
+                }
             ),
         }
     }

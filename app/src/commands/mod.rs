@@ -163,7 +163,6 @@ fn span(flag: &str, text: &str) -> Result<(f64, f64)> {
     ))
 }
 
-/// Frames as milliseconds at a rate.
 /// Say so when the driver runs another buffer size than the one asked for (PipeWire: a power of
 /// two at or below it, or the size its server is set to). Measurements are kept for the size it
 /// runs.
@@ -176,6 +175,7 @@ fn print_buffer_asked(asked: Option<u32>, s: &io::StreamInfo) {
     }
 }
 
+/// Frames as milliseconds at a rate.
 fn ms(frames: u64, rate: u32) -> f64 {
     frames as f64 * 1000.0 / f64::from(rate.max(1))
 }

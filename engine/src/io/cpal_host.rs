@@ -19,7 +19,7 @@ use super::{
     StreamInfo, StreamRequest, check_config,
 };
 use crate::error::{Error, Result};
-use crate::rt::{EngineStatus, Process, duplex, promote_current_thread};
+use crate::rt::{EngineStatus, Process, SteadyBlock, duplex, promote_current_thread};
 
 const STANDARD_RATES: [u32; 6] = [44_100, 48_000, 88_200, 96_000, 176_400, 192_000];
 
@@ -203,7 +203,9 @@ fn sample_format(
 
 struct CpalStream {
     info: StreamInfo,
-    streams: Vec<cpal::Stream>,
+    /// Kept open: dropping them stops the callbacks.
+    _streams: Vec<cpal::Stream>,
+    status: Arc<EngineStatus>,
 }
 
 impl AudioStream for CpalStream {
@@ -213,17 +215,17 @@ impl AudioStream for CpalStream {
 
     /// PipeWire runs the graph at one quantum for all its streams: a power of two at or below
     /// the smallest size its streams ask for, or what the server is set to (`clock.force-quantum`),
-    /// and it changes when other streams come and go. cpal tells the size of the last callback.
-    /// Other hosts run the size they opened with.
+    /// and it changes when other streams come and go: the size the callbacks have run at for a
+    /// while (none where PipeWire resamples the stream, whose callbacks vary by a frame). Other
+    /// hosts keep the size opened with as the stream's (WASAPI's shared mode calls back every
+    /// device period whatever size is asked, but the size asked sets its buffering, so a
+    /// measurement belongs to that).
     fn buffer_now(&self) -> Option<u32> {
         if self.info.host != HostId::PipeWire {
             return None;
         }
-        self.streams
-            .iter()
-            .rev()
-            .find_map(|s| s.buffer_size().ok())
-            .filter(|&b| b > 0)
+        let b = self.status.steady_block.load(Ordering::Relaxed);
+        u32::try_from(b).ok().filter(|&b| b > 0)
     }
 }
 
@@ -330,7 +332,11 @@ pub(super) fn open(
     {
         info.buffer = b;
     }
-    Ok(Box::new(CpalStream { info, streams }))
+    Ok(Box::new(CpalStream {
+        info,
+        _streams: streams,
+        status,
+    }))
 }
 
 /// What both callbacks of a stream share: the rate to turn the driver's timestamps into frames,
@@ -434,6 +440,7 @@ where
     let ch = usize::from(cfg.channels).max(1);
     let mut scratch = vec![0.0f32; MAX_BLOCK * ch];
     let mut first = true;
+    let mut steady = SteadyBlock::default();
     let status = clock.status.clone();
     dev.build_input_stream::<T, _, _>(
         *cfg,
@@ -451,6 +458,7 @@ where
                     .status
                     .driver_input_latency
                     .store(clock.frames(delay), Ordering::Relaxed);
+                steady.called(data.len() / ch, &clock.status.steady_block);
                 for chunk in data.chunks(scratch.len()) {
                     let dst = &mut scratch[..chunk.len()];
                     for (d, s) in dst.iter_mut().zip(chunk) {
@@ -496,6 +504,7 @@ where
     let ch = usize::from(cfg.channels).max(1);
     let mut scratch = vec![0.0f32; MAX_BLOCK * ch];
     let mut first = true;
+    let mut steady = SteadyBlock::default();
     let status = clock.status.clone();
     dev.build_output_stream::<T, _, _>(
         *cfg,
@@ -513,6 +522,7 @@ where
                     .status
                     .driver_output_latency
                     .store(clock.frames(delay), Ordering::Relaxed);
+                steady.called(data.len() / ch, &clock.status.steady_block);
                 let step = scratch.len();
                 for chunk in data.chunks_mut(step) {
                     let src = &mut scratch[..chunk.len()];

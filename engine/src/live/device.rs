@@ -58,6 +58,8 @@ impl Live {
         self.last_status = Some(engine.status().clone());
         self.engine = Some(engine);
         self.told = Told::default();
+        // A stream of another size asked is not the server changing it.
+        self.buffer_seen = 0;
         self.lost_since = None;
         let m = self.metronome;
         self.set_metronome(m);

@@ -127,6 +127,9 @@ pub struct EngineStatus {
     pub driver_input_latency: AtomicU64,
     /// Output latency from the driver's callback timestamps (callback to playback), frames.
     pub driver_output_latency: AtomicU64,
+    /// The size the driver calls back with once it has held, frames; 0 until then (see
+    /// `rt/steady_block.rs`; cpal's hosts only).
+    pub steady_block: AtomicU64,
     /// Realtime scheduling of the audio callback threads: see [`crate::rt::Priority`].
     pub priority: crate::rt::PriorityCell,
     /// Set by the driver when the device or server went away.

@@ -29,6 +29,7 @@ mod click;
 mod cycle_watch;
 mod duplex;
 mod priority;
+mod steady_block;
 mod test_signal;
 
 pub use bridge::{BridgeInput, BridgeOutput, PullReport, bridge};
@@ -38,4 +39,5 @@ pub use click::Click;
 pub use cycle_watch::CycleWatch;
 pub use duplex::{DuplexInput, DuplexOutput, duplex};
 pub use priority::{Priority, PriorityCell, probe as probe_priority, promote_current_thread};
+pub use steady_block::SteadyBlock;
 pub use test_signal::{fill_test_signal, test_signal};
