@@ -24,7 +24,7 @@ pub const DEFAULT_LOAD_TRACKS: usize = 16;
 /// One size tried.
 #[derive(Clone, Debug, Serialize)]
 pub struct TuneStep {
-    /// Buffer size the driver ran, frames.
+    /// Buffer size the driver ran, frames, as the stream tells it (see `Engine::info`).
     pub buffer: u32,
     /// Buffer size asked for, frames: the driver may run another (PipeWire runs its server's
     /// quantum, a power of two at or below the size asked unless the server is set to another).
@@ -167,7 +167,7 @@ fn limit(steps: &[TuneStep], recommended: Option<u32>, fixed: bool) -> Option<St
         return Some(if floor {
             format!(
                 "asked for fewer frames, the driver still ran {best} (PipeWire runs the quantum \
-                 its server is set to, or that another program asks for)"
+                 its server, or another program, forces)"
             )
         } else {
             format!("{best} frames is the smallest size this device offers")
@@ -219,6 +219,9 @@ fn run_one(
     engine.send(Command::Start)?;
     // Let the stream settle, then measure.
     std::thread::sleep(Duration::from_millis(300));
+    // The size the driver runs (PipeWire's quantum may not be the size asked), before and after.
+    let _ = engine.poll();
+    let before = engine.info().buffer;
     let status = engine.status().clone();
     let x0 = status.xruns.load(Ordering::Relaxed);
     let s0 = status.bridge_underruns.load(Ordering::Relaxed);
@@ -227,11 +230,17 @@ fn run_one(
     let xruns = status.xruns.load(Ordering::Relaxed) - x0;
     let slips = status.bridge_underruns.load(Ordering::Relaxed) - s0;
     let peak = status.dsp_peak.take();
+    let _ = engine.poll();
     let ran = engine.info().buffer;
     let lost = engine.device_lost();
     let _ = engine.shutdown();
     if lost {
         return Err(crate::Error::Device("the device went away".into()));
+    }
+    if ran != before {
+        return Err(crate::Error::Device(format!(
+            "the server changed the buffer size from {before} to {ran} frames during the step"
+        )));
     }
     Ok((ran, xruns, slips, peak))
 }

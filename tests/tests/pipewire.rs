@@ -122,7 +122,9 @@ fn pipewire_is_listed_measured_and_takes_line_up_at_two_buffer_sizes() {
 /// measurement for the size it ran, and a take recorded at another size asked that runs at the
 /// same quantum uses it and lines up. (Kept under the size asked, the measurement made asking
 /// 1024 would not be found for a take asking 512, and the take would lie hundreds of frames off,
-/// compensated by what the driver reports.) Then 384 asked, with the server free again, runs 256.
+/// compensated by what the driver reports.) `overdub tune` labels each size it asked for with the
+/// 256 that ran, and says that is what limited it. Then 384 asked, with the server free again,
+/// runs 256.
 #[test]
 fn measurements_follow_the_quantum_pipewire_runs_not_the_size_asked() {
     let _one = one_at_a_time();
@@ -178,6 +180,28 @@ fn measurements_follow_the_quantum_pipewire_runs_not_the_size_asked() {
             report.losses,
             report.stdout
         );
+    }
+    // Tune, asking every size, ran 256 each time and says so.
+    let tune = [
+        "tune",
+        "--seconds",
+        "0.5",
+        "--host",
+        "pipewire",
+        "--input",
+        SINK,
+        "--output",
+        SINK,
+    ];
+    let tuned = w.overdub(&tune).ok();
+    for said in [
+        "  256 frames ( 5.33 ms): ",
+        "(512 asked for)",
+        "(16 asked for)",
+        "recommended: 256 frames",
+        "limited by: asked for fewer frames, the driver still ran 256",
+    ] {
+        assert!(tuned.stdout.contains(said), "{said}:\n{}", tuned.stdout);
     }
     pw.set_quantum(0);
     let mut asked = vec!["latency"];

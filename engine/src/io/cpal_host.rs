@@ -215,8 +215,9 @@ impl AudioStream for CpalStream {
 
     /// PipeWire runs the graph at one quantum for all its streams: a power of two at or below
     /// the smallest size its streams ask for, or what the server is set to (`clock.force-quantum`),
-    /// and it changes when other streams come and go: the size the callbacks have run at for a
-    /// while (none where PipeWire resamples the stream, whose callbacks vary by a frame). Other
+    /// and it changes when a stream forces one: the size once the callbacks ran at it for a while
+    /// (see `rt/steady_block.rs`; the size asked where none holds, as in most streams PipeWire
+    /// resamples, whose callbacks vary by a frame). Other
     /// hosts keep the size opened with as the stream's (WASAPI's shared mode calls back every
     /// device period whatever size is asked, but the size asked sets its buffering, so a
     /// measurement belongs to that).
