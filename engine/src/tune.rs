@@ -43,6 +43,17 @@ pub struct TuneStep {
     pub error: Option<String>,
 }
 
+impl TuneStep {
+    /// `gap` and "(N asked for)" where the driver ran another size than the one asked; else
+    /// nothing.
+    pub fn asked_note(&self, gap: &str) -> String {
+        if self.asked == self.buffer {
+            return String::new();
+        }
+        format!("{gap}({} asked for)", self.asked)
+    }
+}
+
 /// The advice.
 #[derive(Clone, Debug, Serialize)]
 pub struct TuneReport {

@@ -91,14 +91,22 @@ impl Drop for PipeWire {
     }
 }
 
+/// The device flags for the sink, in and out.
+const ON_SINK: [&str; 6] = ["--host", "pipewire", "--input", SINK, "--output", SINK];
+
 fn pipewire(buffer: u32) -> Vec<String> {
-    [
-        "--host", "pipewire", "--input", SINK, "--output", SINK, "--buffer",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .chain([buffer.to_string()])
-    .collect()
+    ON_SINK
+        .iter()
+        .map(|s| s.to_string())
+        .chain(["--buffer".to_string(), buffer.to_string()])
+        .collect()
+}
+
+/// `overdub tune` on the sink for `seconds` a size.
+fn tune(w: &World, seconds: &str) -> String {
+    let mut args = vec!["tune", "--seconds", seconds];
+    args.extend(ON_SINK);
+    w.overdub(&args).ok().stdout
 }
 
 #[test]
@@ -182,18 +190,7 @@ fn measurements_follow_the_quantum_pipewire_runs_not_the_size_asked() {
         );
     }
     // Tune, asking every size, ran 256 each time and says so.
-    let tune = [
-        "tune",
-        "--seconds",
-        "0.5",
-        "--host",
-        "pipewire",
-        "--input",
-        SINK,
-        "--output",
-        SINK,
-    ];
-    let tuned = w.overdub(&tune).ok();
+    let tuned = tune(&w, "0.5");
     for said in [
         "  256 frames ( 5.33 ms): ",
         "(512 asked for)",
@@ -201,7 +198,7 @@ fn measurements_follow_the_quantum_pipewire_runs_not_the_size_asked() {
         "recommended: 256 frames",
         "limited by: asked for fewer frames, the driver still ran 256",
     ] {
-        assert!(tuned.stdout.contains(said), "{said}:\n{}", tuned.stdout);
+        assert!(tuned.contains(said), "{said}:\n{tuned}");
     }
     pw.set_quantum(0);
     let mut asked = vec!["latency"];
@@ -292,22 +289,10 @@ fn tune_finds_a_buffer_size_on_pipewire_and_says_what_limited_it() {
     let _one = one_at_a_time();
     let pw = PipeWire::start();
     let w = pw.world();
-    let run = w
-        .overdub(&[
-            "tune",
-            "--host",
-            "pipewire",
-            "--input",
-            SINK,
-            "--output",
-            SINK,
-            "--seconds",
-            "1",
-        ])
-        .ok();
-    eprintln!("{}", run.stdout);
-    assert!(run.stdout.contains("recommended: "), "{}", run.stdout);
-    assert!(run.stdout.contains("limited by: "), "{}", run.stdout);
+    let tuned = tune(&w, "1");
+    eprintln!("{tuned}");
+    assert!(tuned.contains("recommended: "), "{tuned}");
+    assert!(tuned.contains("limited by: "), "{tuned}");
 }
 
 /// A minute of overdub at 256 frames with nothing lost: 0 xruns, 0 bridge slips, 0 shifts, every

@@ -382,11 +382,7 @@ fn finish_tune(app: &mut OverdubApp) {
                         s.xruns,
                         s.dsp_peak_pct,
                         if s.clean { ", clean" } else { "" },
-                        if s.asked != s.buffer {
-                            format!(" ({} asked for)", s.asked)
-                        } else {
-                            String::new()
-                        }
+                        s.asked_note(" ")
                     ),
                 })
                 .collect();

@@ -117,11 +117,7 @@ pub fn tune(session: Option<&Path>, seconds: f64, json: bool, audio: &AudioArgs)
                 s.slips,
                 s.dsp_peak_pct,
                 if s.clean { "  clean" } else { "" },
-                if s.asked != s.buffer {
-                    format!("  ({} asked for)", s.asked)
-                } else {
-                    String::new()
-                }
+                s.asked_note("  ")
             ),
         }
     }
