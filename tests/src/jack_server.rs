@@ -89,9 +89,12 @@ impl JackServer {
     }
 
     fn log_count(&self, what: &str) -> usize {
-        std::fs::read_to_string(&self.log)
-            .map(|l| l.matches(what).count())
-            .unwrap_or(0)
+        self.log_text().matches(what).count()
+    }
+
+    /// What the server has written to its log so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// Start the server again under the same name (after [`JackServer::stop`]).
@@ -120,7 +123,7 @@ impl JackServer {
         panic!(
             "JACK server {} did not come up; its log:\n{}",
             self.name,
-            std::fs::read_to_string(&self.log).unwrap_or_default()
+            self.log_text()
         );
     }
 

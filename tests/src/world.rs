@@ -207,6 +207,15 @@ impl World {
             }
         };
         let mut run = Run::from(output);
+        // A server that refused a client says why in its own log, not in the client's error.
+        if let Some(j) = &self.jack
+            && run.stderr.contains("cannot reach the JACK server")
+        {
+            run.stderr.push_str(&format!(
+                "\n--- the JACK server's log ---\n{}",
+                j.log_text()
+            ));
+        }
         // Known, and not hidden: under Wine, overdub.exe with WineASIO loaded now and then dies
         // with an access violation (0xC0000005, exit status 5) while the process exits, after it
         // has done and printed everything. The checks on what it printed and wrote still apply;
