@@ -422,6 +422,12 @@ pub enum Fault {
     MissInput(u64),
     /// With split callbacks: as [`Fault::MissInput`], for the output callback.
     MissOutput(u64),
+    /// With split callbacks stamped with the driver's cycle times: the input callback for this
+    /// block is stamped with the next cycle's time, as PipeWire stamps a client catching up
+    /// (with its latest cycle's time, not the time of the buffer it hands over).
+    StampAheadInput(u64),
+    /// As [`Fault::StampAheadInput`], for the output callback.
+    StampAheadOutput(u64),
 }
 
 /// Latency figures of a running stream, frames.

@@ -393,9 +393,10 @@ fn run_input_thread(
     {
         // When the block is due on the device's clock, as a driver that timestamps its cycles says,
         // however late the thread that runs it wakes; or when the thread woke.
+        let ahead = u64::from(faults.contains(&Fault::StampAheadInput(block)));
         let called = Some(match woken {
             true => pacing.start.elapsed(),
-            false => pacing.at(block) + late_time,
+            false => pacing.at(block + ahead) + late_time,
         });
         assert_no_alloc::assert_no_alloc(|| {
             match cable.as_mut() {
@@ -425,9 +426,10 @@ fn run_output_thread(
     promote_current_thread(&dout.status().priority);
     while pacing.wait(block, jitter(&mut seed)).is_some() {
         // As for the input.
+        let ahead = u64::from(faults.contains(&Fault::StampAheadOutput(block)));
         let called = Some(match woken {
             true => pacing.start.elapsed(),
-            false => pacing.at(block),
+            false => pacing.at(block + ahead),
         });
         assert_no_alloc::assert_no_alloc(|| {
             if faults.contains(&Fault::MissOutput(block)) {

@@ -153,6 +153,13 @@ impl BridgeInput {
         self.put(usize::try_from(frames).unwrap_or(usize::MAX), None)
     }
 
+    /// Of frames lost just before, `frames` were not lost after all (see `rt/cycle_watch.rs`):
+    /// the input that follows belongs that much earlier. What was pushed since keeps its place
+    /// in the FIFO; the output side drops whatever comes after its place has passed.
+    pub fn take_back(&mut self, frames: u64) {
+        self.frames = self.frames.saturating_sub(frames);
+    }
+
     /// Push one input block (interleaved). Returns the frames that did not fit (dropped; their
     /// place is kept, so nothing after them moves).
     pub fn push(&mut self, input: &[f32]) -> usize {
@@ -353,6 +360,17 @@ impl BridgeOutput {
         self.pulled += frames;
         if let Some(n) = self.next.as_mut() {
             *n += frames;
+        }
+    }
+
+    /// Of output frames skipped just before, `frames` were not played after all (see
+    /// `rt/cycle_watch.rs`): the output count goes back, and so does the input it meets. Input
+    /// already handed on is not handed on again: the pull finds a gap there and fills it with
+    /// silence, counted as slipped.
+    pub fn unskip(&mut self, frames: u64) {
+        self.pulled = self.pulled.saturating_sub(frames);
+        if let Some(n) = self.next.as_mut() {
+            *n = n.saturating_sub(frames);
         }
     }
 

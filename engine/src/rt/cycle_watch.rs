@@ -8,10 +8,20 @@
 //! would then move input against output by a period for the rest of the stream; so the side's
 //! count follows the driver's time instead, and the loss is counted (see `rt/duplex.rs`).
 //!
+//! The time a driver gives can be ahead of the block it hands over: PipeWire, catching up a client
+//! that fell behind, stamps each call with its latest cycle's time, not the time of the buffer
+//! handed over. The loss then counted is too large by the difference, which shows as the calls
+//! that follow come stamped a period or more early; within a few calls of a loss the surplus is
+//! taken back, so the count follows the driver's cycles again rather than staying off by it.
+//!
 //! Where the time is the moment the callback runs (ALSA without hardware stamps, WASAPI, ASIO's
 //! millisecond clock), a late thread looks exactly like a skipped cycle, so no watch is kept.
 
 use std::time::Duration;
+
+/// Calls after a loss was counted during which a call stamped early takes back what was counted
+/// too much (a driver catching up drains its backlog in a few calls, back to back).
+const SURPLUS_CALLS: u32 = 16;
 
 /// One side's watch: when its next call is due on the driver's clock.
 #[derive(Debug, Clone)]
@@ -21,6 +31,10 @@ pub struct CycleWatch {
     due: Option<f64>,
     /// Frames of the last stamped call and any unstamped blocks after it.
     last: usize,
+    /// Frames of the last loss counted that a call stamped early may still take back.
+    counted: u64,
+    /// Calls left during which it may.
+    counted_calls: u32,
 }
 
 impl CycleWatch {
@@ -30,14 +44,24 @@ impl CycleWatch {
             rate: f64::from(rate.max(1)),
             due: None,
             last: 0,
+            counted: 0,
+            counted_calls: 0,
         }
     }
 
     /// A block of `frames` frames, stamped `at` by the driver (None for the rest of a callback
-    /// split into blocks): the frames the driver's cycles went on without calling before it, a
-    /// whole number of frames, 0 nearly always.
-    pub fn called(&mut self, at: Option<Duration>, frames: usize) -> u64 {
+    /// split into blocks): how far the side's frame count must move beyond this block to follow
+    /// the driver's cycles, 0 nearly always. Positive: frames the driver's cycles went on without
+    /// calling before it. Negative: frames of a loss just counted that were not lost (the driver's
+    /// time was ahead of the block it handed over).
+    pub fn called(&mut self, at: Option<Duration>, frames: usize) -> i64 {
         let step = frames as f64 / self.rate;
+        if at.is_some() {
+            self.counted_calls = self.counted_calls.saturating_sub(1);
+            if self.counted_calls == 0 {
+                self.counted = 0;
+            }
+        }
         let (Some(at), Some(due)) = (at, self.due) else {
             // The first call, or a later block of the same callback.
             self.due = match at {
@@ -56,14 +80,25 @@ impl CycleWatch {
         let half = self.last.max(1) as f64 / 2.0;
         self.last = frames;
         if late <= -half {
-            // Stamped a period or more early: a stale time for this cycle. The cycle itself came
-            // when it was due.
-            self.due = Some(due + step);
-            return 0;
+            // Stamped a period or more early. Just after a loss was counted: that loss was
+            // counted from a time ahead of its block, and this much of it was no loss; follow
+            // the driver's time again. Otherwise a stale time for this cycle: the cycle itself
+            // came when it was due.
+            let early = (-late).round() as u64;
+            let back = early.min(self.counted);
+            self.counted -= back;
+            self.due = Some(at + step + (early - back) as f64 / self.rate);
+            return -(back as i64);
         }
         // Follow the driver's time (its clock may run a little off the nominal rate).
         self.due = Some(at + step);
-        if late >= half { late.round() as u64 } else { 0 }
+        if late < half {
+            return 0;
+        }
+        let lost = late.round() as u64;
+        self.counted = lost;
+        self.counted_calls = SURPLUS_CALLS;
+        lost as i64
     }
 }
 
@@ -80,10 +115,10 @@ mod tests {
     }
 
     /// Calls stamped at these frame times, each of `BLOCK` frames: what each reports lost.
-    fn run(stamps: &[f64]) -> Vec<u64> {
+    fn run(stamps: &[f64]) -> Vec<i64> {
         let mut w = CycleWatch::new(RATE);
         rt(|| {
-            let mut lost = [0u64; 16];
+            let mut lost = [0i64; 32];
             for (l, s) in lost.iter_mut().zip(stamps) {
                 *l = w.called(t(*s), BLOCK);
             }
@@ -105,12 +140,41 @@ mod tests {
     fn a_clock_a_little_off_the_rate_and_a_stale_time_lose_nothing() {
         // 100 ppm fast, for many cycles: each call a hair early, never a loss.
         let mut w = CycleWatch::new(RATE);
-        let lost: u64 = (0..10_000)
+        let lost: i64 = (0..10_000)
             .map(|k| w.called(t(k as f64 * 256.0 * 0.9999), BLOCK))
             .sum();
         assert_eq!(lost, 0);
         // One call stamped with the last cycle's time, then on time again.
         assert_eq!(run(&[0.0, 256.0, 256.0, 768.0, 1024.0]), [0; 5]);
+    }
+
+    #[test]
+    fn a_loss_counted_from_a_time_ahead_of_its_block_is_taken_back_by_the_calls_after_it() {
+        // The cycle at 512 ran without this side; the block of 768 came stamped 1024 (a driver
+        // catching up gives its latest cycle's time), then the next stamped with its own.
+        assert_eq!(
+            run(&[0.0, 256.0, 1024.0, 1024.0, 1280.0]),
+            [0, 0, 512, -256, 0]
+        );
+        // Two blocks behind: taken back call by call, no more than was counted too much.
+        assert_eq!(
+            run(&[0.0, 256.0, 1280.0, 1280.0, 1280.0, 1536.0, 1792.0]),
+            [0, 0, 768, -256, -256, 0, 0]
+        );
+        // Stamped ahead with nothing lost: counted, then taken back in full.
+        assert_eq!(run(&[0.0, 512.0, 512.0, 768.0]), [0, 256, -256, 0]);
+    }
+
+    #[test]
+    fn a_stale_time_long_after_a_loss_takes_nothing_back() {
+        let mut stamps = vec![0.0, 256.0, 1024.0];
+        stamps.extend((5..=20).map(|k| f64::from(k) * 256.0));
+        // Stamped with the last cycle's time, then on time again.
+        stamps.extend([20.0 * 256.0, 22.0 * 256.0]);
+        let lost = run(&stamps);
+        assert_eq!(lost[2], 512);
+        assert!(lost.iter().all(|&l| l >= 0), "{lost:?}");
+        assert_eq!(lost.iter().sum::<i64>(), 512);
     }
 
     #[test]

@@ -115,16 +115,22 @@ impl DuplexInput {
         }
         INPUT_THIS_CYCLE.with(|c| c.set(true));
         let frames = input.len() / self.bridge.channels();
-        let lost = self.cycles.as_mut().map_or(0, |w| w.called(called, frames));
-        if lost > 0 {
+        let moved = self.cycles.as_mut().map_or(0, |w| w.called(called, frames));
+        if moved > 0 {
             // A dropout the driver did not report: count it, and keep what follows in place
             // (silence where the input never came, counted as slipped; what does not fit in
             // the FIFO keeps its place and the output side counts it where it would have played).
+            let lost = moved.unsigned_abs();
             self.status.note_xrun();
             let rest = self.bridge.lose(lost) as u64;
             self.status
                 .bridge_underruns
                 .fetch_add(lost.saturating_sub(rest), Ordering::Relaxed);
+        } else if moved < 0 {
+            // Part of that dropout was no loss: this input belongs that much earlier. Where
+            // its place has passed the output side drops it (counted as slipped); what follows
+            // is in place again.
+            self.bridge.take_back(moved.unsigned_abs());
         }
         if let Some(at) = called {
             self.clock.called(self.bridge.frames(), frames, at);
@@ -151,12 +157,17 @@ impl DuplexOutput {
         }
         let may_grow = !self.process.holds_latency();
         let fresh = INPUT_THIS_CYCLE.with(|c| c.replace(false));
-        let lost = self.cycles.as_mut().map_or(0, |w| w.called(called, frames));
-        if lost > 0 {
+        let moved = self.cycles.as_mut().map_or(0, |w| w.called(called, frames));
+        if moved > 0 {
             // The device played those frames without us (a dropout it did not report): count
             // it, and hand on the input that belongs where output resumes.
             self.status.note_xrun();
-            self.bridge.skip(lost);
+            self.bridge.skip(moved.unsigned_abs());
+        } else if moved < 0 {
+            // Part of that dropout was no loss: this output plays that much earlier. The input
+            // already handed on for it is not handed on twice: silence in its place (counted as
+            // slipped), and what follows is in place again.
+            self.bridge.unskip(moved.unsigned_abs());
         }
         if let Some(at) = called {
             self.phase = self.clock.called(self.bridge.pulled(), frames, at);
