@@ -365,13 +365,16 @@ impl BridgeOutput {
 
     /// Of output frames skipped just before, `frames` were not played after all (see
     /// `rt/cycle_watch.rs`): the output count goes back, and so does the input it meets. Input
-    /// already handed on is not handed on again: the pull finds a gap there and fills it with
-    /// silence, counted as slipped.
+    /// already handed on is not handed on again: while a take holds the latency the pull finds a
+    /// gap there and fills it with silence, counted as slipped; while free to grow it takes what
+    /// comes, and the bridge's latency follows. Frames owed from a short pull before may now
+    /// come in their place rather than late.
     pub fn unskip(&mut self, frames: u64) {
         self.pulled = self.pulled.saturating_sub(frames);
         if let Some(n) = self.next.as_mut() {
             *n = n.saturating_sub(frames);
         }
+        self.owed = self.owed.saturating_sub(frames);
     }
 
     /// Drop `frames` frames of the front segment.

@@ -57,10 +57,10 @@ impl CycleWatch {
     pub fn called(&mut self, at: Option<Duration>, frames: usize) -> i64 {
         let step = frames as f64 / self.rate;
         if at.is_some() {
-            self.counted_calls = self.counted_calls.saturating_sub(1);
             if self.counted_calls == 0 {
                 self.counted = 0;
             }
+            self.counted_calls = self.counted_calls.saturating_sub(1);
         }
         let (Some(at), Some(due)) = (at, self.due) else {
             // The first call, or a later block of the same callback.
@@ -83,12 +83,14 @@ impl CycleWatch {
             // Stamped a period or more early. Just after a loss was counted: that loss was
             // counted from a time ahead of its block, and this much of it was no loss; follow
             // the driver's time again. Otherwise a stale time for this cycle: the cycle itself
-            // came when it was due.
+            // came when it was due. (A stale time just after a loss is taken for the first, and
+            // costs a block: PipeWire's time is read after the cycle it stamps has begun, never
+            // before, so an early call there is a backlog draining.)
             let early = (-late).round() as u64;
             let back = early.min(self.counted);
             self.counted -= back;
             self.due = Some(at + step + (early - back) as f64 / self.rate);
-            return -(back as i64);
+            return -i64::try_from(back).unwrap_or(i64::MAX);
         }
         // Follow the driver's time (its clock may run a little off the nominal rate).
         self.due = Some(at + step);
@@ -98,7 +100,7 @@ impl CycleWatch {
         let lost = late.round() as u64;
         self.counted = lost;
         self.counted_calls = SURPLUS_CALLS;
-        lost as i64
+        i64::try_from(lost).unwrap_or(i64::MAX)
     }
 }
 
@@ -175,6 +177,13 @@ mod tests {
         assert_eq!(lost[2], 512);
         assert!(lost.iter().all(|&l| l >= 0), "{lost:?}");
         assert_eq!(lost.iter().sum::<i64>(), 512);
+        // The sixteenth call after the loss still takes back.
+        let mut stamps = vec![0.0, 256.0, 1024.0];
+        stamps.extend((5..=19).map(|k| f64::from(k) * 256.0));
+        stamps.extend([19.0 * 256.0, 20.0 * 256.0]);
+        let lost = run(&stamps);
+        assert_eq!(lost[18], -256, "{lost:?}");
+        assert_eq!(lost[19], 0, "{lost:?}");
     }
 
     #[test]

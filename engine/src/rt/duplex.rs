@@ -165,8 +165,8 @@ impl DuplexOutput {
             self.bridge.skip(moved.unsigned_abs());
         } else if moved < 0 {
             // Part of that dropout was no loss: this output plays that much earlier. The input
-            // already handed on for it is not handed on twice: silence in its place (counted as
-            // slipped), and what follows is in place again.
+            // already handed on for it is not handed on twice (during a take: silence in its
+            // place, counted as slipped), and what follows is in place again.
             self.bridge.unskip(moved.unsigned_abs());
         }
         if let Some(at) = called {
