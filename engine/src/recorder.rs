@@ -174,6 +174,9 @@ pub struct RunReport {
     pub latency_source: String,
     /// Device xruns.
     pub xruns: u64,
+    /// Of those, cycles the driver ran without calling the input and the output callback, and
+    /// without saying so (the rest the driver reported).
+    pub skipped_cycles: (u64, u64),
     /// Timeline frames where the first xruns happened.
     pub xrun_positions: Vec<u64>,
     /// When each of those happened by the system clock (from the frames the stream had run, to
@@ -561,6 +564,10 @@ fn report_of(live: &Live, stream: Option<StreamInfo>, from: u64) -> Result<RunRe
         latency_applied,
         latency_source,
         xruns: get(|s| s.xruns.load(Ordering::Relaxed)),
+        skipped_cycles: (
+            get(|s| s.skipped_input.load(Ordering::Relaxed)),
+            get(|s| s.skipped_output.load(Ordering::Relaxed)),
+        ),
         xrun_positions: status.map(|s| s.xrun_log()).unwrap_or_default(),
         xrun_clock: Vec::new(),
         shift_clock: Vec::new(),

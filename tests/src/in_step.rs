@@ -33,7 +33,11 @@ impl InStep {
     pub fn costs(&self) -> String {
         self.stdout
             .lines()
-            .filter(|l| l.starts_with("xruns:") || l.starts_with("bridge:"))
+            .filter(|l| {
+                ["xruns:", "xruns the driver did not report:", "bridge:"]
+                    .iter()
+                    .any(|p| l.starts_with(p))
+            })
             .collect::<Vec<_>>()
             .join("\n")
     }

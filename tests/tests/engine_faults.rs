@@ -167,6 +167,7 @@ fn a_cycle_the_driver_skips_on_one_side_costs_that_cycle_and_is_counted() {
             "both skipped cycles counted: {}",
             report.xruns
         );
+        assert_eq!(report.skipped_cycles, (1, 1), "one on each side, as such");
         assert!(
             report.bridge_slips >= 2 * BUFFER,
             "the two blocks lost: {}",
@@ -209,6 +210,7 @@ fn a_time_ahead_of_its_block_costs_two_blocks_beside_it_and_nothing_after_it_mov
     // came for the missed block before the input's silence did and counted it too.
     let takes = two_threads_unstalled(&req, 6 * BUFFER, |report| {
         assert!(report.xruns >= 2, "each counted: {}", report.xruns);
+        assert_eq!(report.skipped_cycles, (1, 1), "one on each side, as such");
     });
     let (start, away) = out_of_place(&takes);
     let last = takes[0].len() - 1;

@@ -245,6 +245,11 @@ fn a_stall_costs_the_stalled_cycles_in_place_and_is_counted() {
             "the cycles missed are counted as xruns:\n{}",
             report.stdout
         );
+        assert!(
+            report.stdout.contains("xruns the driver did not report: "),
+            "and said to be cycles PipeWire ran without the recorder:\n{}",
+            report.stdout
+        );
         // 40 ms is 1920 frames, on each side, and a few quanta more while the woken process
         // catches up (each counted: 13 quanta a side in the worst run seen, a cold CI run). A
         // bridge that lost its place kept dropping input for at least 64 pulls, 16 384 frames,

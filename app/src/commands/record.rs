@@ -221,6 +221,14 @@ pub fn print_health(report: &RunReport) {
             .collect();
         println!("xruns at: {}", at.join(", "));
     }
+    let (input, output) = report.skipped_cycles;
+    if input + output > 0 {
+        println!(
+            "xruns the driver did not report: {input} input, {output} output (cycles it ran \
+             without calling the recorder, seen from its cycle times); {} it reported",
+            report.xruns.saturating_sub(input + output)
+        );
+    }
     println!(
         "xruns: {}  dsp load: peak {:.1}% mean {:.2}%  disk: {} frames lost in capture, {} \
          frames of playback late",

@@ -121,7 +121,7 @@ impl DuplexInput {
             // (silence where the input never came, counted as slipped; what does not fit in
             // the FIFO keeps its place and the output side counts it where it would have played).
             let lost = moved.unsigned_abs();
-            self.status.note_xrun();
+            self.status.note_skipped(true);
             let rest = self.bridge.lose(lost) as u64;
             self.status
                 .bridge_underruns
@@ -161,7 +161,7 @@ impl DuplexOutput {
         if moved > 0 {
             // The device played those frames without us (a dropout it did not report): count
             // it, and hand on the input that belongs where output resumes.
-            self.status.note_xrun();
+            self.status.note_skipped(false);
             self.bridge.skip(moved.unsigned_abs());
         } else if moved < 0 {
             // Part of that dropout was no loss: this output plays that much earlier. The input

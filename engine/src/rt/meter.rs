@@ -95,8 +95,13 @@ pub struct EngineStatus {
     pub dsp_sum_micro: AtomicU64,
     /// Blocks processed since the stream started.
     pub blocks: AtomicU64,
-    /// Driver-reported xruns (over- or underruns of the device buffer).
+    /// Driver-reported xruns (over- or underruns of the device buffer), and the cycles below.
     pub xruns: AtomicU64,
+    /// Of those, cycles the driver ran without calling the input callback, and without saying
+    /// so: seen from its cycle times (see `rt/cycle_watch.rs`).
+    pub skipped_input: AtomicU64,
+    /// As [`EngineStatus::skipped_input`], for the output callback.
+    pub skipped_output: AtomicU64,
     /// Frames a capture ring could not take (the disk thread fell behind). Each is replaced by
     /// silence in the take as soon as the ring has room, so nothing after it moves.
     pub capture_overruns: AtomicU64,
@@ -168,6 +173,18 @@ impl EngineStatus {
         if let Some(slot) = self.xrun_frames_run.get(n) {
             slot.store(self.frames_run.load(Ordering::Relaxed), Ordering::Relaxed);
         }
+    }
+
+    /// Count an xrun the driver did not report: it ran a cycle without calling the input
+    /// callback (`input`) or the output callback. Realtime-safe (atomics only).
+    pub fn note_skipped(&self, input: bool) {
+        let side = if input {
+            &self.skipped_input
+        } else {
+            &self.skipped_output
+        };
+        side.fetch_add(1, Ordering::Relaxed);
+        self.note_xrun();
     }
 
     /// Count a shift of `frames` frames (input moved against output by the driver, unsaid) and
