@@ -174,8 +174,9 @@ pub struct RunReport {
     pub latency_source: String,
     /// Device xruns.
     pub xruns: u64,
-    /// Of those, cycles the driver ran without calling the input and the output callback, and
-    /// without saying so (the rest the driver reported).
+    /// Of those, the ones the driver did not report, input and output side: times it went on
+    /// without calling that callback, seen from its cycle times (one each time, however many
+    /// cycles; the rest of the xruns the driver reported).
     pub skipped_cycles: (u64, u64),
     /// Timeline frames where the first xruns happened.
     pub xrun_positions: Vec<u64>,
@@ -563,11 +564,12 @@ fn report_of(live: &Live, stream: Option<StreamInfo>, from: u64) -> Result<RunRe
         takes: Vec::new(),
         latency_applied,
         latency_source,
-        xruns: get(|s| s.xruns.load(Ordering::Relaxed)),
+        // The sides before the total: each is raised after it.
         skipped_cycles: (
-            get(|s| s.skipped_input.load(Ordering::Relaxed)),
-            get(|s| s.skipped_output.load(Ordering::Relaxed)),
+            get(|s| s.skipped_input.load(Ordering::Acquire)),
+            get(|s| s.skipped_output.load(Ordering::Acquire)),
         ),
+        xruns: get(|s| s.xruns.load(Ordering::Relaxed)),
         xrun_positions: status.map(|s| s.xrun_log()).unwrap_or_default(),
         xrun_clock: Vec::new(),
         shift_clock: Vec::new(),

@@ -224,8 +224,8 @@ pub fn print_health(report: &RunReport) {
     let (input, output) = report.skipped_cycles;
     if input + output > 0 {
         println!(
-            "xruns the driver did not report: {input} input, {output} output (cycles it ran \
-             without calling the recorder, seen from its cycle times); {} it reported",
+            "xruns the driver did not report: {input} input, {output} output (seen from its \
+             cycle times: it went on without calling the recorder); {} it reported",
             report.xruns.saturating_sub(input + output)
         );
     }

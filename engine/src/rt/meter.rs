@@ -97,8 +97,9 @@ pub struct EngineStatus {
     pub blocks: AtomicU64,
     /// Driver-reported xruns (over- or underruns of the device buffer), and the cycles below.
     pub xruns: AtomicU64,
-    /// Of those, cycles the driver ran without calling the input callback, and without saying
-    /// so: seen from its cycle times (see `rt/cycle_watch.rs`).
+    /// Of those, the ones the driver did not report: times it went on without calling the input
+    /// callback, seen from its cycle times (see `rt/cycle_watch.rs`; one each time, however
+    /// many cycles). Raised after [`EngineStatus::xruns`] (Release): read it first (Acquire).
     pub skipped_input: AtomicU64,
     /// As [`EngineStatus::skipped_input`], for the output callback.
     pub skipped_output: AtomicU64,
@@ -175,16 +176,16 @@ impl EngineStatus {
         }
     }
 
-    /// Count an xrun the driver did not report: it ran a cycle without calling the input
-    /// callback (`input`) or the output callback. Realtime-safe (atomics only).
+    /// Count an xrun the driver did not report: it went on without calling the input callback
+    /// (`input`) or the output callback. Realtime-safe (atomics only).
     pub fn note_skipped(&self, input: bool) {
+        self.note_xrun();
         let side = if input {
             &self.skipped_input
         } else {
             &self.skipped_output
         };
-        side.fetch_add(1, Ordering::Relaxed);
-        self.note_xrun();
+        side.fetch_add(1, Ordering::Release);
     }
 
     /// Count a shift of `frames` frames (input moved against output by the driver, unsaid) and
@@ -252,5 +253,20 @@ mod tests {
         }
         assert_eq!(s.xruns.load(Ordering::Relaxed), XRUN_LOG as u64 + 2);
         assert_eq!(s.xrun_times().len(), XRUN_LOG);
+    }
+
+    /// An xrun the driver did not report counts as an xrun, and on its side.
+    #[test]
+    fn a_skipped_cycle_is_an_xrun_counted_on_its_side() {
+        let s = EngineStatus::default();
+        s.position.store(512, Ordering::Relaxed);
+        assert_no_alloc::assert_no_alloc(|| s.note_skipped(true));
+        s.note_skipped(false);
+        s.note_skipped(false);
+        s.note_xrun();
+        assert_eq!(s.xruns.load(Ordering::Relaxed), 4);
+        assert_eq!(s.skipped_input.load(Ordering::Relaxed), 1);
+        assert_eq!(s.skipped_output.load(Ordering::Relaxed), 2);
+        assert_eq!(s.xrun_log(), vec![512; 4]);
     }
 }
