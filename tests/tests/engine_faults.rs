@@ -90,9 +90,7 @@ fn xruns_are_counted_where_they_happen_and_every_track_stays_in_sync() {
     );
     // Track c records input c. Walk the takes: each frame is the test signal at one device
     // frame, the same for every track; where a block was lost, all tracks skip it together.
-    let start = (0..480_000u64)
-        .find(|&k| (0..32).all(|i| takes[0][i] == test_signal(0, k + i as u64, 48_000)))
-        .expect("aligned");
+    let start = test_signal_start(&takes[0]);
     let mut skip = 0;
     for i in 0..takes[0].len() {
         let mut dev = start + i as u64 + skip;
@@ -262,14 +260,20 @@ fn two_threads_unstalled(
     panic!("the machine stalled a callback thread in each of three takes");
 }
 
+/// The device frame a take of the test signal on input 1 starts at: where its first 32 frames
+/// are the signal, within ten seconds of the device's start.
+fn test_signal_start(take: &[f32]) -> u64 {
+    (0..480_000u64)
+        .find(|&k| (0..32).all(|i| take[i] == test_signal(0, k + i as u64, 48_000)))
+        .expect("the take starts with the test signal")
+}
+
 /// Where takes of the test signal (track c records input c) start on the device, and the take
 /// frames that do not hold the signal of the device frame that far after the start on every
 /// track.
 fn out_of_place(takes: &[Vec<f32>]) -> (u64, Vec<usize>) {
     let t0 = &takes[0];
-    let start = (0..480_000u64)
-        .find(|&k| (0..32).all(|i| t0[i] == test_signal(0, k + i as u64, 48_000)))
-        .expect("the take starts with the test signal");
+    let start = test_signal_start(t0);
     let away = (0..t0.len())
         .filter(|&i| {
             let dev = start + i as u64;
@@ -287,9 +291,7 @@ fn out_of_place(takes: &[Vec<f32>]) -> (u64, Vec<usize>) {
 /// whole blocks skipped (whose total is returned).
 fn walk_split(takes: &[Vec<f32>]) -> (Vec<u64>, u64) {
     let t0 = &takes[0];
-    let start = (0..480_000u64)
-        .find(|&k| (0..32).all(|i| t0[i] == test_signal(0, k + i as u64, 48_000)))
-        .expect("the take starts with the test signal");
+    let start = test_signal_start(t0);
     let (mut skip, mut silent, mut run) = (0, Vec::new(), 0);
     for i in 0..t0.len() {
         let mut dev = start + i as u64 + skip;
